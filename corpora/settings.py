@@ -1,0 +1,58 @@
+"""The one settings object of Polylex, read from ``POLYLEX_*`` environment variables.
+
+It lives in ``corpora`` because that is the lowest layer: ``trainer`` and ``app`` import it
+from here, so every command and the UI agree on where data, cache, store and model are.
+CLI flags override a field with ``dataclasses.replace(settings, field=value)``.
+The README's Configuration table documents every field.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_path(name: str, default: str | Path) -> Path:
+    return Path(os.path.expanduser(os.environ.get(name) or str(default)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and how big they may be.
+
+    Args:
+        data: folder with the public data sets (``POLYLEX_DATA``, default ``../shared/data``).
+        cache: converted default encoder and embedding caches (``POLYLEX_CACHE``, default ``~/.cache/polylex``).
+        store: SQLite + FAISS store of the app (``POLYLEX_STORE``, default ``./polylex-store``).
+        model: ``default``, a model folder, or a hub id (``POLYLEX_MODEL``).
+        max_mb: largest PDF accepted, in MiB (``POLYLEX_MAX_MB``, default 100).
+        auth: ``user:password`` to require a login in the UI, or empty (``POLYLEX_AUTH``).
+        concurrency: searches the UI runs at once (``POLYLEX_CONCURRENCY``, default 4).
+        runs: folder where trained models are written and looked for (``POLYLEX_RUNS``, default ``./runs``).
+    """
+
+    data: Path = field(default_factory=lambda: _env_path("POLYLEX_DATA", _REPO_ROOT.parent / "shared" / "data"))
+    cache: Path = field(default_factory=lambda: _env_path("POLYLEX_CACHE", "~/.cache/polylex"))
+    store: Path = field(default_factory=lambda: _env_path("POLYLEX_STORE", "./polylex-store"))
+    model: str = field(default_factory=lambda: os.environ.get("POLYLEX_MODEL") or "default")
+    max_mb: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_MAX_MB") or 100))
+    auth: str = field(default_factory=lambda: os.environ.get("POLYLEX_AUTH") or "")
+    concurrency: int = field(default_factory=lambda: int(os.environ.get("POLYLEX_CONCURRENCY") or 4))
+    runs: Path = field(default_factory=lambda: _env_path("POLYLEX_RUNS", "./runs"))
+
+    def with_overrides(self, **values: object) -> Settings:
+        """Return a copy with the given fields replaced; ``None`` values are ignored (unset CLI flags)."""
+        known = {f.name for f in fields(self)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}; valid: {sorted(known)}")
+        clean = {k: (Path(v) if isinstance(getattr(self, k), Path) else v) for k, v in values.items() if v is not None}
+        return replace(self, **clean)
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (e.g. parsed CLI flags) on top."""
+    return Settings().with_overrides(**overrides)
