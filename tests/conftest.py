@@ -1,0 +1,38 @@
+"""Shared fixtures.
+
+Tests that need ``../shared/data`` use the ``data_dir`` fixture: it skips with a clear reason when
+the folder is absent, and fails instead when ``CI`` is set (CI always has the data beside it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from corpora.settings import get_settings
+
+
+def _require_data(path: Path) -> Path:
+    if path.is_dir():
+        return path
+    message = f"data folder {path} is absent (set POLYLEX_DATA to the shared data)"
+    if os.environ.get("CI"):
+        pytest.fail(message + "; CI must have it")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return _require_data(get_settings().data)
+
+
+@pytest.fixture(scope="session")
+def data_set(data_dir: Path):
+    """Factory: ``data_set("xquad-r")`` returns that set's folder, or skips/fails like ``data_dir``."""
+
+    def get(name: str) -> Path:
+        return _require_data(data_dir / name)
+
+    return get
