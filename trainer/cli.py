@@ -1,0 +1,50 @@
+"""``python -m trainer COMMAND``: each command lives in its own module.
+
+A command module defines ``configure(parser)`` (its flags; its docstring is the help text) and
+``run(args) -> int``. Bad arguments end with one ``error: ...`` line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "build-default": "trainer.cmd_build_default",
+    "batches": "trainer.cmd_batches",
+    "train": "trainer.cmd_train",
+    "evaluate": "trainer.cmd_evaluate",
+    "compare": "trainer.cmd_compare",
+}
+
+
+class UsageError(ValueError):
+    """Bad arguments or input: shown to the user as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # command not built yet
+            raise
+        doc = (module.__doc__ or name).strip()
+        command = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.configure(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
