@@ -1,0 +1,125 @@
+"""Unicode scripts of a text, and what each script says about its language.
+
+Many scripts belong to one language we serve (Khmer, Lao, Myanmar, Sinhala, Thai, Gujarati,
+Gurmukhi, Oriya, Tamil, Telugu, Malayalam, Greek, Hangul, Kana); for those the script alone
+decides. Others narrow the choice (Ethiopic: Amharic or Tigrinya; Devanagari: Hindi, Marathi,
+Nepali) and leave the rest to a statistical detector. A script we serve no language in
+(Hebrew, Tibetan) makes the answer ``und``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from dataclasses import dataclass
+
+# (first code point, last code point, script). Letters only matter: digits, punctuation and
+# spaces fall outside every range and are not counted.
+_RANGES = sorted([
+    (0x0041, 0x005A, "Latin"), (0x0061, 0x007A, "Latin"), (0x00C0, 0x024F, "Latin"),
+    (0x0250, 0x02AF, "Latin"), (0x1E00, 0x1EFF, "Latin"), (0x2C60, 0x2C7F, "Latin"),
+    (0xA720, 0xA7FF, "Latin"), (0xFF21, 0xFF3A, "Latin"), (0xFF41, 0xFF5A, "Latin"),
+    # Ewe, Twi, Fon and others write open vowels with IPA letters (ɛ ɔ ɖ ƒ ŋ) and 0x0300 accents.
+    (0x0370, 0x03FF, "Greek"), (0x1F00, 0x1FFF, "Greek"),
+    (0x0400, 0x052F, "Cyrillic"), (0x1C80, 0x1C8F, "Cyrillic"),
+    (0x0530, 0x058F, "Armenian"),
+    (0x0590, 0x05FF, "Hebrew"),
+    (0x0600, 0x06FF, "Arabic"), (0x0750, 0x077F, "Arabic"), (0x08A0, 0x08FF, "Arabic"),
+    (0xFB50, 0xFDFF, "Arabic"), (0xFE70, 0xFEFF, "Arabic"),
+    (0x0780, 0x07BF, "Thaana"),
+    (0x0900, 0x097F, "Devanagari"), (0xA8E0, 0xA8FF, "Devanagari"),
+    (0x0980, 0x09FF, "Bengali"),
+    (0x0A00, 0x0A7F, "Gurmukhi"),
+    (0x0A80, 0x0AFF, "Gujarati"),
+    (0x0B00, 0x0B7F, "Oriya"),
+    (0x0B80, 0x0BFF, "Tamil"),
+    (0x0C00, 0x0C7F, "Telugu"),
+    (0x0C80, 0x0CFF, "Kannada"),
+    (0x0D00, 0x0D7F, "Malayalam"),
+    (0x0D80, 0x0DFF, "Sinhala"),
+    (0x0E00, 0x0E7F, "Thai"),
+    (0x0E80, 0x0EFF, "Lao"),
+    (0x0F00, 0x0FFF, "Tibetan"),
+    (0x1000, 0x109F, "Myanmar"), (0xAA60, 0xAA7F, "Myanmar"),
+    (0x10A0, 0x10FF, "Georgian"), (0x1C90, 0x1CBF, "Georgian"),
+    (0x1100, 0x11FF, "Hangul"), (0x3130, 0x318F, "Hangul"), (0xAC00, 0xD7AF, "Hangul"),
+    (0x1200, 0x139F, "Ethiopic"), (0x2D80, 0x2DDF, "Ethiopic"), (0xAB00, 0xAB2F, "Ethiopic"),
+    (0x1780, 0x17FF, "Khmer"), (0x19E0, 0x19FF, "Khmer"),
+    (0x1800, 0x18AF, "Mongolian"),
+    (0x3040, 0x309F, "Kana"), (0x30A0, 0x30FF, "Kana"), (0x31F0, 0x31FF, "Kana"), (0xFF66, 0xFF9D, "Kana"),
+    (0x3400, 0x4DBF, "Han"), (0x4E00, 0x9FFF, "Han"), (0xF900, 0xFAFF, "Han"), (0x20000, 0x2FA1F, "Han"),
+])
+_STARTS = [start for start, _, _ in _RANGES]
+
+# Script -> the languages that may be written in it and that Polylex claims to identify.
+# One entry: the script decides. Several: a detector chooses among them. Absent: ``und``.
+SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "Armenian": ("hy",),
+    "Bengali": ("bn",),
+    "Georgian": ("ka",),
+    "Greek": ("el",),
+    "Gujarati": ("gu",),
+    "Gurmukhi": ("pa",),
+    "Hangul": ("ko",),
+    "Kana": ("ja",),
+    "Kannada": ("kn",),
+    "Khmer": ("km",),
+    "Lao": ("lo",),
+    "Malayalam": ("ml",),
+    "Myanmar": ("my",),
+    "Oriya": ("or",),
+    "Sinhala": ("si",),
+    "Tamil": ("ta",),
+    "Telugu": ("te",),
+    "Thaana": ("dv",),
+    "Thai": ("th",),
+    # Han without Kana is Chinese: Japanese text always carries kana (see dominant_script).
+    "Han": ("zh",),
+    "Ethiopic": ("am", "ti"),
+    "Devanagari": ("hi", "mr", "ne"),
+    "Arabic": ("ar", "ur", "ps", "sd"),
+    "Cyrillic": ("ru", "ky", "tg"),
+}
+"""Latin is not listed: every Latin-script language we serve is a candidate (see ``latin_languages``)."""
+
+# Assamese shares the Bengali script but has two letters of its own: without them, Bengali.
+_ASSAMESE_LETTERS = frozenset("ৰৱ")
+
+
+@dataclass(frozen=True)
+class ScriptCount:
+    """Letters per script in a text: ``counts["Latin"] == 12``; ``letters`` is their sum."""
+
+    counts: Counter
+    letters: int
+
+
+def count_scripts(text: str, *, limit: int = 4000) -> ScriptCount:
+    """Count the letters of each script in the first ``limit`` characters of ``text``."""
+    counts: Counter = Counter()
+    for char in text[:limit]:
+        point = ord(char)
+        if point < 0x41:
+            continue
+        index = bisect.bisect_right(_STARTS, point) - 1
+        if index >= 0 and point <= _RANGES[index][1]:
+            counts[_RANGES[index][2]] += 1
+    return ScriptCount(counts, sum(counts.values()))
+
+
+def dominant_script(text: str) -> str | None:
+    """The script with the most letters (``"Kana"`` for any Japanese text), or ``None`` without letters.
+
+    Japanese mixes Han and Kana, and Han often outnumbers Kana; a tenth of the CJK letters in
+    Kana is enough to call the text Japanese, while Chinese text has none.
+    """
+    scripts = count_scripts(text)
+    if not scripts.letters:
+        return None
+    kana, han = scripts.counts["Kana"], scripts.counts["Han"]
+    if kana and kana >= 0.1 * (kana + han) and kana + han >= 0.5 * scripts.letters:
+        return "Kana"
+    script, _ = scripts.counts.most_common(1)[0]
+    if script == "Bengali" and _ASSAMESE_LETTERS.intersection(text):
+        return "Assamese"  # not served: no languages, so ``und``
+    return script
