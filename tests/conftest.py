@@ -36,3 +36,11 @@ def data_set(data_dir: Path):
         return _require_data(data_dir / name)
 
     return get
+
+
+@pytest.fixture(scope="session")
+def default_encoder():
+    """The real default encoder (built into the cache on first use). Shared: do not train it in place."""
+    from trainer.encoder import load_encoder
+
+    return load_encoder("default")
