@@ -1,0 +1,83 @@
+"""From a data set's pairs to the rows the batch sampler draws: X-X and X-Y candidates.
+
+``corpora`` gives pairs as they are in the data: mostly monolingual (MLQA-R: the question and its
+answer sentence in one language, one group per question across languages), some already
+cross-lingual (AfriQA: a Hausa question with an English passage, ``passage_lang="en"``). Within a
+group every question asks for every passage (they are translations), so the group links give all
+combinations: the question in X with the passage in Y, for every X and Y the group has. Those with
+X == Y are the X-X candidates, the rest the X-Y candidates.
+
+The dev split is held out **by group**, so no translation of a dev question or passage is trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from corpora.records import Benchmark, Candidate, Pair, Query
+
+
+def namespaced(pairs: Iterable[Pair], prefix: str) -> list[Pair]:
+    """Prefix every group with the data set's name, so groups of two data sets never collide."""
+    return [replace(p, group=f"{prefix}:{p.group}") for p in pairs]
+
+
+def training_pairs(pairs: Iterable[Pair]) -> list[Pair]:
+    """All (question in X, passage in Y) rows of every group, X-X and X-Y, without repeats.
+
+    Returns rows in a stable order (groups in order of first appearance, then question, then
+    passage), so the sampler's batches depend only on the data and the seed.
+    """
+    questions: dict[str, dict[tuple[str, str], None]] = {}
+    passages: dict[str, dict[tuple[str, str], None]] = {}
+    for p in pairs:
+        # dicts as ordered sets: first appearance wins, repeats vanish
+        questions.setdefault(p.group, {})[(p.lang, p.query)] = None
+        passages.setdefault(p.group, {})[(p.passage_lang, p.passage)] = None
+    return [
+        Pair(group, q_lang, query, passage, p_lang)
+        for group, group_questions in questions.items()
+        for q_lang, query in group_questions
+        for p_lang, passage in passages[group]
+    ]
+
+
+def _group_rank(group: str, seed: int) -> str:
+    # a hash, not a shuffle of a list: a group lands on the same side whatever else is loaded
+    return hashlib.sha1(f"{seed}:{group}".encode()).hexdigest()
+
+
+def split_by_group(pairs: Sequence[Pair], dev_groups: int, seed: int = 0) -> tuple[list[Pair], list[Pair]]:
+    """``(train, dev)``: the ``dev_groups`` groups that hash lowest under ``seed`` go to dev."""
+    groups = sorted({p.group for p in pairs}, key=lambda g: _group_rank(g, seed))
+    held_out = set(groups[:dev_groups])
+    return [p for p in pairs if p.group not in held_out], [p for p in pairs if p.group in held_out]
+
+
+def limit_groups(pairs: Sequence[Pair], limit: int | None, seed: int = 0) -> list[Pair]:
+    """Keep the pairs of ``limit`` groups (a reproducible slice for quick runs); all when ``None``."""
+    if limit is None:
+        return list(pairs)
+    kept = set(sorted({p.group for p in pairs}, key=lambda g: _group_rank(g, seed + 1))[:limit])
+    return [p for p in pairs if p.group in kept]
+
+
+def dev_benchmark(pairs: Sequence[Pair], name: str = "dev") -> Benchmark:
+    """A multilingual retrieval task from held-out pairs: every question against every passage.
+
+    Relevant to a question are the passages of its group, in every language (LAReQA-style).
+    """
+    queries: dict[tuple[str, str, str], Query] = {}
+    candidates: dict[tuple[str, str, str], Candidate] = {}
+    for p in pairs:
+        queries.setdefault((p.group, p.lang, p.query), Query(f"q{len(queries)}", p.lang, p.query))
+        candidates.setdefault((p.group, p.passage_lang, p.passage),
+                              Candidate(f"c{len(candidates)}", p.passage_lang, p.passage))
+    by_group: dict[str, set[str]] = {}
+    for (group, _, _), c in candidates.items():
+        by_group.setdefault(group, set()).add(c.id)
+    relevant = {q.id: by_group[group] for (group, _, _), q in queries.items()}
+    groups = {q.id: group for (group, _, _), q in queries.items()}
+    return Benchmark(name, list(queries.values()), list(candidates.values()), relevant, groups)
