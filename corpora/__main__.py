@@ -1,0 +1,5 @@
+import sys
+
+from corpora.cli import main
+
+sys.exit(main())

@@ -1,0 +1,56 @@
+"""NTREX-128 subset: 1,997 English news sentences and their line-aligned translations into 52 languages.
+
+Files: ``newstest2019-src.eng.txt.gz`` (English) and ``newstest2019-ref.<tag>.txt.gz`` where
+``<tag>`` is an ISO 639-3 code, sometimes with a script or region (``zho-CN``, ``tgk-Cyrl``, ``arb``);
+``corpora.languages.get_language`` maps each tag to our code. Line k of every file translates line k
+of the English source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from corpora.files import read_text_lines, require
+from corpora.languages import normalize_code
+from corpora.parallel import ParallelUnit, select_langs
+from corpora.records import Pair
+
+SOURCE_FILE = "newstest2019-src.eng.txt.gz"
+
+
+def ntrex_files(folder: Path) -> dict[str, Path]:
+    """Our code -> file, English first, then the references sorted by file name."""
+    files = {"en": require(folder / SOURCE_FILE, "NTREX English source")}
+    for path in sorted(folder.glob("newstest2019-ref.*.txt.gz")):
+        files[normalize_code(path.name.split(".")[1])] = path
+    return files
+
+
+def ntrex_units(folder: Path, langs: Iterable[str] | None = None) -> list[ParallelUnit]:
+    """One bitext unit per line: group ``ntrex/<line number from 0>``, the line in every chosen language."""
+    files = ntrex_files(folder)
+    chosen = select_langs(langs, files, "ntrex")
+    lines = {lang: read_text_lines(files[lang]) for lang in chosen}
+    count = len(read_text_lines(files["en"]))
+    for lang, rows in lines.items():
+        if len(rows) != count:
+            raise ValueError(f"NTREX file {files[lang]} has {len(rows)} lines, the English source {count}")
+    units = []
+    for k in range(count):
+        texts = {lang: rows[k].strip() for lang, rows in lines.items() if rows[k].strip()}
+        units.append(ParallelUnit(f"ntrex/{k}", texts, texts))
+    return units
+
+
+def ntrex_pairs(folder: Path, langs: Iterable[str] | None = None) -> list[Pair]:
+    """Alignment pairs (sentence in X, the English sentence), grouped by line; ``langs`` picks X (not en)."""
+    chosen = select_langs(langs, ntrex_files(folder), "ntrex")
+    units = ntrex_units(folder, sorted(set(chosen) | {"en"}))
+    return [
+        Pair(unit.group, lang, text, unit.queries["en"], "en")
+        for unit in units
+        if "en" in unit.queries
+        for lang, text in unit.queries.items()
+        if lang != "en" and lang in chosen
+    ]
