@@ -182,6 +182,6 @@ def lareqa_benchmark(
         if query_id in relevant:
             raise ValueError(f"{name}: question id {qid!r} occurs twice in {lang}")
         queries.append(Query(query_id, lang, text))
-        relevant[query_id] = set(answers[qid])
+        relevant[query_id] = answers[qid]  # shared by the question's translations: read-only
         groups[query_id] = qid
     return Benchmark(name, queries, candidates, relevant, groups)
