@@ -1,0 +1,251 @@
+"""``python -m app COMMAND``: ingest, search, list, delete, reindex and doctor a Polylex store.
+
+Every command takes ``--store DIR`` (default ``POLYLEX_STORE``, ``./polylex-store``); those that
+encode take ``--model M`` (default ``POLYLEX_MODEL``). ``--json`` prints one JSON document on
+stdout and nothing else there; progress and model-loading messages go to stderr.
+Exit codes: 0 done, 1 done but something was refused or is still wrong, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from app.errors import ModelMismatch, StoreError
+
+EPILOG = """examples:
+  python -m app ingest contracts/ statutes/constitution-de.pdf
+  python -m app search "Wer wählt den Bundesrat?" --k 5 --langs en,fr
+  python -m app search "Article 175" --mode hybrid --json
+  python -m app list
+  python -m app delete constitution-de.pdf
+  python -m app reindex --model runs/hybrid
+  python -m app doctor
+"""
+
+
+class UsageError(ValueError):
+    """Bad arguments or input: one line on stderr, exit code 2."""
+
+
+def _settings(args: argparse.Namespace):
+    from corpora.settings import get_settings
+
+    return get_settings(store=getattr(args, "store", None), model=getattr(args, "model", None),
+                        max_mb=getattr(args, "max_mb", None))
+
+
+def _open_store(args: argparse.Namespace):
+    from app.store import Store
+
+    return Store.open(_settings(args).store)
+
+
+def _load_encoder(args: argparse.Namespace):
+    from trainer.encoder import load_encoder
+
+    settings = _settings(args)
+    return load_encoder(settings.model, settings=settings)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [part.strip() for part in value.split(",") if part.strip()] if value else None
+
+
+class _TqdmProgress:
+    """Adapts ``progress(fraction, desc=...)`` to a tqdm bar on stderr."""
+
+    def __init__(self, total_label: str) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=1000, desc=total_label, file=sys.stderr, leave=False,
+                        bar_format="{desc} {bar} {percentage:3.0f}%")
+
+    def __call__(self, fraction: float, desc: str = "") -> None:
+        self.bar.set_description_str(desc[:70])
+        self.bar.update(max(0, int(fraction * 1000) - self.bar.n))
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from app.ingest import check_lang, ingest_paths
+
+    check_lang(args.lang)
+    store, encoder = _open_store(args), _load_encoder(args)
+    progress = _TqdmProgress("ingest")
+    try:
+        results = ingest_paths(args.paths, store=store, encoder=encoder, lang=args.lang,
+                               max_mb=_settings(args).max_mb, progress=progress)
+    finally:
+        progress.close()
+    if args.json:
+        _print_json({"results": [r.to_dict() for r in results]})
+    else:
+        for result in results:
+            print(result.line())
+    return 1 if any(r.status == "refused" for r in results) else 0
+
+
+def _resolve_docs(store, keys: list[str] | None) -> list[int] | None:
+    if not keys:
+        return None
+    ids = []
+    for key in keys:
+        found = store.find_documents(key)
+        if not found:
+            raise UsageError(f"no document {key!r} in the store (see `python -m app list`)")
+        ids += [d.id for d in found]
+    return ids
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from app.search import search
+
+    if args.k < 1:
+        raise UsageError(f"--k {args.k}: it must be at least 1")
+    store = _open_store(args)
+    docs = _resolve_docs(store, _csv(args.docs))
+    encoder = _load_encoder(args)
+    response = search(store, encoder, args.query, k=args.k, langs=_csv(args.langs), docs=docs, mode=args.mode,
+                      query_lang=args.query_lang)
+    if args.json:
+        _print_json(response.to_dict())
+        return 0
+    print(f"query language: {response.query_lang} · {response.mode} · {len(response.results)} results")
+    for rank, hit in enumerate(response.results, start=1):
+        pages = f"p. {hit.page}" if hit.page == hit.page_end else f"pp. {hit.page}-{hit.page_end}"
+        heading = f"  {hit.heading}" if hit.heading else ""
+        print(f"{rank:>2}. {hit.score:.3f}  [{hit.lang}] {hit.file} {pages}{heading}")
+        print(f"    {hit.snippet()}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    documents = store.documents()
+    if args.json:
+        _print_json({"store": str(store.folder), **store.stats(),
+                     "documents_list": [d.__dict__ for d in documents]})
+        return 0
+    if not documents:
+        print(f"{store.folder}: no documents yet (python -m app ingest PATH...)")
+        return 0
+    print(f"{'id':>4}  {'lang':<5} {'pages':>5} {'chunks':>6}  {'added':<20} file — title")
+    for d in documents:
+        print(f"{d.id:>4}  {d.lang:<5} {d.pages:>5} {d.chunks:>6}  {d.added:<20} {d.file} — {d.title[:60]}")
+    stats = store.stats()
+    print(f"{stats['documents']} documents, {stats['chunks']} chunks; index {stats['index']}; model {stats['model']}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    found = store.find_documents(args.doc)
+    if not found:
+        raise UsageError(f"no document {args.doc!r} in the store (see `python -m app list`)")
+    if len(found) > 1:
+        raise UsageError(f"{args.doc!r} names {len(found)} documents (ids {', '.join(str(d.id) for d in found)}); "
+                         "delete by id")
+    doc = store.delete_document(found[0].id)
+    if args.json:
+        _print_json({"deleted": doc.__dict__})
+    else:
+        print(f"deleted document {doc.id} ({doc.file}, {doc.chunks} chunks)")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from app.ingest import model_id, reindex
+
+    store, encoder = _open_store(args), _load_encoder(args)
+    before = store.model_id
+    progress = _TqdmProgress("reindex")
+    try:
+        count = reindex(store, encoder, progress=progress)
+    finally:
+        progress.close()
+    result = {"chunks": count, "from_model": before, "to_model": model_id(encoder), "index": store.index_description()}
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"re-embedded {count} chunks: {before} -> {result['to_model']}; index {result['index']}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    report = store.doctor(repair=not args.no_repair)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        for problem in report.problems:
+            print(f"problem   {problem}")
+        for repair in report.repaired:
+            print(f"repaired  {repair}")
+        state = "consistent" if report.ok else "NOT consistent"
+        print(f"{state}: {report.documents} documents, {report.chunks} chunks, index {report.index}")
+    return 0 if report.ok else 1
+
+
+# --- parser -------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__.splitlines()[0], epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, run, help_text: str, *, model: bool = False, json_flag: bool = True):
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument("--store", help="store folder (default POLYLEX_STORE or ./polylex-store)")
+        if model:
+            cmd.add_argument("--model", help="encoder: default, a model folder or a hub id (default POLYLEX_MODEL)")
+        if json_flag:
+            cmd.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+        cmd.set_defaults(_run=run)
+        return cmd
+
+    ingest = command("ingest", cmd_ingest, "add PDFs (or folders of PDFs) to the store", model=True)
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument("--lang", help="language code for these documents, instead of detecting it (e.g. de, sw)")
+    ingest.add_argument("--max-mb", type=float, dest="max_mb", help="largest PDF accepted in MiB (POLYLEX_MAX_MB)")
+
+    search = command("search", cmd_search, "search the store in any language", model=True)
+    search.add_argument("query")
+    search.add_argument("--k", type=int, default=10, help="number of results (default 10)")
+    search.add_argument("--langs", help="only chunks in these languages, comma-separated (e.g. en,fr)")
+    search.add_argument("--docs", help="only these documents: ids or file names, comma-separated")
+    search.add_argument("--mode", choices=["dense", "hybrid"], default="dense",
+                        help="dense (default) or hybrid: dense + BM25 by reciprocal rank fusion")
+    search.add_argument("--query-lang", dest="query_lang", help="the query's language, instead of detecting it")
+
+    command("list", cmd_list, "list the documents in the store")
+    delete = command("delete", cmd_delete, "delete a document (by id, file name or content-hash prefix)")
+    delete.add_argument("doc", metavar="DOC")
+    reindex = command("reindex", cmd_reindex, "re-embed every chunk with another model (atomic swap)", model=True)
+    reindex.set_defaults(model_required=True)
+    doctor = command("doctor", cmd_doctor, "check SQLite and FAISS against each other and repair")
+    doctor.add_argument("--no-repair", action="store_true", help="only report")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "model_required", False) and not args.model:
+        parser.error("reindex needs --model M (the model to re-embed with)")
+    try:
+        return int(args._run(args) or 0)
+    except (UsageError, ModelMismatch, StoreError, ValueError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return 2

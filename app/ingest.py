@@ -1,0 +1,239 @@
+"""PDF files -> chunks + languages -> embeddings -> the store; one result per file.
+
+The pipeline for one file: :func:`app.pdf.read_pdf` (refusals), de-duplication by content hash,
+:func:`app.chunking.chunk_pages` with the encoder's own tokenizer, language per chunk
+(:mod:`app.langid`), passage embeddings, then :meth:`app.store.Store.add_document` (one
+transaction, then FAISS). A refused or failing file is reported and the next one goes on.
+
+The UI calls the same functions as the CLI; ``progress`` takes Gradio's ``gr.Progress`` as is
+(it is called as ``progress(fraction, desc=...)``).
+
+Example::
+
+    >>> store = Store.open("polylex-store"); encoder = load_encoder("default")
+    >>> for result in ingest_paths(["contracts/"], store=store, encoder=encoder):
+    ...     print(result.line())
+    added      contracts/nda-de.pdf: 3 pages, 7 chunks, de
+    duplicate  contracts/copy-of-nda.pdf: same content as document 1 (nda-de.pdf)
+    refused    contracts/scan.pdf: no extractable text in 2 page(s): probably a scan ...
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.chunking import DEFAULT_BUDGET, Chunk, CountTokens, chunk_pages
+from app.errors import ModelMismatch, RefusedFile
+from app.pdf import PdfText, find_pdfs, read_pdf
+from app.store import NewChunk, Store, crash_point
+from corpora.settings import get_settings
+
+from app.langid import detect_batch, document_language
+
+Progress = Callable[..., Any]
+"""``progress(fraction, desc=...)``: ``gr.Progress`` or any callable of that shape."""
+
+ENCODE_BATCH = 32
+_LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+@dataclass
+class IngestResult:
+    """What happened to one file.
+
+    ``status`` is ``added``, ``duplicate`` or ``refused``; ``reason`` says why for the last two.
+    ``languages`` maps language codes to their share of the document's text (largest first).
+    """
+
+    path: str
+    status: str
+    reason: str = ""
+    doc_id: int | None = None
+    title: str = ""
+    lang: str = ""
+    pages: int = 0
+    chunks: int = 0
+    languages: dict[str, float] = field(default_factory=dict)
+
+    def line(self) -> str:
+        """One line for a terminal or a log."""
+        if self.status == "added":
+            langs = ", ".join(f"{lang} {share:.0%}" if share < 0.995 else lang for lang, share in self.languages.items())
+            return f"added      {self.path}: {self.pages} pages, {self.chunks} chunks, {langs} (document {self.doc_id})"
+        return f"{self.status:<10} {self.path}: {self.reason}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def model_id(encoder: Any) -> str:
+    """The id of the weights an encoder holds (set by ``trainer.encoder.load_encoder``)."""
+    from trainer.encoder import model_id as _model_id
+
+    return _model_id(encoder)
+
+
+def token_counter(encoder: Any) -> CountTokens:
+    """Token counts with the encoder's own tokenizer, without special tokens or prompt."""
+    tokenizer = encoder.tokenizer
+
+    def count(texts: list[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = tokenizer(list(texts), add_special_tokens=False, return_attention_mask=False,
+                            return_token_type_ids=False, verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    return count
+
+
+def chunk_budget(encoder: Any) -> int:
+    """Tokens per chunk: :data:`DEFAULT_BUDGET`, or less if the model reads fewer (prompt and
+    special tokens need room too)."""
+    limit = int(getattr(encoder, "max_seq_length", 512) or 512)
+    return max(16, min(DEFAULT_BUDGET, limit - 16))
+
+
+def encode_passages(encoder: Any, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH,
+                    on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+    """Normalised float32 passage embeddings, (len(texts), dim).
+
+    Texts are encoded longest first in slices, so each batch pads little and ``on_batch(done)``
+    can report progress; rows come back in the input order.
+    """
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    out: np.ndarray | None = None
+    step = batch_size * 4
+    for start in range(0, len(texts), step):
+        part = order[start:start + step]
+        vectors = encoder.encode_document([texts[i] for i in part], batch_size=batch_size, convert_to_numpy=True,
+                                          normalize_embeddings=True, show_progress_bar=False)
+        if out is None:
+            out = np.empty((len(texts), vectors.shape[1]), dtype="float32")
+        out[part] = vectors
+        if on_batch:
+            on_batch(min(start + step, len(texts)))
+    return out if out is not None else np.zeros((0, 0), dtype="float32")
+
+
+def check_lang(lang: str | None) -> str | None:
+    if lang is None or lang == "":
+        return None
+    if not _LANG_CODE.match(lang):
+        raise ValueError(f"--lang {lang!r} is not a language code; use ISO 639-1 (de, sw) or 639-3 (bem, fon)")
+    return lang
+
+
+def languages_of(chunks: list[Chunk], *, lang: str | None = None) -> tuple[list[str], str, dict[str, float]]:
+    """Per-chunk languages, the document language (majority by text length) and the shares.
+
+    With ``lang`` (the user's override) every chunk and the document get that language.
+    """
+    if lang:
+        return [lang] * len(chunks), lang, {lang: 1.0}
+    langs = [d.lang for d in detect_batch([c.text for c in chunks])]
+    weights: dict[str, int] = {}
+    for code, chunk in zip(langs, chunks):
+        weights[code] = weights.get(code, 0) + len(chunk.text)
+    total = sum(weights.values()) or 1
+    shares = {code: round(w / total, 4) for code, w in sorted(weights.items(), key=lambda kv: -kv[1])}
+    doc_lang = document_language([(code, len(c.text)) for code, c in zip(langs, chunks)]).lang
+    return langs, doc_lang, shares
+
+
+def ingest_pdf(pdf: PdfText, *, store: Store, encoder: Any, lang: str | None = None,
+               on_encoded: Callable[[int, int], None] | None = None) -> IngestResult:
+    """Chunk, label, embed and store one PDF already read (``pdf`` from :func:`app.pdf.read_pdf`)."""
+    shown = str(pdf.path)
+    existing = store.by_hash(pdf.sha256)
+    why = "same file as"
+    if existing is None:
+        existing, why = store.by_text_hash(pdf.text_sha256), "same text as"
+    if existing:
+        return IngestResult(shown, "duplicate", f"{why} document {existing.id} ({existing.file})",
+                            doc_id=existing.id, title=existing.title, lang=existing.lang, pages=existing.pages,
+                            chunks=existing.chunks)
+    chunks = chunk_pages(pdf.pages, count_tokens=token_counter(encoder), budget=chunk_budget(encoder))
+    if not chunks:
+        raise RefusedFile("no text worth indexing (only numbers or symbols)")
+    langs, doc_lang, shares = languages_of(chunks, lang=lang)
+    texts = [c.text for c in chunks]
+    vectors = encode_passages(encoder, texts,
+                              on_batch=(lambda done: on_encoded(done, len(texts))) if on_encoded else None)
+    crash_point("after-encode")
+    doc = store.add_document(
+        sha256=pdf.sha256, text_sha256=pdf.text_sha256, file=pdf.path.name, title=pdf.title, lang=doc_lang,
+        lang_source="user" if lang else "detected", pages=len(pdf.pages), size=pdf.size, model_id=model_id(encoder),
+        chunks=[NewChunk(seq=i, page=c.page, page_end=c.page_end, heading=c.heading, lang=code, text=c.text,
+                         embedding=v) for i, (c, code, v) in enumerate(zip(chunks, langs, vectors))])
+    return IngestResult(shown, "added", doc_id=doc.id, title=doc.title, lang=doc_lang, pages=doc.pages,
+                        chunks=doc.chunks, languages=shares)
+
+
+def ingest_paths(paths: Sequence[str | Path], *, store: Store, encoder: Any, lang: str | None = None,
+                 max_mb: float | None = None, progress: Progress | None = None) -> list[IngestResult]:
+    """Ingest PDFs and folders of PDFs; one :class:`IngestResult` per file (or refused folder).
+
+    Args:
+        paths: files (their header decides whether they are PDFs) and folders (their ``*.pdf``).
+        store: the open store.
+        encoder: a sentence-transformers model (``trainer.encoder.load_encoder``).
+        lang: language code that overrides detection for every document of this call.
+        max_mb: size limit in MiB (default ``get_settings().max_mb``, ``POLYLEX_MAX_MB``).
+        progress: ``progress(fraction, desc=...)`` (``gr.Progress`` works as is).
+
+    Raises:
+        ModelMismatch: before reading anything, if the store holds another model's embeddings.
+        ValueError: for a malformed ``lang``.
+    """
+    lang = check_lang(lang)
+    store.check_model(model_id(encoder), int(encoder.get_embedding_dimension()))
+    limit = get_settings().max_mb if max_mb is None else max_mb
+    files, refused_paths = find_pdfs(list(paths))
+    results = [IngestResult(str(path), "refused", reason) for path, reason in refused_paths]
+    for number, path in enumerate(files):
+        def report(fraction: float, what: str, _n: int = number, _path: Path = path) -> None:
+            if progress:
+                progress((_n + fraction) / len(files), desc=f"{_path.name} ({_n + 1}/{len(files)}): {what}")
+
+        report(0.0, "reading")
+        try:
+            pdf = read_pdf(path, max_mb=limit)
+            crash_point("after-read")
+            report(0.2, "chunking")
+            result = ingest_pdf(pdf, store=store, encoder=encoder, lang=lang,
+                                on_encoded=lambda done, total: report(0.2 + 0.75 * done / total,
+                                                                      f"encoding {done}/{total} chunks"))
+        except RefusedFile as exc:
+            result = IngestResult(str(path), "refused", str(exc))
+        except ModelMismatch:
+            raise
+        except Exception as exc:  # one broken file must not stop the batch; say what broke
+            result = IngestResult(str(path), "refused", f"failed while ingesting: {type(exc).__name__}: {exc}")
+        results.append(result)
+        report(1.0, result.status)
+    return results
+
+
+def reindex(store: Store, encoder: Any, *, batch: int = 256, progress: Progress | None = None) -> int:
+    """Re-embed every chunk with ``encoder``; the old embeddings and index serve until the swap.
+
+    Embeddings are staged in batches (an interrupted reindex resumes), then swapped in with
+    :meth:`Store.finish_reindex`. Returns the number of chunks re-embedded.
+    """
+    new_model = model_id(encoder)
+    todo = store.begin_reindex(new_model)
+    for start in range(0, len(todo), batch):
+        ids = todo[start:start + batch]
+        vectors = encode_passages(encoder, store.chunk_texts(list(ids)))
+        store.stage_embeddings(ids, vectors)
+        if progress:
+            progress((start + len(ids)) / max(len(todo), 1), desc=f"re-embedding {start + len(ids)}/{len(todo)} chunks")
+    crash_point("reindex-staged")
+    return store.finish_reindex(new_model)

@@ -1,0 +1,141 @@
+"""Cross-lingual search over the store: dense by default, or hybrid with FTS5/BM25.
+
+Dense: the query is encoded with the model's query prompt, FAISS (or exact scoring of a small
+filtered set) finds the nearest chunks, and their rows come from SQLite in one query.
+
+Hybrid: the dense ranking and the FTS5 BM25 ranking (both over the same filters) are fused by
+reciprocal rank fusion, ``score = sum(1 / (RRF_K + rank))``. BM25 never filters the dense
+candidates: it cannot match across languages, so a chunk only the dense side found keeps its
+place; BM25 can only lift exact-term matches (article numbers, names, defined terms).
+
+Example::
+
+    >>> response = search(store, encoder, "Wer wählt den Bundesrat?", k=3)
+    >>> response.query_lang, [(h.file, h.page, h.heading, h.lang) for h in response.results]
+    ('de', [('constitution-en.pdf', 51, 'Art. 175 Composition and election', 'en'), ...])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.ingest import model_id
+from app.langid import detect
+from app.store import Store
+
+MODES = ("dense", "hybrid")
+RRF_K = 60
+"""The constant of Cormack et al. (2009); it damps the weight of the very first ranks."""
+HYBRID_DEPTH = 100
+"""How deep each ranking is read before fusion (at least ``5 * k``)."""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One ranked chunk. ``score`` is the cosine similarity in dense mode and the RRF score in
+    hybrid mode; ``page``..``page_end`` are 1-based; ``text`` is the whole chunk (plain text,
+    never HTML: escape it before showing it in a page)."""
+
+    chunk_id: int
+    doc_id: int
+    file: str
+    title: str
+    page: int
+    page_end: int
+    heading: str | None
+    lang: str
+    score: float
+    text: str
+
+    def snippet(self, width: int = 200) -> str:
+        flat = " ".join(self.text.split())
+        return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+
+@dataclass
+class SearchResponse:
+    """The ranked hits for one query, with the query's language (detected unless given)."""
+
+    query: str
+    query_lang: str
+    mode: str
+    results: list[SearchHit] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The ``--json`` form: ``{"query", "query_lang", "mode", "results": [{doc_id, file, title,
+        page, heading, lang, score, text, chunk_id, page_end}, ...]}``."""
+        return {"query": self.query, "query_lang": self.query_lang, "mode": self.mode,
+                "results": [asdict(hit) for hit in self.results]}
+
+
+def encode_query(encoder: Any, query: str) -> np.ndarray:
+    """The normalised float32 embedding of one query, (dim,)."""
+    vectors = encoder.encode_query([query], convert_to_numpy=True, normalize_embeddings=True,
+                                   show_progress_bar=False)
+    return np.asarray(vectors[0], dtype="float32")
+
+
+def rrf(rankings: Sequence[Sequence[int]], *, k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of ranked id lists: ``[(id, score), ...]``, best first.
+
+    Ties keep the order of first appearance (the dense ranking is passed first).
+    """
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def search(store: Store, encoder: Any, query: str, *, k: int = 10, langs: Sequence[str] | None = None,
+           docs: Sequence[int] | None = None, mode: str = "dense", query_lang: str | None = None) -> SearchResponse:
+    """Search the store in any language.
+
+    Args:
+        store: the open store (keeps FAISS and SQLite open between searches).
+        encoder: the model the store was embedded with (``trainer.encoder.load_encoder``).
+        query: the question or words, any language.
+        k: number of results.
+        langs: only chunks in these languages (codes as stored, e.g. ``["de", "fr"]``).
+        docs: only chunks of these document ids.
+        mode: ``"dense"`` or ``"hybrid"`` (dense + BM25 by reciprocal rank fusion).
+        query_lang: the query's language if known; detected otherwise (shown, never used to filter).
+
+    Returns:
+        A :class:`SearchResponse`; fewer than ``k`` results when the store (or filter) has fewer chunks.
+
+    Raises:
+        ValueError: empty query, ``k < 1`` or an unknown ``mode``.
+        ModelMismatch: the store was embedded with another model.
+    """
+    query = query.strip()
+    if not query:
+        raise ValueError("the query is empty")
+    if mode not in MODES:
+        raise ValueError(f"unknown search mode {mode!r}; valid: {', '.join(MODES)}")
+    if k < 1:
+        raise ValueError(f"k={k}; it must be at least 1")
+    langs = list(langs) if langs else None
+    docs = [int(d) for d in docs] if docs else None
+    vector = encode_query(encoder, query)
+    store.check_model(model_id(encoder), int(vector.shape[0]))
+    lang = query_lang or detect(query).lang
+
+    if mode == "dense":
+        ranked = store.search_vectors(vector, k, langs=langs, docs=docs)
+    else:
+        depth = max(HYBRID_DEPTH, 5 * k)
+        dense = [chunk_id for chunk_id, _ in store.search_vectors(vector, depth, langs=langs, docs=docs)]
+        lexical = store.search_text(query, limit=depth, langs=langs, docs=docs)
+        ranked = rrf([dense, lexical])[:k]
+
+    rows = store.fetch_chunks([chunk_id for chunk_id, _ in ranked])
+    hits = [SearchHit(chunk_id=chunk_id, doc_id=row["doc_id"], file=row["file"], title=row["title"], page=row["page"],
+                      page_end=row["page_end"], heading=row["heading"], lang=row["lang"], score=round(score, 6),
+                      text=row["text"])
+            for chunk_id, score in ranked if (row := rows.get(chunk_id))]
+    return SearchResponse(query=query, query_lang=lang, mode=mode, results=hits)

@@ -1,0 +1,755 @@
+"""The store: SQLite (through sqlite-utils) is the source of truth, FAISS is derived from it.
+
+A store is a folder::
+
+    polylex.db              documents, chunks (text, page, heading, language, float32 embedding
+                            BLOB), an FTS5 index on chunk text, and ``meta`` (model id, dimension,
+                            generation)
+    index-g00000042.faiss   the FAISS index of generation 42
+
+Every write is one SQLite transaction that also bumps ``meta.generation``; the FAISS index is
+written after the commit, atomically (temporary file, fsync, rename), under the name of the new
+generation. So after a crash at any point SQLite holds the whole document or none of it, and an
+index whose generation is behind is caught up from SQLite (missing ids added, extra ids
+removed) the next time the store is opened or searched. ``doctor()`` checks everything against
+everything and repairs by rebuilding from SQLite.
+
+The index is built from a factory string (:class:`IndexPolicy`): exact inner product on
+normalised vectors (``IDMap,Flat``) up to ``approximate_from`` chunks, HNSW beyond, where exact
+search would cost more than encoding the query (see ``bench/results/search_latency.json`` for
+the measured latency and recall@10 against exact search). Ids in FAISS are SQLite rowids.
+
+Example::
+
+    >>> store = Store.open("polylex-store")
+    >>> [(d.id, d.file, d.lang, d.chunks) for d in store.documents()]
+    [(1, 'constitution-de.pdf', 'de', 412)]
+    >>> store.doctor().ok
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import faiss
+import numpy as np
+import sqlite_utils
+
+from app.errors import ModelMismatch, StoreError
+
+DB_FILE = "polylex.db"
+SCHEMA_VERSION = 1
+CRASH_ENV = "POLYLEX_CRASH_AT"
+"""Test hook: ``POLYLEX_CRASH_AT=<step>`` ends the process with ``os._exit`` at that step
+(steps: after-read, after-encode, before-commit, after-commit, index-written, after-index,
+reindex-staged, reindex-index-written). Used only by ``tests/test_crash_consistency.py``."""
+
+
+def crash_point(step: str) -> None:
+    """Die here, without cleanup, when the crash test asks for this step."""
+    if os.environ.get(CRASH_ENV) == step:
+        os._exit(70)
+
+
+@dataclass(frozen=True)
+class IndexPolicy:
+    """How the FAISS index is built, as factory strings (inner product on normalised vectors).
+
+    Args:
+        exact: factory below ``approximate_from`` chunks (default ``IDMap,Flat``).
+        approximate: factory from ``approximate_from`` chunks on (default ``IDMap,HNSW32``).
+        approximate_from: store size in chunks where exact search starts to cost a noticeable share
+            of a query (about 3 ms at 20k chunks on 2 cores, against about 20 ms to encode a query).
+        ef_search: HNSW search depth; 128 keeps recall@10 >= 0.98 of exact in the benchmark.
+        ef_construction: HNSW build depth.
+        exact_filter_max: with a language/document filter matching at most this many chunks, those
+            chunks are scored exactly from SQLite instead of searching the index with a selector.
+    """
+
+    exact: str = "IDMap,Flat"
+    approximate: str = "IDMap,HNSW32"
+    approximate_from: int = 20_000
+    ef_search: int = 128
+    ef_construction: int = 80
+    exact_filter_max: int = 20_000
+
+    def factory_for(self, n_chunks: int) -> str:
+        return self.approximate if n_chunks >= self.approximate_from else self.exact
+
+    def build(self, dim: int, n_chunks: int) -> faiss.Index:
+        """An empty index for a store of ``n_chunks``, with its search parameters set."""
+        index = faiss.index_factory(dim, self.factory_for(n_chunks), faiss.METRIC_INNER_PRODUCT)
+        inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
+        if isinstance(inner, faiss.IndexHNSW):
+            inner.hnsw.efConstruction = self.ef_construction
+            inner.hnsw.efSearch = self.ef_search
+        return index
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    sha256: str
+    text_sha256: str
+    file: str
+    title: str
+    lang: str
+    lang_source: str  # "detected" or "user"
+    pages: int
+    chunks: int
+    bytes: int
+    added: str
+    model: str
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A chunk ready to store; ``embedding`` is a normalised float32 vector."""
+
+    seq: int
+    page: int
+    page_end: int
+    heading: str | None
+    lang: str
+    text: str
+    embedding: np.ndarray
+
+
+@dataclass
+class DoctorReport:
+    """What ``doctor`` found (``problems``) and what it did about it (``repaired``)."""
+
+    ok: bool
+    documents: int
+    chunks: int
+    model: str | None
+    index: str
+    problems: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CorpusEmbeddings:
+    """All chunk embeddings with their labels (for diagnostics): row i of ``vectors`` (n, dim)
+    is chunk ``ids[i]`` of document ``doc_ids[i]`` in language ``langs[i]``."""
+
+    ids: np.ndarray
+    doc_ids: np.ndarray
+    langs: list[str]
+    vectors: np.ndarray
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype="<f4").tobytes()
+
+
+def _matrix(blobs: list[bytes], dim: int) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, dim), dtype="float32")
+    return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim).astype("float32", copy=False)
+
+
+class Store:
+    """One store folder, open: the SQLite database and the FAISS index loaded in memory.
+
+    Thread-safe: the UI may search from several threads while an ingest writes. Create with
+    :meth:`open`; the CLI and the UI keep one open store for their lifetime, so searches pay
+    neither for loading the index nor for opening the database.
+    """
+
+    def __init__(self, folder: Path, db: sqlite_utils.Database, policy: IndexPolicy) -> None:
+        self.folder = folder
+        self.db = db
+        self.policy = policy
+        self._lock = threading.RLock()
+        self._index: faiss.Index | None = None
+        self._index_generation = -1
+
+    # --- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, folder: str | Path, *, policy: IndexPolicy | None = None) -> Store:
+        """Open (creating if needed) the store in ``folder`` and load or repair its FAISS index."""
+        folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise StoreError(f"store path {folder} is a file, not a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(folder / DB_FILE), check_same_thread=False, timeout=30)
+        db = sqlite_utils.Database(conn)
+        db.enable_wal()
+        db.execute("PRAGMA foreign_keys = ON")
+        store = cls(folder, db, policy or IndexPolicy())
+        store._migrate()
+        store._load_index()
+        return store
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        with self._lock, self.db.atomic():
+            if "meta" not in self.db.table_names():
+                self.db["meta"].create({"key": str, "value": str}, pk="key")
+                self.db["meta"].insert_all([{"key": "schema", "value": str(SCHEMA_VERSION)},
+                                            {"key": "generation", "value": "0"}])
+            version = int(self._meta("schema") or 0)
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"store {self.folder} has schema {version}; this Polylex reads up to {SCHEMA_VERSION}")
+            if "documents" not in self.db.table_names():
+                self.db["documents"].create(
+                    {"id": int, "sha256": str, "text_sha256": str, "file": str, "title": str, "lang": str, "lang_source": str,
+                     "pages": int, "chunks": int, "bytes": int, "added": str, "model": str},
+                    pk="id", not_null={"sha256", "file"})
+                self.db["documents"].create_index(["sha256"], unique=True)
+                self.db["documents"].create_index(["text_sha256"])
+            if "chunks" not in self.db.table_names():
+                self.db["chunks"].create(
+                    {"id": int, "doc_id": int, "seq": int, "page": int, "page_end": int, "heading": str,
+                     "lang": str, "text": str, "embedding": bytes},
+                    pk="id", foreign_keys=[("doc_id", "documents", "id")], not_null={"doc_id", "text"})
+                self.db["chunks"].create_index(["doc_id"])
+                self.db["chunks"].create_index(["lang"])
+                # Triggers keep the FTS5 index inside the same transaction as the chunk rows.
+                self.db["chunks"].enable_fts(["text"], create_triggers=True)
+
+    # --- meta ---------------------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str | None) -> None:
+        if value is None:
+            self.db.execute("DELETE FROM meta WHERE key = ?", [key])
+        else:
+            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    @property
+    def model_id(self) -> str | None:
+        """The model whose embeddings the store holds (None while empty of any)."""
+        return self._meta("model")
+
+    @property
+    def dim(self) -> int | None:
+        value = self._meta("dim")
+        return int(value) if value else None
+
+    def generation(self) -> int:
+        return int(self._meta("generation") or 0)
+
+    def _bump_generation(self) -> int:
+        generation = self.generation() + 1
+        self._set_meta("generation", str(generation))
+        return generation
+
+    def check_model(self, model_id: str, dim: int) -> None:
+        """Raise :class:`ModelMismatch` unless embeddings of ``model_id`` (``dim``) may be added or searched."""
+        with self._lock:
+            stored, stored_dim = self.model_id, self.dim
+            if stored is None or self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:
+                return  # an empty store takes any model
+        if stored != model_id:
+            raise ModelMismatch(f"the store holds embeddings of model {stored!r}, not {model_id!r}: use --model "
+                                f"{stored} or re-embed with `python -m app reindex --model {model_id}`")
+        if stored_dim is not None and stored_dim != dim:
+            raise ModelMismatch(f"the store holds {stored_dim}-d embeddings, the model gives {dim}-d; reindex first")
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def documents(self) -> list[Document]:
+        with self._lock:
+            return [Document(**row) for row in self.db["documents"].rows_where(order_by="id")]
+
+    def document(self, doc_id: int) -> Document | None:
+        with self._lock:
+            rows = list(self.db["documents"].rows_where("id = ?", [doc_id]))
+        return Document(**rows[0]) if rows else None
+
+    def find_documents(self, key: str) -> list[Document]:
+        """Documents matching ``key``: an id, a file name, or a prefix (>= 6) of the content hash."""
+        docs = self.documents()
+        if key.isdigit():
+            return [d for d in docs if d.id == int(key)]
+        exact = [d for d in docs if d.file == key or d.sha256 == key]
+        if exact:
+            return exact
+        return [d for d in docs if len(key) >= 6 and d.sha256.startswith(key.lower())]
+
+    def by_hash(self, sha256: str) -> Document | None:
+        with self._lock:
+            rows = list(self.db["documents"].rows_where("sha256 = ?", [sha256]))
+        return Document(**rows[0]) if rows else None
+
+    def by_text_hash(self, text_sha256: str) -> Document | None:
+        with self._lock:
+            rows = list(self.db["documents"].rows_where("text_sha256 = ?", [text_sha256], limit=1))
+        return Document(**rows[0]) if rows else None
+
+    def chunk_count(self) -> int:
+        with self._lock:
+            return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def languages(self) -> dict[str, int]:
+        """Chunks per language, most frequent first."""
+        with self._lock:
+            rows = self.db.execute("SELECT lang, count(*) FROM chunks GROUP BY lang ORDER BY 2 DESC").fetchall()
+        return {lang: n for lang, n in rows}
+
+    def fetch_chunks(self, ids: list[int]) -> dict[int, dict]:
+        """Chunk rows (with their document's file and title, without the embedding) by id, in one query."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = (f"SELECT c.id, c.doc_id, c.seq, c.page, c.page_end, c.heading, c.lang, c.text, d.file, d.title "
+               f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})")
+        with self._lock:
+            cursor = self.db.execute(sql, [int(i) for i in ids])
+            names = [c[0] for c in cursor.description]
+            return {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
+
+    def chunk_ids(self, *, langs: list[str] | None = None, docs: list[int] | None = None) -> np.ndarray:
+        """Ids of the chunks passing the filters (int64)."""
+        where, params = self._filter_sql(langs, docs)
+        with self._lock:
+            rows = self.db.execute(f"SELECT id FROM chunks {where} ORDER BY id", params).fetchall()
+        return np.array([r[0] for r in rows], dtype="int64")
+
+    @staticmethod
+    def _filter_sql(langs: list[str] | None, docs: list[int] | None, alias: str = "") -> tuple[str, list]:
+        clauses, params = [], []
+        if langs:
+            clauses.append(f"{alias}lang IN ({','.join('?' * len(langs))})")
+            params += list(langs)
+        if docs:
+            clauses.append(f"{alias}doc_id IN ({','.join('?' * len(docs))})")
+            params += [int(d) for d in docs]
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def embeddings(self, *, langs: list[str] | None = None, docs: list[int] | None = None) -> CorpusEmbeddings:
+        """Every chunk embedding (optionally filtered) with chunk ids, document ids and languages."""
+        where, params = self._filter_sql(langs, docs)
+        dim = self.dim or 0
+        with self._lock:
+            rows = self.db.execute(f"SELECT id, doc_id, lang, embedding FROM chunks {where} ORDER BY id",
+                                   params).fetchall()
+        return CorpusEmbeddings(ids=np.array([r[0] for r in rows], dtype="int64"),
+                                doc_ids=np.array([r[1] for r in rows], dtype="int64"),
+                                langs=[r[2] for r in rows], vectors=_matrix([r[3] for r in rows], dim))
+
+    def search_text(self, query: str, *, limit: int, langs: list[str] | None = None,
+                    docs: list[int] | None = None) -> list[int]:
+        """Chunk ids ranked by FTS5 BM25 for any of the query's words (OR, not AND: a question
+        rarely shares all its words with the passage that answers it)."""
+        words = [w for w in "".join(ch if ch.isalnum() else " " for ch in query).split() if w]
+        if not words:
+            return []
+        fts_query = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        where, params = self._filter_sql(langs, docs, alias="c.")
+        where = where.replace("WHERE", "AND", 1)
+        sql = (f"SELECT c.id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+               f"WHERE chunks_fts MATCH ? {where} ORDER BY chunks_fts.rank LIMIT ?")
+        with self._lock:
+            return [r[0] for r in self.db.execute(sql, [fts_query, *params, limit]).fetchall()]
+
+    # --- dense search ---------------------------------------------------------------------------
+
+    def search_vectors(self, query: np.ndarray, k: int, *, langs: list[str] | None = None,
+                       docs: list[int] | None = None) -> list[tuple[int, float]]:
+        """The ``k`` nearest chunks to a normalised query vector: ``[(chunk_id, cosine), ...]``, best first.
+
+        With filters, a small matching set is scored exactly from SQLite; a large one is searched
+        in FAISS with an id selector, so filtered results are never fewer than FAISS can give.
+        """
+        query = np.ascontiguousarray(query, dtype="float32").reshape(1, -1)
+        with self._lock:
+            self._refresh_if_stale()
+            if langs or docs:
+                ids = self.chunk_ids(langs=langs, docs=docs)
+                if len(ids) == 0:
+                    return []
+                if len(ids) <= self.policy.exact_filter_max:
+                    corpus = self.embeddings(langs=langs, docs=docs)
+                    scores = corpus.vectors @ query[0]
+                    top = np.argsort(-scores, kind="stable")[:k]
+                    return [(int(corpus.ids[i]), float(scores[i])) for i in top]
+                selector = faiss.IDSelectorBatch(ids)
+                params = self._search_params(selector)
+            else:
+                params = None
+            if self._index is None or self._index.ntotal == 0:
+                return []
+            scores, labels = self._index.search(query, k, params=params)  # (1, k); label -1 = none
+        return [(int(i), float(s)) for i, s in zip(labels[0], scores[0]) if i >= 0]
+
+    def _search_params(self, selector: faiss.IDSelector) -> faiss.SearchParameters:
+        inner = faiss.downcast_index(self._index.index) if isinstance(self._index, faiss.IndexIDMap) else self._index
+        if isinstance(inner, faiss.IndexHNSW):
+            # A selective filter leaves HNSW fewer reachable neighbours: search deeper.
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.policy.ef_search, 512))
+        return faiss.SearchParameters(sel=selector)
+
+    @property
+    def index(self) -> faiss.Index | None:
+        """The loaded FAISS index (read it, do not change it)."""
+        return self._index
+
+    def index_description(self) -> str:
+        index = self._index
+        if index is None:
+            return "none"
+        factory = self._meta("factory") or "?"
+        return f"{factory} ({index.ntotal} vectors, generation {self._index_generation})"
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def add_document(self, *, sha256: str, text_sha256: str, file: str, title: str, lang: str, lang_source: str, pages: int,
+                     size: int, model_id: str, chunks: list[NewChunk]) -> Document:
+        """Add one document and its chunks in one transaction, then extend the FAISS index.
+
+        Raises:
+            ValueError: if the document has no chunks, or its hash is already stored.
+            ModelMismatch: if the store holds another model's embeddings.
+        """
+        if not chunks:
+            raise ValueError(f"document {file!r} has no chunks")
+        dim = int(chunks[0].embedding.shape[0])
+        with self._lock:
+            self.check_model(model_id, dim)
+            if self.by_hash(sha256):
+                raise ValueError(f"document {sha256[:12]} ({file}) is already stored")
+            with self.db.atomic():
+                doc_id = self.db["documents"].insert({
+                    "sha256": sha256, "text_sha256": text_sha256, "file": file, "title": title, "lang": lang, "lang_source": lang_source,
+                    "pages": pages, "chunks": len(chunks), "bytes": size,
+                    "added": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "model": model_id,
+                }).last_pk
+                self.db["chunks"].insert_all(
+                    ({"doc_id": doc_id, "seq": c.seq, "page": c.page, "page_end": c.page_end, "heading": c.heading,
+                      "lang": c.lang, "text": c.text, "embedding": _blob(c.embedding)} for c in chunks),
+                    batch_size=200)
+                self._set_meta("model", model_id)
+                self._set_meta("dim", str(dim))
+                generation = self._bump_generation()
+                crash_point("before-commit")
+            crash_point("after-commit")
+            self._sync_index(generation)
+            crash_point("after-index")
+            return self.document(doc_id)
+
+    def delete_document(self, doc_id: int) -> Document:
+        """Delete a document and its chunks (one transaction), then drop them from FAISS."""
+        with self._lock:
+            doc = self.document(doc_id)
+            if doc is None:
+                raise KeyError(f"no document with id {doc_id}")
+            with self.db.atomic():
+                self.db.execute("DELETE FROM chunks WHERE doc_id = ?", [doc_id])
+                self.db.execute("DELETE FROM documents WHERE id = ?", [doc_id])
+                generation = self._bump_generation()
+            self._sync_index(generation)
+            return doc
+
+    # --- re-embedding with another model --------------------------------------------------------
+
+    def begin_reindex(self, model_id: str) -> np.ndarray:
+        """Prepare re-embedding with ``model_id``; returns the chunk ids still to encode.
+
+        Staged vectors go to ``pending_embeddings``; the current embeddings and index keep
+        serving searches until :meth:`finish_reindex`. A reindex interrupted for the same model
+        resumes where it stopped.
+        """
+        with self._lock, self.db.atomic():
+            if self._meta("pending_model") != model_id and "pending_embeddings" in self.db.table_names():
+                self.db["pending_embeddings"].drop()
+            if "pending_embeddings" not in self.db.table_names():
+                self.db["pending_embeddings"].create({"chunk_id": int, "embedding": bytes}, pk="chunk_id")
+            self._set_meta("pending_model", model_id)
+            rows = self.db.execute("SELECT id FROM chunks WHERE id NOT IN (SELECT chunk_id FROM pending_embeddings) "
+                                   "ORDER BY id").fetchall()
+        return np.array([r[0] for r in rows], dtype="int64")
+
+    def chunk_texts(self, ids: list[int]) -> list[str]:
+        rows = self.fetch_chunks(ids)
+        return [rows[int(i)]["text"] for i in ids]
+
+    def stage_embeddings(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        with self._lock, self.db.atomic():
+            self.db["pending_embeddings"].upsert_all(
+                ({"chunk_id": int(i), "embedding": _blob(v)} for i, v in zip(ids, vectors)), pk="chunk_id")
+
+    def finish_reindex(self, model_id: str) -> int:
+        """Swap in the staged embeddings: build their index, write it, then commit the swap.
+
+        The new index file is written before the SQLite swap commits, under the next generation;
+        a crash in between leaves the old generation (and its index) in force.
+        Returns the number of chunks re-embedded.
+        """
+        with self._lock:
+            if self._meta("pending_model") != model_id:
+                raise StoreError(f"no reindex to {model_id!r} in progress")
+            missing = self.db.execute("SELECT count(*) FROM chunks WHERE id NOT IN "
+                                      "(SELECT chunk_id FROM pending_embeddings)").fetchone()[0]
+            if missing:
+                raise StoreError(f"{missing} chunks are not re-embedded yet")
+            rows = self.db.execute("SELECT chunk_id, embedding FROM pending_embeddings p JOIN chunks c "
+                                   "ON c.id = p.chunk_id ORDER BY chunk_id").fetchall()
+            ids = np.array([r[0] for r in rows], dtype="int64")
+            dim = len(rows[0][1]) // 4 if rows else (self.dim or 0)
+            vectors = _matrix([r[1] for r in rows], dim)
+            generation = self.generation() + 1
+            index = self._build_index(ids, vectors)
+            self._write_index(index, generation)
+            crash_point("reindex-index-written")
+            with self.db.atomic():
+                self.db.execute("UPDATE chunks SET embedding = (SELECT embedding FROM pending_embeddings p "
+                                "WHERE p.chunk_id = chunks.id)")
+                self.db.execute("UPDATE documents SET model = ?", [model_id])
+                self._set_meta("model", model_id)
+                self._set_meta("dim", str(dim))
+                self._set_meta("pending_model", None)
+                self._set_meta("generation", str(generation))
+                self._set_meta("factory", self.policy.factory_for(len(ids)))
+                self.db["pending_embeddings"].drop()
+            self._index, self._index_generation = index, generation
+            self._remove_old_index_files(generation)
+            return len(ids)
+
+    # --- the FAISS index ------------------------------------------------------------------------
+
+    def _index_path(self, generation: int) -> Path:
+        return self.folder / f"index-g{generation:08d}.faiss"
+
+    def _index_files(self) -> list[tuple[int, Path]]:
+        found = []
+        for path in self.folder.glob("index-g*.faiss"):
+            with contextlib.suppress(ValueError):
+                found.append((int(path.stem.removeprefix("index-g")), path))
+        return sorted(found)
+
+    def _all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.db.execute("SELECT id, embedding FROM chunks ORDER BY id").fetchall()
+        return np.array([r[0] for r in rows], dtype="int64"), _matrix([r[1] for r in rows], self.dim or 0)
+
+    def _build_index(self, ids: np.ndarray, vectors: np.ndarray) -> faiss.Index:
+        dim = vectors.shape[1] if len(vectors) else (self.dim or 384)
+        index = self.policy.build(dim, len(ids))
+        if len(ids):
+            vectors = np.ascontiguousarray(vectors, dtype="float32")
+            faiss.normalize_L2(vectors)  # stored vectors are normalised already; this guards imports
+            index.add_with_ids(vectors, ids)
+        return index
+
+    def _write_index(self, index: faiss.Index, generation: int) -> None:
+        final = self._index_path(generation)
+        tmp = final.with_suffix(".faiss.tmp")
+        faiss.write_index(index, str(tmp))
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        crash_point("index-written")
+        os.replace(tmp, final)
+        with contextlib.suppress(OSError):  # make the rename itself durable
+            dir_fd = os.open(self.folder, os.O_RDONLY)
+            os.fsync(dir_fd)
+            os.close(dir_fd)
+
+    def _remove_old_index_files(self, keep: int) -> None:
+        for generation, path in self._index_files():
+            if generation != keep:
+                path.unlink(missing_ok=True)
+        for tmp in self.folder.glob("*.faiss.tmp"):
+            tmp.unlink(missing_ok=True)
+
+    def _load_index(self) -> None:
+        """Load the index of the current generation; catch it up from SQLite if it is missing or stale."""
+        with self._lock:
+            generation = self.generation()
+            path = self._index_path(generation)
+            if path.exists():
+                index = faiss.read_index(str(path))
+                if index.ntotal == self.chunk_count():
+                    self._index, self._index_generation = index, generation
+                    return
+            self._sync_index(generation)
+
+    def _refresh_if_stale(self) -> None:
+        # Another process (the CLI beside the UI) may have written since we loaded.
+        if self.generation() != self._index_generation:
+            self._load_index()
+
+    def _sync_index(self, generation: int) -> None:
+        """Make the in-memory index match SQLite, then write it as ``generation``.
+
+        Starts from the loaded index or the newest index file, adds the chunks it lacks and
+        removes those SQLite no longer has; rebuilds from scratch when the factory must change
+        (the store crossed ``approximate_from``), when the index cannot remove ids (HNSW), or
+        when nothing usable is on disk.
+        """
+        ids, index = None, self._index
+        if index is None:
+            files = self._index_files()
+            if files:
+                with contextlib.suppress(RuntimeError):
+                    index = faiss.read_index(str(files[-1][1]))
+        n_chunks = self.chunk_count()
+        factory = self.policy.factory_for(n_chunks)
+        if index is not None and (self._meta("factory") != factory or
+                                  (self.dim is not None and index.d != self.dim)):
+            index = None
+        if index is not None:
+            stored = np.array([r[0] for r in self.db.execute("SELECT id FROM chunks").fetchall()], dtype="int64")
+            indexed = faiss.vector_to_array(index.id_map) if isinstance(index, faiss.IndexIDMap) else None
+            if indexed is None:
+                index = None
+            else:
+                extra = np.setdiff1d(indexed, stored)
+                missing = np.setdiff1d(stored, indexed)
+                if len(extra):
+                    try:
+                        index.remove_ids(faiss.IDSelectorBatch(extra))
+                    except RuntimeError:
+                        index = None  # HNSW cannot remove: rebuild below
+                if index is not None and len(missing):
+                    rows = self.fetch_embeddings(missing)
+                    index.add_with_ids(rows, missing)
+        if index is None:
+            ids, vectors = self._all_vectors()
+            index = self._build_index(ids, vectors)
+        with self.db.atomic():
+            self._set_meta("factory", factory)
+        self._write_index(index, generation)
+        self._index, self._index_generation = index, generation
+        self._remove_old_index_files(generation)
+
+    def fetch_embeddings(self, ids: np.ndarray) -> np.ndarray:
+        """Embeddings of the given chunk ids, in that order, as an (n, dim) float32 matrix."""
+        found: dict[int, bytes] = {}
+        id_list = [int(i) for i in ids]
+        for start in range(0, len(id_list), 900):  # SQLite's limit on bound parameters
+            part = id_list[start:start + 900]
+            marks = ",".join("?" * len(part))
+            found.update(self.db.execute(f"SELECT id, embedding FROM chunks WHERE id IN ({marks})", part).fetchall())
+        return _matrix([found[i] for i in id_list], self.dim or 0)
+
+    # --- doctor ---------------------------------------------------------------------------------
+
+    def doctor(self, *, repair: bool = True) -> DoctorReport:
+        """Check SQLite and FAISS against each other; with ``repair``, rebuild what is derived.
+
+        Checks: SQLite integrity, the FTS5 index against the chunk table, chunk rows against
+        their documents, embedding sizes and model ids, and the FAISS index (the generation of
+        SQLite, the same ids, and each of a sample of stored vectors finds itself first).
+        Repairs: FTS5 and FAISS are rebuilt from the chunk table; chunks whose document is gone
+        are deleted. ``ok`` says whether anything is still wrong afterwards.
+        """
+        with self._lock:
+            problems = self._find_problems()
+            repaired: list[str] = []
+            if repair and problems:
+                if any(p.startswith("full-text index") for p in problems):
+                    with self.db.atomic():
+                        self.db["chunks"].rebuild_fts()
+                    repaired.append("rebuilt the full-text index")
+                if any("belong to no document" in p for p in problems):
+                    with self.db.atomic():
+                        self.db.execute("DELETE FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)")
+                        self._bump_generation()
+                    repaired.append("deleted the orphan chunks")
+                if any("FAISS" in p for p in problems) or repaired:
+                    self._index = None
+                    self._sync_index(self.generation())
+                    repaired.append("rebuilt the FAISS index from SQLite")
+                remaining = self._find_problems()
+            else:
+                remaining = problems
+            return DoctorReport(ok=not remaining, documents=len(self.documents()), chunks=self.chunk_count(),
+                                model=self.model_id, index=self.index_description(), problems=problems,
+                                repaired=repaired)
+
+    def _find_problems(self) -> list[str]:
+        problems: list[str] = []
+        quick = self.db.execute("PRAGMA quick_check").fetchone()[0]
+        if quick != "ok":
+            problems.append(f"SQLite quick_check: {quick}")
+        try:
+            self.db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"full-text index: {exc}")
+        orphans = self.db.execute("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)"
+                                  ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} chunks belong to no document")
+        miscounted = self.db.execute(
+            "SELECT d.id, d.chunks, (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id) AS n "
+            "FROM documents d WHERE n != d.chunks").fetchall()
+        for doc_id, expected, actual in miscounted:
+            problems.append(f"document {doc_id} should have {expected} chunks and has {actual}")
+        model, dim = self.model_id, self.dim
+        if dim:
+            bad = self.db.execute("SELECT count(*) FROM chunks WHERE length(embedding) != ?", [dim * 4]).fetchone()[0]
+            if bad:
+                problems.append(f"{bad} chunks have embeddings of the wrong size (expected {dim} floats)")
+        others = self.db.execute("SELECT DISTINCT model FROM documents WHERE model != ?", [model or ""]).fetchall()
+        if others:
+            problems.append(f"documents embedded with other models: {sorted(r[0] for r in others)}")
+        if self._meta("pending_model"):
+            problems.append(f"an unfinished reindex to {self._meta('pending_model')!r} is staged "
+                            "(run reindex again to finish it)")
+        return problems + self._check_index()
+
+    def _check_index(self) -> list[str]:
+        problems = []
+        generation = self.generation()
+        if not self._index_path(generation).exists():
+            problems.append(f"FAISS index file of generation {generation} is missing")
+        index = self._index
+        n = self.chunk_count()
+        if index is None:
+            return problems + ["no FAISS index loaded"]
+        if self._index_generation != generation:
+            problems.append(f"FAISS index is generation {self._index_generation}, SQLite is at {generation}")
+        if index.ntotal != n:
+            problems.append(f"FAISS has {index.ntotal} vectors, SQLite {n} chunks")
+        indexed = np.sort(faiss.vector_to_array(index.id_map))
+        stored = np.array([r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id").fetchall()], dtype="int64")
+        if len(indexed) == len(stored) and not np.array_equal(indexed, stored):
+            problems.append("FAISS ids differ from SQLite chunk ids")
+        if n and not problems:
+            sample = stored[np.linspace(0, n - 1, num=min(n, 5)).astype(int)]
+            vectors = self.fetch_embeddings(sample)
+            _, labels = index.search(vectors, 1)
+            scores = np.einsum("ij,ij->i", vectors, self.fetch_embeddings(labels[:, 0])) if (labels >= 0).all() else None
+            # A vector must find itself, or an exact duplicate of itself (repeated boilerplate).
+            if scores is None or (scores < 0.9999).any():
+                problems.append("FAISS vectors do not match the embeddings stored in SQLite")
+        return problems
+
+    # --- iteration for exports / diagnostics ----------------------------------------------------
+
+    def iter_chunks(self, doc_id: int) -> Iterator[dict]:
+        with self._lock:
+            rows = list(self.db["chunks"].rows_where("doc_id = ?", [doc_id], order_by="seq",
+                                                     select="id, seq, page, page_end, heading, lang, text"))
+        yield from rows
+
+    def stats(self) -> dict:
+        return {"documents": len(self.documents()), "chunks": self.chunk_count(), "model": self.model_id,
+                "dim": self.dim, "index": self.index_description(), "languages": self.languages(),
+                "generation": self.generation()}
