@@ -114,7 +114,8 @@ def _running_lines(pages: list[str]) -> set[str]:
     counts: Counter[str] = Counter()
     for page in pages:
         lines = [line for line in page.splitlines() if line.strip()]
-        counts.update({re.sub(r"\d+", "#", line) for line in lines[:2] + lines[-2:]})
+        # A heading is never a running header, even when articles often start at the top of a page.
+        counts.update({re.sub(r"\d+", "#", line) for line in lines[:2] + lines[-2:] if heading_of(line) is None})
     return {line for line, n in counts.items() if n >= max(3, len(pages) // 2)}
 
 
@@ -137,7 +138,7 @@ def _blocks(pages: list[str]) -> list[_Block]:
                 current.clear()
 
         for line in lines:
-            if not line.strip() or re.sub(r"\d+", "#", line) in running:
+            if not line.strip() or (re.sub(r"\d+", "#", line) in running and heading_of(line) is None):
                 flush()
                 previous = ""
                 continue

@@ -509,8 +509,8 @@ class Store:
                                       "(SELECT chunk_id FROM pending_embeddings)").fetchone()[0]
             if missing:
                 raise StoreError(f"{missing} chunks are not re-embedded yet")
-            rows = self.db.execute("SELECT chunk_id, embedding FROM pending_embeddings p JOIN chunks c "
-                                   "ON c.id = p.chunk_id ORDER BY chunk_id").fetchall()
+            rows = self.db.execute("SELECT p.chunk_id, p.embedding FROM pending_embeddings p JOIN chunks c "
+                                   "ON c.id = p.chunk_id ORDER BY p.chunk_id").fetchall()
             ids = np.array([r[0] for r in rows], dtype="int64")
             dim = len(rows[0][1]) // 4 if rows else (self.dim or 0)
             vectors = _matrix([r[1] for r in rows], dim)
@@ -583,10 +583,15 @@ class Store:
             generation = self.generation()
             path = self._index_path(generation)
             if path.exists():
-                index = faiss.read_index(str(path))
-                if index.ntotal == self.chunk_count():
-                    self._index, self._index_generation = index, generation
-                    return
+                try:
+                    index = faiss.read_index(str(path))
+                except RuntimeError:  # unreadable file: rebuild from SQLite below
+                    path.unlink(missing_ok=True)
+                else:
+                    if index.ntotal == self.chunk_count():
+                        self._index, self._index_generation = index, generation
+                        return
+            self._index = None
             self._sync_index(generation)
 
     def _refresh_if_stale(self) -> None:
@@ -605,9 +610,12 @@ class Store:
         ids, index = None, self._index
         if index is None:
             files = self._index_files()
-            if files:
-                with contextlib.suppress(RuntimeError):
-                    index = faiss.read_index(str(files[-1][1]))
+            for _, path in reversed(files):
+                try:
+                    index = faiss.read_index(str(path))
+                    break
+                except RuntimeError:
+                    continue
         n_chunks = self.chunk_count()
         factory = self.policy.factory_for(n_chunks)
         if index is not None and (self._meta("factory") != factory or

@@ -1,0 +1,212 @@
+"""app.store: SQLite as the truth, FAISS derived from it, checked, repaired and swapped atomically."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import faiss
+import numpy as np
+import pytest
+
+from app.errors import ModelMismatch
+from app.store import IndexPolicy, NewChunk, Store
+from tests.app_helpers import FakeEncoder
+
+ENC = FakeEncoder()
+
+
+def add(store: Store, name: str, texts: list[str], *, lang: str = "en", encoder: FakeEncoder = ENC):
+    vectors = encoder.encode_document(texts)
+    chunks = [NewChunk(seq=i, page=i + 1, page_end=i + 1, heading=f"Article {i + 1}", lang=lang, text=t, embedding=v)
+              for i, (t, v) in enumerate(zip(texts, vectors))]
+    return store.add_document(sha256=name.ljust(64, "0"), text_sha256=name.ljust(64, "1"), file=f"{name}.pdf",
+                              title=name, lang=lang, lang_source="detected", pages=len(texts), size=100,
+                              model_id=encoder.polylex_id, chunks=chunks)
+
+
+def faiss_ids(store: Store) -> list[int]:
+    return sorted(faiss.vector_to_array(store.index.id_map).tolist())
+
+
+def sql_ids(store: Store) -> list[int]:
+    return [r[0] for r in store.db.execute("SELECT id FROM chunks ORDER BY id").fetchall()]
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "store") as opened:
+        yield opened
+
+
+def test_add_writes_rows_blobs_fts_and_faiss(store):
+    doc = add(store, "contract", ["the seller delivers the goods", "the buyer pays the price"])
+    assert (doc.id, doc.chunks, doc.model) == (1, 2, ENC.polylex_id)
+    assert faiss_ids(store) == sql_ids(store) and len(sql_ids(store)) == 2
+    blob = store.db.execute("SELECT embedding FROM chunks WHERE seq = 1").fetchone()[0]
+    np.testing.assert_array_equal(np.frombuffer(blob, dtype="<f4"), ENC.encode_document(["the buyer pays the price"])[0])
+    assert store.search_text("price", limit=5) == [sql_ids(store)[1]]
+    assert store.model_id == ENC.polylex_id and store.dim == ENC.dim
+    assert list(store.folder.glob("index-g*.faiss")) == [store.folder / f"index-g{store.generation():08d}.faiss"]
+
+
+def test_same_hash_is_refused_and_nothing_written(store):
+    add(store, "contract", ["one chunk"])
+    generation = store.generation()
+    with pytest.raises(ValueError, match="already stored"):
+        add(store, "contract", ["other text"])
+    assert store.chunk_count() == 1 and store.generation() == generation
+
+
+def test_another_model_is_refused(store):
+    add(store, "a", ["text"])
+    with pytest.raises(ModelMismatch, match="reindex"):
+        add(store, "b", ["text"], encoder=FakeEncoder(model_id="other-model"))
+    with pytest.raises(ModelMismatch, match="384-d|64-d"):
+        store.check_model(ENC.polylex_id, 384)
+
+
+def test_delete_removes_rows_fts_and_vectors(store):
+    keep = add(store, "keep", ["alpha beta", "gamma delta"])
+    gone = add(store, "gone", ["epsilon zeta"])
+    store.delete_document(gone.id)
+    assert [d.id for d in store.documents()] == [keep.id]
+    assert faiss_ids(store) == sql_ids(store) and len(faiss_ids(store)) == 2
+    assert store.search_text("epsilon", limit=5) == []
+    assert store.doctor().ok
+    with pytest.raises(KeyError):
+        store.delete_document(gone.id)
+
+
+def test_reopen_loads_the_index_file_without_rebuilding(tmp_path, monkeypatch):
+    with Store.open(tmp_path / "s") as store:
+        add(store, "a", ["one", "two", "three"])
+    calls = []
+    monkeypatch.setattr(Store, "_build_index", lambda self, *a: calls.append(1))
+    with Store.open(tmp_path / "s") as store:
+        assert store.index.ntotal == 3 and calls == []
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "stale"])
+def test_a_bad_index_file_is_rebuilt_from_sqlite_on_open(tmp_path, damage):
+    with Store.open(tmp_path / "s") as store:
+        add(store, "a", ["one", "two"])
+        stale = store._index_path(store.generation()).read_bytes()
+        add(store, "b", ["three"])
+        path = store._index_path(store.generation())
+    if damage == "missing":
+        path.unlink()
+    elif damage == "garbage":
+        path.write_bytes(b"not a faiss index")
+    else:  # an index of an older generation under the current name: one vector short
+        path.write_bytes(stale)
+    with Store.open(tmp_path / "s") as store:
+        assert faiss_ids(store) == sql_ids(store) and len(sql_ids(store)) == 3
+        assert store.doctor(repair=False).ok
+
+
+def test_doctor_finds_and_repairs_a_tampered_index(store):
+    add(store, "a", ["one", "two", "three"])
+    store.index.remove_ids(faiss.IDSelectorBatch(np.array(sql_ids(store)[:1], dtype="int64")))
+    report = store.doctor(repair=False)
+    assert not report.ok and any("FAISS has 2 vectors, SQLite 3 chunks" in p for p in report.problems)
+    report = store.doctor()
+    assert report.ok and "rebuilt the FAISS index from SQLite" in report.repaired
+    assert faiss_ids(store) == sql_ids(store)
+
+
+def test_doctor_notices_vectors_that_do_not_match_sqlite(store):
+    add(store, "a", ["one", "two", "three"])
+    ids = np.array(sql_ids(store), dtype="int64")
+    wrong = np.random.default_rng(0).standard_normal((3, ENC.dim)).astype("float32")
+    faiss.normalize_L2(wrong)
+    store.index.reset()
+    store.index.add_with_ids(wrong, ids)
+    assert any("do not match" in p for p in store.doctor(repair=False).problems)
+    assert store.doctor().ok
+
+
+def test_doctor_rebuilds_a_broken_fts_index(store):
+    add(store, "a", ["findable words here"])
+    store.db.execute("DELETE FROM chunks_fts_data WHERE id > 1")  # damage the FTS5 shadow table
+    store.db.conn.commit()
+    report = store.doctor()
+    assert any(p.startswith("full-text index") for p in report.problems)
+    assert report.ok and store.search_text("findable", limit=3) == sql_ids(store)
+
+
+def test_hnsw_beyond_the_documented_size_and_rebuild_on_delete(tmp_path):
+    policy = IndexPolicy(approximate_from=40, exact_filter_max=5)
+    texts = [f"clause {i} about topic {i % 7} and matter {i % 11}" for i in range(60)]
+    with Store.open(tmp_path / "s", policy=policy) as store:
+        first = add(store, "small", texts[:30])
+        assert store.index_description().startswith("IDMap,Flat")
+        add(store, "big", texts[30:])
+        assert store.index_description().startswith("IDMap,HNSW32")
+        # recall of HNSW against exact search on the stored vectors
+        # (scores, not ids: the fake encoder's vectors have many exact ties)
+        vectors = store.embeddings().vectors
+        exact = np.sort(vectors @ vectors[:20].T, axis=0)[::-1][:5].T  # (20 queries, top 5)
+        found = np.array([[score for _, score in store.search_vectors(vectors[q], 5)] for q in range(20)])
+        assert np.isclose(found, exact, atol=1e-5).all(axis=1).mean() >= 0.9
+        store.delete_document(first.id)  # HNSW cannot remove ids: rebuilt, and back to exact
+        assert store.index_description().startswith("IDMap,Flat")
+        assert faiss_ids(store) == sql_ids(store) and store.doctor().ok
+
+
+def test_filters_use_exact_scoring_or_a_faiss_selector(tmp_path):
+    with Store.open(tmp_path / "s", policy=IndexPolicy(exact_filter_max=2)) as store:
+        a = add(store, "a", ["red apple", "green apple", "red car"], lang="en")
+        b = add(store, "b", ["rote apfel", "roter wagen"], lang="de")
+        query = ENC.encode_query(["red apple"])[0]
+        by_lang = store.search_vectors(query, 10, langs=["de"])  # 2 chunks: exact from SQLite
+        assert {store.fetch_chunks([i])[i]["doc_id"] for i, _ in by_lang} == {b.id}
+        by_doc = store.search_vectors(query, 10, docs=[a.id])  # 3 chunks: FAISS with a selector
+        assert len(by_doc) == 3 and by_doc[0][1] == pytest.approx(1.0)
+        assert store.search_vectors(query, 10, langs=["fr"]) == []
+
+
+def test_embeddings_for_diagnostics(store):
+    a = add(store, "a", ["one", "two"], lang="en")
+    b = add(store, "b", ["drei"], lang="de")
+    corpus = store.embeddings()
+    assert corpus.vectors.shape == (3, ENC.dim) and corpus.vectors.dtype == np.float32
+    assert corpus.langs == ["en", "en", "de"] and corpus.doc_ids.tolist() == [a.id, a.id, b.id]
+    np.testing.assert_allclose(np.linalg.norm(corpus.vectors, axis=1), 1.0, rtol=1e-5)
+    assert store.languages() == {"en": 2, "de": 1}
+
+
+def test_reindex_swaps_atomically_and_resumes(store):
+    add(store, "a", ["alpha", "beta", "gamma"])
+    new = FakeEncoder(dim=32, model_id="fake-v2")
+    todo = store.begin_reindex(new.polylex_id)
+    store.stage_embeddings(todo[:2], new.encode_document(store.chunk_texts(list(todo[:2]))))
+    # interrupted here: the old model still serves
+    assert store.model_id == ENC.polylex_id and store.index.d == ENC.dim
+    assert store.search_vectors(ENC.encode_query(["beta"])[0], 1)
+    assert any("unfinished reindex" in p for p in store.doctor(repair=False).problems)
+    remaining = store.begin_reindex(new.polylex_id)  # resumes: only the last chunk is left
+    assert remaining.tolist() == todo[2:].tolist()
+    store.stage_embeddings(remaining, new.encode_document(store.chunk_texts(list(remaining))))
+    assert store.finish_reindex(new.polylex_id) == 3
+    assert store.model_id == "fake-v2" and store.dim == 32 and store.index.d == 32
+    assert {d.model for d in store.documents()} == {"fake-v2"}
+    assert store.doctor(repair=False).ok
+
+
+def test_two_store_objects_see_each_others_writes(tmp_path):
+    with Store.open(tmp_path / "s") as writer, Store.open(tmp_path / "s") as reader:
+        add(writer, "a", ["seen by the reader"])
+        hits = reader.search_vectors(ENC.encode_query(["seen by the reader"])[0], 1)
+        assert hits and hits[0][1] == pytest.approx(1.0)
+
+
+def test_store_path_that_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(Exception, match="is a file"):
+        Store.open(tmp_path / "file")
+
+
+def test_chunks_cannot_outlive_their_document(store):
+    add(store, "a", ["text"])
+    with pytest.raises(sqlite3.IntegrityError):
+        store.db.execute("DELETE FROM documents")
