@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.langid import SUPPORTED, UND, detect, detect_batch, document_language
+from app.langid import SERVED, UND, detect, detect_batch, document_language
 
 # Sentences written for these tests (not taken from the data sets).
 WRITTEN = [
@@ -39,7 +39,7 @@ def test_batch_equals_single() -> None:
 
 def test_default_answers_only_supported_codes() -> None:
     for lang, _ in detect_batch([text for text, _ in WRITTEN]):
-        assert lang in SUPPORTED
+        assert lang in SERVED
 
 
 def test_unknown_backend_names_the_valid_ones() -> None:

@@ -2,7 +2,8 @@
 
 Codes are ISO 639-1 where one exists, else ISO 639-3 (``nso``, ``bem``, ``fon``); ``und`` means
 "not sure" and is the answer for empty text, digits, gibberish and languages Polylex does not
-identify (``SUPPORTED`` lists those it does). Models load on first use and stay loaded.
+identify (``SERVED`` lists those it may answer, ``supported_languages()`` those it
+can with the data at hand). Models load on first use and stay loaded.
 
 Example::
 
@@ -19,12 +20,15 @@ from __future__ import annotations
 
 from app.langid.detector import (
     BACKENDS,
-    SUPPORTED,
+    SERVED,
     UND,
     Detection,
     detect,
     detect_batch,
     document_language,
+    supported_languages,
 )
 
-__all__ = ["BACKENDS", "SUPPORTED", "UND", "Detection", "detect", "detect_batch", "document_language"]
+__all__ = [
+    "BACKENDS", "SERVED", "UND", "Detection", "detect", "detect_batch", "document_language", "supported_languages",
+]

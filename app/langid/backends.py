@@ -12,21 +12,39 @@ import threading
 from collections.abc import Sequence
 from functools import cache
 
+from corpora.languages import UnknownLanguage
+from corpora.languages import normalize_code as _table_code
+
 UND = "und"
 
-# Detector-specific codes -> Polylex codes. Romanised variants (cld3's ``ru-Latn``) are not a
-# language label we can use, so they become ``und``.
-_ALIASES = {"iw": "he", "ji": "yi", "jw": "jv", "in": "id", "zh-cn": "zh", "zh-tw": "zh", "fil": "tl"}
+# Codes the language table does not resolve the way a detector means them.
+_ALIASES = {"zh-cn": "zh", "zh-tw": "zh", "jw": "jv"}
 
 
 def normalize_code(code: str) -> str:
-    """Polylex code for a detector's code (``"iw"`` -> ``"he"``, ``"zh-cn"`` -> ``"zh"``, ``"ru-Latn"`` -> ``"und"``)."""
+    """Polylex code for a detector's code: ``"iw"`` -> ``"he"``, ``"zh-cn"`` -> ``"zh"``, ``"no"`` -> ``"nb"``.
+
+    Romanised variants (cld3's ``ru-Latn``) are no language label we can use: ``"und"``.
+    Codes outside ``corpora.languages`` (fastText's ``"war"``) are kept as they are.
+    """
     code = _ALIASES.get(code, code)
-    return UND if "-" in code else code
+    if "-" in code:
+        return UND
+    try:
+        return _table_code(code)
+    except UnknownLanguage:
+        return code
 
 
 class _Cld3:
     """Google's CLD3 (package ``cld3-py``, import ``gcld3``): 107 languages, a small neural net."""
+
+    # The languages CLD3 can answer (its README), in Polylex codes.
+    languages = frozenset(normalize_code(code) for code in (
+        "af am ar bg bn bs ca ceb co cs cy da de el en eo es et eu fa fi fil fr fy ga gd gl gu ha haw hi hmn "
+        "hr ht hu hy id ig is it iw ja jv ka kk km kn ko ku ky la lb lo lt lv mg mi mk ml mn mr ms mt my ne nl "
+        "no ny pa pl ps pt ro ru sd si sk sl sm sn so sq sr st su sv sw ta te tg th tr uk ur uz vi xh yi yo zh zu"
+    ).split())
 
     def __init__(self) -> None:
         import gcld3
@@ -49,6 +67,8 @@ class _FastText:
 
         # model="lite" is the bundled file; the default ("auto") would try to download lid.176.bin.
         self._detector = LangDetector(LangDetectConfig(max_input_length=1000, model="lite"))
+        # Asking for every label once lists the languages the model knows.
+        self.languages = frozenset(normalize_code(found["lang"]) for found in self._detector.detect("a", model="lite", k=500))
 
     def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         answers = []
@@ -60,6 +80,11 @@ class _FastText:
 
 class _LangDetect:
     """``langdetect`` (55 languages, a port of Google's language-detection), seeded to be repeatable."""
+
+    languages = frozenset(normalize_code(code) for code in (
+        "af ar bg bn ca cs cy da de el en es et fa fi fr gu he hi hr hu id it ja kn ko lt lv mk ml mr ne nl no "
+        "pa pl pt ro ru sk sl so sq sv sw ta te th tl tr uk ur vi zh"
+    ).split())
 
     def __init__(self) -> None:
         from langdetect import DetectorFactory

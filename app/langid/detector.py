@@ -1,7 +1,24 @@
-"""The public detector: script rules first, then a statistical detector among the candidates.
+"""The public detector: script rules, then an n-gram classifier checked by two broad detectors.
 
-``backend="default"`` is the combination chosen by measurement (``bench/langid.py``); the other
-names give one third-party detector's raw answer, mapped to Polylex codes, for comparison.
+``backend="default"`` is the combination chosen by measurement (``bench/langid.py``):
+
+1. The Unicode script of the text's letters narrows the choice (``scripts.SCRIPT_LANGUAGES``);
+   a script of one served language (Khmer, Thai, Gujarati ...) decides alone, a script of none
+   (Hebrew, Tibetan) gives ``und``.
+2. Among several candidates (Latin, Arabic, Cyrillic, Devanagari, Ethiopic) the n-gram
+   classifier trained on our data (``ngram.py``) picks one; it knows every served language.
+3. It only knows served languages, so it is checked against CLD3 and fastText, which know
+   about a hundred languages each: if one of them agrees, the answer stands (unless the text is
+   very untypical of the language); if one that *could* have said our answer says, with some
+   confidence, a language we do not serve (Polish, Catalan), the answer is ``und``; if neither
+   can judge it (Bemba, Fon are unknown to both), the text must fit the language about as well
+   as held-out text of it does.
+
+Without the shared data (a fresh clone) there is no n-gram classifier: the Latin, Arabic,
+Cyrillic and Devanagari candidates are left to CLD3 alone, and the languages it does not know
+are answered ``und`` (``supported_languages()`` says which remain).
+
+The other ``backend`` names give one third-party detector's raw answer, for comparison.
 """
 
 from __future__ import annotations
@@ -10,21 +27,30 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from app.langid import backends
+from app.langid import backends, ngram
 from app.langid.scripts import SCRIPT_LANGUAGES, dominant_script
+from corpora.settings import Settings, get_settings
 
 UND = backends.UND
-
-# Latin-script languages served (every data set in ../shared/data) that cld3 knows.
-_LATIN = ("en", "de", "fr", "es", "pt", "it", "ro", "tr", "vi", "id", "sw", "ha", "ig", "yo", "zu",
-          "xh", "so", "mg", "uz", "sn", "ny", "ku")
-SUPPORTED: frozenset[str] = frozenset(_LATIN) | {lang for langs in SCRIPT_LANGUAGES.values() for lang in langs}
-"""Codes the default detector may return (besides ``und``)."""
-
 BACKENDS = ("default", *backends.NAMES)
 
-# Below this probability the statistical detector's answer is not trusted.
-_MIN_CONFIDENCE = 0.5
+SERVED: frozenset[str] = frozenset(lang for langs in SCRIPT_LANGUAGES.values() for lang in langs)
+"""Every code the default detector may answer besides ``und`` (with the shared data present)."""
+
+# Thresholds, chosen on held-out text of the shared data and on gettext catalogs of unserved
+# languages (bench/langid.py); z-scores are in standard deviations of held-out text.
+_MIN_POSTERIOR = 0.5  # the classifier must prefer its language to all other candidates together
+_MIN_Z_CONFIRMED = -4.0  # a detector agrees: only a very untypical text is refused
+_MIN_Z_ALONE = -3.0  # nobody can confirm (Bemba, Fon, Twi ...): the text must look typical
+_OTHER_CLD3 = 0.5  # CLD3 says an unserved language at least this sure
+_OTHER_FASTTEXT = 0.3  # the same for fastText (whose probabilities run lower)
+# Neither detector can tell Bokmål from Nynorsk; fastText labels Egyptian Arabic apart.
+_SAME = {"nb": {"nb", "nn"}, "nn": {"nb", "nn"}, "arz": {"ar"}}
+# Without the n-gram classifier: the CLD3 answer must be at least this sure.
+_MIN_CLD3_ALONE = 0.5
+# Letters and words of Tigrinya that Amharic does not use (Amharic writes አ, not ኣ), for
+# Ethiopic text when the classifier is missing.
+_TIGRINYA_MARKS = ("ኣ", "ቐ", "ቑ", "ቒ", "ቓ", "ቔ", "ቕ", "ቖ", " ናይ ", " እዩ")
 
 
 class Detection(NamedTuple):
@@ -37,22 +63,36 @@ class Detection(NamedTuple):
 _UNKNOWN = Detection(UND, 0.0)
 
 
-def detect(text: str, *, backend: str = "default") -> Detection:
+def _model(settings: Settings | None) -> ngram.NgramModel | None:
+    settings = settings or get_settings()
+    multi = sorted({lang for langs in SCRIPT_LANGUAGES.values() if len(langs) > 1 for lang in langs})
+    return ngram.load_model(settings.data, settings.cache, multi)
+
+
+def supported_languages(*, settings: Settings | None = None) -> frozenset[str]:
+    """Codes the default detector can answer with the data at hand (loads the classifier)."""
+    model = _model(settings)
+    known = model.languages if model is not None else backends.get_backend("cld3").languages | {"am", "ti"}
+    return frozenset(lang for langs in SCRIPT_LANGUAGES.values() for lang in langs if len(langs) == 1 or lang in known)
+
+
+def detect(text: str, *, backend: str = "default", settings: Settings | None = None) -> Detection:
     """Language of ``text``.
 
     Args:
         text: any length; only the first few thousand characters are read.
-        backend: ``"default"`` (script rules + detectors, restricted to ``SUPPORTED``) or one
-            of the third-party detectors in ``BACKENDS`` (their raw answer).
+        backend: ``"default"`` (script rules + n-gram classifier + detectors; answers only codes
+            in ``SERVED``) or one of the third-party detectors in ``BACKENDS`` (raw answer).
+        settings: where the data and cache folders are (default: ``get_settings()``).
 
     Returns:
         ``Detection(lang, confidence)``, which unpacks as ``(code, confidence)``.
     """
-    return detect_batch([text], backend=backend)[0]
+    return detect_batch([text], backend=backend, settings=settings)[0]
 
 
-def detect_batch(texts: Sequence[str], *, backend: str = "default") -> list[Detection]:
-    """``[detect(t, backend=backend) for t in texts]``, with one model call for the whole batch."""
+def detect_batch(texts: Sequence[str], *, backend: str = "default", settings: Settings | None = None) -> list[Detection]:
+    """``[detect(t) for t in texts]``, with one model call per detector for the whole batch."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown language-ID backend {backend!r}; valid: {list(BACKENDS)}")
     scripts = [dominant_script(text) for text in texts]
@@ -62,17 +102,57 @@ def detect_batch(texts: Sequence[str], *, backend: str = "default") -> list[Dete
         for i, (lang, confidence) in zip(todo, backends.get_backend(backend).predict([texts[i] for i in todo])):
             answers[i] = Detection(lang, confidence)
         return answers
-    todo = []
+    todo: list[tuple[int, tuple[str, ...]]] = []
     for i, script in enumerate(scripts):
-        candidates = _LATIN if script == "Latin" else SCRIPT_LANGUAGES.get(script or "", ())
+        candidates = SCRIPT_LANGUAGES.get(script or "", ())
         if len(candidates) == 1:
             answers[i] = Detection(candidates[0], 1.0)
         elif candidates:
             todo.append((i, candidates))
-    predictions = backends.get_backend("cld3").predict([texts[i] for i, _ in todo]) if todo else []
-    for (i, candidates), (lang, confidence) in zip(todo, predictions):
-        if lang in candidates and confidence >= _MIN_CONFIDENCE:
-            answers[i] = Detection(lang, confidence)
+    if todo:
+        model = _model(settings)
+        decide = _decide_with_model if model is not None else _decide_without_model
+        for (i, _), answer in zip(todo, decide(model, [texts[i] for i, _ in todo], [c for _, c in todo])):
+            answers[i] = answer
+    return answers
+
+
+def _decide_with_model(
+    model: ngram.NgramModel, texts: list[str], candidates: list[tuple[str, ...]]
+) -> list[Detection]:
+    picks = model.best(texts, candidates)
+    cld3, fasttext = backends.get_backend("cld3"), backends.get_backend("fasttext")
+    others = zip(cld3.predict(texts), fasttext.predict(texts))
+    answers = []
+    for (lang, posterior, z), ((by_cld3, p_cld3), (by_fasttext, p_fasttext)) in zip(picks, others):
+        if lang == UND or posterior < _MIN_POSTERIOR:
+            answers.append(_UNKNOWN)
+            continue
+        confirmed = lang in _SAME.get(by_cld3, {by_cld3}) or lang in _SAME.get(by_fasttext, {by_fasttext})
+        if confirmed:
+            ok = z >= _MIN_Z_CONFIRMED
+        else:
+            unserved = lambda code: code != UND and code not in SERVED and code not in _SAME  # noqa: E731
+            contradicted = (
+                (lang in cld3.languages and unserved(by_cld3) and p_cld3 >= _OTHER_CLD3)
+                or (lang in fasttext.languages and unserved(by_fasttext) and p_fasttext >= _OTHER_FASTTEXT)
+                or (by_cld3 == by_fasttext and unserved(by_cld3) and min(p_cld3, p_fasttext) >= _OTHER_FASTTEXT)
+            )
+            ok = not contradicted and z >= _MIN_Z_ALONE
+        answers.append(Detection(lang, posterior) if ok else _UNKNOWN)
+    return answers
+
+
+def _decide_without_model(_: None, texts: list[str], candidates: list[tuple[str, ...]]) -> list[Detection]:
+    answers = []
+    for text, langs, (lang, confidence) in zip(texts, candidates, backends.get_backend("cld3").predict(texts)):
+        if "am" in langs:  # Ethiopic: CLD3 knows Amharic only
+            tigrinya = any(mark in f" {text} " for mark in _TIGRINYA_MARKS)
+            answers.append(Detection("ti" if tigrinya else "am", 0.9))
+        elif lang in langs and confidence >= _MIN_CLD3_ALONE:
+            answers.append(Detection(lang, confidence))
+        else:
+            answers.append(_UNKNOWN)
     return answers
 
 

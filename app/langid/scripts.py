@@ -79,8 +79,13 @@ SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
     "Devanagari": ("hi", "mr", "ne"),
     "Arabic": ("ar", "ur", "ps", "sd"),
     "Cyrillic": ("ru", "ky", "tg"),
+    # Every Latin-script language of the shared data.
+    "Latin": (
+        "en", "de", "fr", "es", "pt", "it", "ro", "nb", "nn", "tr", "vi", "id", "uz", "ku", "so", "om",
+        "sw", "rw", "mg", "ha", "ig", "yo", "wo", "ff", "ee", "tw", "fon", "bem", "ny", "sn", "zu", "xh",
+        "ss", "tn", "nso", "ve",
+    ),
 }
-"""Latin is not listed: every Latin-script language we serve is a candidate (see ``latin_languages``)."""
 
 # Assamese shares the Bengali script but has two letters of its own: without them, Bengali.
 _ASSAMESE_LETTERS = frozenset("ৰৱ")

@@ -14,26 +14,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Iterator
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpora.languages import normalize_code
+
 # Test share of documents (by hash of the document key): 1 in _TEST_MODULO.
 _TEST_MODULO = 5
-
-# File and folder codes of the data sets -> Polylex codes (ISO 639-1 where one exists).
-# NTREX names files by ISO 639-3 with a script/region suffix; the rest use 639-1 already.
-_DATA_CODES = {
-    "amh": "am", "arb": "ar", "bem": "bem", "ben": "bn", "deu": "de", "ell": "el", "eng": "en",
-    "ewe": "ee", "fon": "fon", "fra": "fr", "fuc": "ff", "hau": "ha", "hin": "hi", "ibo": "ig",
-    "ind": "id", "jpn": "ja", "khm": "km", "kin": "rw", "kir": "ky", "kmr": "ku", "kor": "ko",
-    "lao": "lo", "mlg": "mg", "mya": "my", "nep": "ne", "nso": "nso", "nya": "ny", "orm": "om",
-    "por": "pt", "pus": "ps", "rus": "ru", "sin": "si", "sna-Latn": "sn", "snd-Arab": "sd",
-    "som": "so", "spa": "es", "ssw": "ss", "swa": "sw", "tam": "ta", "tel": "te", "tgk-Cyrl": "tg",
-    "tha": "th", "tir": "ti", "tsn": "tn", "tur": "tr", "twi": "tw", "urd": "ur", "uzb": "uz",
-    "ven": "ve", "vie": "vi", "wol": "wo", "xho": "xh", "yor": "yo", "zho-CN": "zh", "zul": "zu",
-}
-
 
 @dataclass(frozen=True)
 class LabelledText:
@@ -62,16 +52,11 @@ class LabelledText:
         return "test" if digest[0] % _TEST_MODULO == 0 else "train"
 
 
-def data_code(name: str) -> str:
-    """Polylex code for a data-set language name (``"kin"`` -> ``"rw"``, ``"de"`` -> ``"de"``)."""
-    return _DATA_CODES.get(name, name)
-
-
 def _ntrex(folder: Path) -> Iterator[LabelledText]:
     docs = (folder / "DOCUMENT_IDS.tsv").read_text(encoding="utf-8").splitlines()
     for path in sorted(folder.glob("newstest2019-*.txt.gz")):
         name = path.name.split(".")[1]
-        lang = "en" if path.name.startswith("newstest2019-src") else data_code(name)
+        lang = normalize_code("en" if path.name.startswith("newstest2019-src") else name)
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for line_no, line in enumerate(handle):
                 if line.strip():
@@ -118,7 +103,7 @@ def _afriqa(folder: Path) -> Iterator[LabelledText]:
     # held out; train and dev are for training.
     for path in sorted((folder / "data" / "queries").glob("*/queries.afriqa.*.json")):
         split = "test" if path.name.endswith(".test.json") else "train"
-        lang = data_code(path.parent.name)
+        lang = normalize_code(path.parent.name)
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
@@ -168,3 +153,81 @@ def labelled_texts(data: Path, sources: tuple[str, ...] = SOURCES) -> Iterator[L
         folder = data / name
         if folder.is_dir():
             yield from _READERS[name](folder)
+
+
+# A short query has at most this many words (and characters, for scripts written without spaces).
+SHORT_MAX_WORDS = 10
+_SHORT_MAX_CHARS = 80
+# A paragraph has at least this many characters; longer ones are cut at a space near the cap.
+_PARAGRAPH_MIN_CHARS = 150
+_PARAGRAPH_MAX_CHARS = 1200
+
+
+def _is_short(text: str) -> bool:
+    return len(text.split()) <= SHORT_MAX_WORDS and len(text) <= _SHORT_MAX_CHARS
+
+
+def _shorten(text: str, rng: random.Random) -> str:
+    """A query-sized run of a sentence or paragraph: 3 to 10 words, or 8 to 30 characters without spaces."""
+    words = text.split()
+    if len(words) >= 3:
+        size = rng.randint(3, SHORT_MAX_WORDS)
+        start = rng.randint(0, max(0, len(words) - size))
+        return " ".join(words[start : start + size])[:_SHORT_MAX_CHARS]
+    size = rng.randint(8, 30)
+    start = rng.randint(0, max(0, len(text) - size))
+    return text[start : start + size]
+
+
+def _cap(text: str) -> str:
+    if len(text) <= _PARAGRAPH_MAX_CHARS:
+        return text
+    cut = text.rfind(" ", 0, _PARAGRAPH_MAX_CHARS)
+    return text[: cut if cut > _PARAGRAPH_MAX_CHARS // 2 else _PARAGRAPH_MAX_CHARS]
+
+
+def heldout_samples(
+    texts: Iterable[LabelledText], *, length: str, per_lang: int, seed: int = 0
+) -> dict[str, list[str]]:
+    """Test-split texts of each language, ``per_lang`` at most, as ``{lang: [text, ...]}``.
+
+    Args:
+        texts: labelled texts, e.g. ``labelled_texts(settings.data)``; only the test split is used.
+        length: ``"short"``: queries of at most 10 words (real questions first, then runs of 3-10
+            words from held-out sentences and paragraphs); ``"paragraph"``: 150 to 1,200 characters (real paragraphs
+            first, then consecutive held-out sentences of one document joined).
+        per_lang: how many texts per language at most.
+        seed: the draw is repeatable for a given seed.
+    """
+    if length not in ("short", "paragraph"):
+        raise ValueError(f"unknown length {length!r}; valid: 'short', 'paragraph'")
+    rng = random.Random(seed)
+    natural: dict[str, list[str]] = defaultdict(list)
+    made: dict[str, list[str]] = defaultdict(list)
+    pending: dict[tuple[str, str], list[str]] = {}
+    for item in texts:
+        if item.split != "test":
+            continue
+        if length == "short":
+            if item.kind == "question" and _is_short(item.text):
+                natural[item.lang].append(item.text)
+            elif item.kind != "question":
+                made[item.lang].append(_shorten(item.text, rng))
+            continue
+        if item.kind == "paragraph" and len(item.text) >= _PARAGRAPH_MIN_CHARS:
+            natural[item.lang].append(_cap(item.text))
+            continue
+        # Join consecutive sentences (or questions) of one source and document into a paragraph;
+        # NTREX documents are "story#line", AfriQA questions each their own "split:test:id".
+        key = (item.lang, f"{item.source}/{item.doc.split('#')[0] if item.kind == 'sentence' else item.kind}")
+        pending.setdefault(key, []).append(item.text)
+        if sum(len(part) + 1 for part in pending[key]) >= _PARAGRAPH_MIN_CHARS:
+            made[item.lang].append(_cap(" ".join(pending.pop(key))))
+    samples = {}
+    for lang in sorted(set(natural) | set(made)):
+        pool = natural[lang][:]
+        rng.shuffle(pool)
+        extra = made[lang][:]
+        rng.shuffle(extra)
+        samples[lang] = (pool + extra)[:per_lang]
+    return samples
