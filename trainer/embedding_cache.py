@@ -88,6 +88,7 @@ def _save(path: Path, table: dict[str, np.ndarray]) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, keys=keys, vectors=vectors)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is meant to be shared like the models beside it
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

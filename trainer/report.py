@@ -40,7 +40,8 @@ def fmt(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if digits else f"{value:.0f}"
 
 
-def _matrix(result: dict, rows: list[str], cols: list[str], key: str) -> np.ndarray:
+def pair_matrix(result: dict, rows: list[str], cols: list[str], key: str) -> np.ndarray:
+    """``(rows, cols)`` array of ``result["pairs"][row][col][key]``, ``nan`` where undefined."""
     pairs = result["pairs"]
     matrix = np.full((len(rows), len(cols)), np.nan)
     for i, x in enumerate(rows):
@@ -51,10 +52,13 @@ def _matrix(result: dict, rows: list[str], cols: list[str], key: str) -> np.ndar
     return matrix
 
 
-def _heatmap(matrix: np.ndarray, rows: list[str], cols: list[str], title: str, path: Path, *,
-             cmap: str, vmin: float | None = None, vmax: float | None = None, digits: int = 2) -> None:
-    size = max(4.0, 0.55 * max(len(rows), len(cols)) + 2)
-    fig, ax = plt.subplots(figsize=(size + 1, size))
+def heatmap(matrix: np.ndarray, rows: list[str], cols: list[str], title: str, path: Path | None = None, *,
+            cmap: str, vmin: float | None = None, vmax: float | None = None, digits: int = 2, ax=None) -> None:
+    """Query x candidate language heatmap, annotated when small; saved to ``path`` or drawn on ``ax``."""
+    fig = None
+    if ax is None:
+        size = max(4.0, 0.55 * max(len(rows), len(cols)) + 2)
+        fig, ax = plt.subplots(figsize=(size + 1, size))
     image = ax.imshow(np.ma.masked_invalid(matrix), cmap=cmap, vmin=vmin, vmax=vmax)
     ax.set_xticks(range(len(cols)), cols, rotation=90 if len(cols) > 12 else 0)
     ax.set_yticks(range(len(rows)), rows)
@@ -64,25 +68,30 @@ def _heatmap(matrix: np.ndarray, rows: list[str], cols: list[str], title: str, p
     if len(rows) * len(cols) <= 400:  # annotate while the numbers stay legible
         for (i, j), value in np.ndenumerate(matrix):
             if not np.isnan(value):
-                ax.text(j, i, f"{value:.{digits}f}", ha="center", va="center", fontsize=7)
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+                r, g, b, _ = image.cmap(image.norm(value))
+                ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"  # legible on any cell
+                ax.text(j, i, f"{value:.{digits}f}", ha="center", va="center", fontsize=7, color=ink)
+    ax.figure.colorbar(image, ax=ax, shrink=0.8)
+    if fig is not None:
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
 
 
-def _bars(langs: list[str], series: dict[str, list[float | None]], title: str, ylabel: str, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(langs) * len(series) / 2 + 2), 4))
+def grouped_bars(labels: list[str], series: dict[str, list[float | None]], title: str, ylabel: str, path: Path,
+                 *, languages: bool = True) -> None:
+    """One group of bars per label, one bar per series; ``languages``: star the low-resource labels."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.3 * len(labels) * len(series) + 2), 4))
     width = 0.8 / len(series)
-    x = np.arange(len(langs))
-    for k, (label, values) in enumerate(series.items()):
+    x = np.arange(len(labels))
+    for k, (name, values) in enumerate(series.items()):
         heights = [np.nan if v is None else v for v in values]
-        ax.bar(x + (k - (len(series) - 1) / 2) * width, heights, width, label=label)
-    labels = [f"{lang}*" if is_low_resource(lang) else lang for lang in langs]
-    ax.set_xticks(x, labels)
+        ax.bar(x + (k - (len(series) - 1) / 2) * width, heights, width, label=name)
+    starred = languages and any(is_low_resource(label) for label in labels)
+    ax.set_xticks(x, [f"{label}*" if starred and is_low_resource(label) else label for label in labels])
     ax.set_ylabel(ylabel)
-    ax.set_title(title + ("  (* low-resource)" if any(is_low_resource(lang) for lang in langs) else ""))
-    ax.legend()
+    ax.set_title(title + ("  (* low-resource)" if starred else ""))
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -100,12 +109,12 @@ def plot(result: dict, out_dir: Path) -> dict[str, str]:
         "rank_distance": "rank_distance.png",
         "rank_gap_heatmap": "rank_gap_heatmap.png",
     }
-    _heatmap(_matrix(result, query_langs, candidate_langs, "map"), query_langs, candidate_langs,
-             "mAP per language pair (diagonal: monolingual)", out_dir / files["map_heatmap"],
-             cmap="viridis", vmin=0.0, vmax=1.0)
-    _bars(query_langs, {setting: [per_lang[x].get(f"map_{setting}") for x in query_langs]
+    heatmap(pair_matrix(result, query_langs, candidate_langs, "map"), query_langs, candidate_langs,
+            "mAP per language pair (diagonal: monolingual)", out_dir / files["map_heatmap"],
+            cmap="viridis", vmin=0.0, vmax=1.0)
+    grouped_bars(query_langs, {setting: [per_lang[x].get(f"map_{setting}") for x in query_langs]
                         for setting in ("mono", "cross", "multi")},
-          "mAP per query language", "mAP", out_dir / files["map_by_language"])
+                 "mAP per query language", "mAP", out_dir / files["map_by_language"])
 
     fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(query_langs) + 2), 4))
     x = np.arange(len(query_langs))
@@ -122,9 +131,9 @@ def plot(result: dict, out_dir: Path) -> dict[str, str]:
     fig.savefig(out_dir / files["rank_distance"], dpi=120)
     plt.close(fig)
 
-    _heatmap(_matrix(result, query_langs, candidate_langs, "mean_rank_gap"), query_langs, candidate_langs,
-             "Mean rank gap to the query language (pooled ranking)", out_dir / files["rank_gap_heatmap"],
-             cmap="magma_r", vmin=0.0, digits=0)
+    heatmap(pair_matrix(result, query_langs, candidate_langs, "mean_rank_gap"), query_langs, candidate_langs,
+            "Mean rank gap to the query language (pooled ranking)", out_dir / files["rank_gap_heatmap"],
+            cmap="magma_r", vmin=0.0, digits=0)
     return files
 
 
@@ -140,7 +149,7 @@ def _group_rows(langs: list[str], row: Callable[[str], list[str]],
         columns = list(zip(*(values(lang) for lang in group)))
         means = [metrics.macro_average(v for v in column if v is not None) for column in columns]
         label = "**low-resource mean**" if low else "**high-resource mean**"
-        lines.append(f"| {label} | | {len(group)} | " + " | ".join(fmt(m, d) for m, d in zip(means, digits)) + " |")
+        lines.append(f"| {label} | {len(group)} languages | | " + " | ".join(fmt(m, d) for m, d in zip(means, digits)) + " |")
     return lines
 
 
