@@ -1,0 +1,163 @@
+"""app.search and app.ingest end to end: fake encoder for the arithmetic, the real one across languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.errors import ModelMismatch
+from app.ingest import ingest_paths
+from app.search import rrf, search
+from app.store import Store
+from tests import pdf_factory as factory
+from tests.app_helpers import FakeEncoder, real_encoder
+
+pytestmark = pytest.mark.skipif(not factory.fonts_available(),
+                                reason=f"Noto fonts missing: apt-get install {factory.DEBIAN_PACKAGES}")
+
+
+def test_rrf_arithmetic():
+    fused = rrf([[1, 2, 3], [3, 9]], k=60)
+    assert [item for item, _ in fused] == [3, 1, 2, 9]
+    assert fused[0][1] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused[1][1] == pytest.approx(1 / 61)
+
+
+@pytest.fixture
+def fake_store(tmp_path):
+    """Two documents: English articles 1 and 3 of the UDHR, and the German ones."""
+    en = factory.make_pdf(tmp_path / "en.pdf", [factory.UDHR["en"]])
+    de = factory.make_pdf(tmp_path / "de.pdf", [factory.UDHR["de"]])
+    store = Store.open(tmp_path / "store")
+    results = ingest_paths([en, de], store=store, encoder=FakeEncoder())
+    assert [r.status for r in results] == ["added", "added"]
+    yield store
+    store.close()
+
+
+def test_dense_hits_carry_document_page_heading_and_text(fake_store):
+    response = search(fake_store, FakeEncoder(), "the right to life, liberty and security of person", k=2)
+    top = response.results[0]
+    assert (top.file, top.page, top.heading, top.lang) == ("en.pdf", 1, "Article 3", "en")
+    assert top.text.endswith("security of person.") and top.score == pytest.approx(top.score, abs=1) and top.score > 0.7
+    assert response.query_lang == "en" and response.mode == "dense"
+    assert set(response.to_dict()) == {"query", "query_lang", "mode", "results"}
+    assert {"doc_id", "file", "title", "page", "heading", "lang", "score", "text"} <= set(response.to_dict()["results"][0])
+
+
+def test_filters_by_language_and_document(fake_store):
+    encoder = FakeEncoder()
+    de_only = search(fake_store, encoder, "right to life", langs=["de"])
+    assert de_only.results and {h.lang for h in de_only.results} == {"de"}
+    doc = fake_store.find_documents("de.pdf")[0].id
+    assert {h.doc_id for h in search(fake_store, encoder, "right to life", docs=[doc]).results} == {doc}
+    assert search(fake_store, encoder, "right to life", langs=["sw"]).results == []
+
+
+def test_hybrid_never_drops_dense_hits_bm25_cannot_see(fake_store):
+    encoder = FakeEncoder()
+    query = "Jeder hat das Recht auf Leben"
+    dense = search(fake_store, encoder, query, k=4)
+    hybrid = search(fake_store, encoder, query, k=4, mode="hybrid")
+    assert {h.chunk_id for h in hybrid.results} == {h.chunk_id for h in dense.results}  # only 4 chunks exist
+    assert hybrid.results[0].heading == "Artikel 3"  # first in both rankings
+    english = [h for h in hybrid.results if h.lang == "en"]
+    assert english, "chunks with no word in common with the query must stay in the fused list"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"query": "  "}, "the query is empty"),
+    ({"query": "x", "mode": "sparse"}, "unknown search mode 'sparse'; valid: dense, hybrid"),
+    ({"query": "x", "k": 0}, "k=0"),
+])
+def test_bad_search_arguments(fake_store, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        search(fake_store, FakeEncoder(), **kwargs)
+
+
+def test_search_with_another_model_is_refused(fake_store):
+    with pytest.raises(ModelMismatch, match="reindex"):
+        search(fake_store, FakeEncoder(model_id="other"), "right to life")
+
+
+def test_one_bad_file_does_not_stop_the_batch(tmp_path):
+    good = factory.make_pdf(tmp_path / "good.pdf", [factory.UDHR["sw"]])
+    bad = factory.make_fake_pdf(tmp_path / "bad.pdf")
+    scan = factory.make_scanned_pdf(tmp_path / "scan.pdf")
+    empty_dir = tmp_path / "nothing"
+    empty_dir.mkdir()
+    seen = []
+    with Store.open(tmp_path / "store") as store:
+        results = ingest_paths([bad, good, scan, empty_dir, good], store=store, encoder=FakeEncoder(),
+                               progress=lambda fraction, desc="": seen.append((fraction, desc)))
+        assert [(r.path.split("/")[-1], r.status) for r in results] == [
+            ("nothing", "refused"), ("bad.pdf", "refused"), ("good.pdf", "added"), ("scan.pdf", "refused")]
+        assert store.chunk_count() == results[2].chunks and len(store.documents()) == 1
+        assert results[2].languages == {"sw": 1.0} and results[2].lang == "sw"
+    assert seen[-1][0] == pytest.approx(1.0) and all(0 <= f <= 1 for f, _ in seen)
+    assert any("encoding" in desc for _, desc in seen)
+
+
+def test_reingesting_changes_nothing_and_resaved_copies_are_duplicates(tmp_path):
+    path = factory.make_pdf(tmp_path / "a.pdf", [factory.UDHR["en"]], title="first")
+    resaved = factory.make_pdf(tmp_path / "b.pdf", [factory.UDHR["en"]], title="another title, same text")
+    with Store.open(tmp_path / "store") as store:
+        ingest_paths([path], store=store, encoder=FakeEncoder())
+        generation = store.generation()
+        again = ingest_paths([path, resaved], store=store, encoder=FakeEncoder())
+        assert [r.status for r in again] == ["duplicate", "duplicate"]
+        assert again[0].reason == "same file as document 1 (a.pdf)"
+        assert again[1].reason == "same text as document 1 (a.pdf)"
+        assert store.generation() == generation
+
+
+def test_language_override(tmp_path):
+    path = factory.make_pdf(tmp_path / "a.pdf", [factory.UDHR["en"]])
+    with Store.open(tmp_path / "store") as store:
+        result = ingest_paths([path], store=store, encoder=FakeEncoder(), lang="fr")[0]
+        assert (result.lang, result.languages) == ("fr", {"fr": 1.0})
+        assert store.languages() == {"fr": result.chunks} and store.documents()[0].lang_source == "user"
+        with pytest.raises(ValueError, match="not a language code"):
+            ingest_paths([path], store=store, encoder=FakeEncoder(), lang="French")
+
+
+# --- the real encoder --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def real_store(tmp_path_factory):
+    """One PDF per language (en de es ru ar hi am zh sw), UDHR articles 1 and 3, real encoder."""
+    folder = tmp_path_factory.mktemp("udhr")
+    for lang in factory.UDHR:
+        factory.make_pdf(folder / f"udhr-{lang}.pdf", [factory.UDHR[lang]])
+    store = Store.open(folder / "store")
+    results = ingest_paths([folder], store=store, encoder=real_encoder())
+    assert all(r.status == "added" for r in results)
+    yield store, {r.path.split("udhr-")[-1][:-4]: r for r in results}
+    store.close()
+
+
+def test_real_ingest_detects_each_documents_language(real_store):
+    store, results = real_store
+    assert {lang: r.lang for lang, r in results.items()} == {lang: lang for lang in factory.UDHR}
+    assert {r.chunks for r in results.values()} == {2}
+    assert store.doctor(repair=False).ok
+
+
+@pytest.mark.parametrize("query, lang", [
+    ("Does everyone have a right to life, liberty and security?", "en"),
+    ("Каждый ли имеет право на жизнь и свободу?", "ru"),
+    ("人人有权享有生命吗？", "zh"),
+])
+def test_real_search_finds_the_same_article_across_languages(real_store, query, lang):
+    store, _ = real_store
+    response = search(store, real_encoder(), query, k=6)
+    assert response.query_lang == lang
+    top = response.results
+    assert top[0].heading in {"Article 3", "Статья 3", "第三条"} or top[0].lang == lang
+    # article 3 in at least three languages among the top six
+    assert len({h.lang for h in top if h.text.count("\n") >= 1 and ("3" in h.heading or "三" in h.heading)}) >= 3
+
+
+def test_real_hybrid_lifts_an_exact_term(real_store):
+    store, _ = real_store
+    response = search(store, real_encoder(), "Kifungu 3", k=3, mode="hybrid")
+    assert response.results[0].heading == "Kifungu 3"
