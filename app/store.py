@@ -17,7 +17,8 @@ everything and repairs by rebuilding from SQLite.
 The index is built from a factory string (:class:`IndexPolicy`): exact inner product on
 normalised vectors (``IDMap,Flat``) up to ``approximate_from`` chunks, HNSW beyond, where exact
 search would cost more than encoding the query (see ``bench/results/search_latency.json`` for
-the measured latency and recall@10 against exact search). Ids in FAISS are SQLite rowids.
+the measured latency and recall@10 against exact search), and an inverted file (``IDMap,IVF1024,Flat``)
+from ``large_from`` chunks, where building HNSW would take many minutes. Ids in FAISS are SQLite rowids.
 
 Example::
 
@@ -63,13 +64,21 @@ def crash_point(step: str) -> None:
 class IndexPolicy:
     """How the FAISS index is built, as factory strings (inner product on normalised vectors).
 
+    Three tiers by store size, measured in ``bench/search_latency.py`` (latency and recall@10
+    against exact search, ``bench/results/search_latency.json``):
+
     Args:
         exact: factory below ``approximate_from`` chunks (default ``IDMap,Flat``).
         approximate: factory from ``approximate_from`` chunks on (default ``IDMap,HNSW32``).
         approximate_from: store size in chunks where exact search starts to cost a noticeable share
             of a query (about 3 ms at 20k chunks on 2 cores, against about 20 ms to encode a query).
-        ef_search: HNSW search depth; 128 keeps recall@10 >= 0.98 of exact in the benchmark.
+        large: factory from ``large_from`` chunks on (default ``IDMap,IVF1024,Flat``): building HNSW
+            over a million vectors takes many minutes on 2 cores; an inverted file trains in seconds
+            and, unlike HNSW, can delete without a rebuild.
+        large_from: store size where ``large`` takes over.
+        ef_search: HNSW search depth.
         ef_construction: HNSW build depth.
+        nprobe: inverted lists an IVF search visits.
         exact_filter_max: with a language/document filter matching at most this many chunks, those
             chunks are scored exactly from SQLite instead of searching the index with a selector.
     """
@@ -77,21 +86,40 @@ class IndexPolicy:
     exact: str = "IDMap,Flat"
     approximate: str = "IDMap,HNSW32"
     approximate_from: int = 20_000
+    large: str = "IDMap,IVF1024,Flat"
+    large_from: int = 500_000
     ef_search: int = 128
     ef_construction: int = 80
+    nprobe: int = 32
     exact_filter_max: int = 20_000
 
     def factory_for(self, n_chunks: int) -> str:
+        if n_chunks >= self.large_from:
+            return self.large
         return self.approximate if n_chunks >= self.approximate_from else self.exact
 
     def build(self, dim: int, n_chunks: int) -> faiss.Index:
-        """An empty index for a store of ``n_chunks``, with its search parameters set."""
+        """An empty index for a store of ``n_chunks``, with its search parameters set (IVF still untrained)."""
         index = faiss.index_factory(dim, self.factory_for(n_chunks), faiss.METRIC_INNER_PRODUCT)
+        self.configure(index)
+        return index
+
+    def configure(self, index: faiss.Index) -> None:
+        """Set the search-time parameters of a built or loaded index."""
         inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
         if isinstance(inner, faiss.IndexHNSW):
             inner.hnsw.efConstruction = self.ef_construction
             inner.hnsw.efSearch = self.ef_search
-        return index
+        if isinstance(inner, faiss.IndexIVF):
+            inner.nprobe = self.nprobe
+
+    def train(self, index: faiss.Index, vectors: np.ndarray, *, seed: int = 0) -> None:
+        """Train an IVF index on a sample (about 64 vectors per list; faiss wants at least 39)."""
+        if index.is_trained:
+            return
+        rng = np.random.default_rng(seed)
+        sample = vectors if len(vectors) <= 65_536 else vectors[rng.choice(len(vectors), 65_536, replace=False)]
+        index.train(np.ascontiguousarray(sample, dtype="float32"))
 
 
 @dataclass(frozen=True)
@@ -404,6 +432,8 @@ class Store:
         if isinstance(inner, faiss.IndexHNSW):
             # A selective filter leaves HNSW fewer reachable neighbours: search deeper.
             return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.policy.ef_search, 512))
+        if isinstance(inner, faiss.IndexIVF):
+            return faiss.SearchParametersIVF(sel=selector, nprobe=max(self.policy.nprobe, 128))
         return faiss.SearchParameters(sel=selector)
 
     @property
@@ -554,6 +584,7 @@ class Store:
         if len(ids):
             vectors = np.ascontiguousarray(vectors, dtype="float32")
             faiss.normalize_L2(vectors)  # stored vectors are normalised already; this guards imports
+            self.policy.train(index, vectors)
             index.add_with_ids(vectors, ids)
         return index
 
@@ -589,6 +620,7 @@ class Store:
                     path.unlink(missing_ok=True)
                 else:
                     if index.ntotal == self.chunk_count():
+                        self.policy.configure(index)
                         self._index, self._index_generation = index, generation
                         return
             self._index = None
@@ -613,6 +645,7 @@ class Store:
             for _, path in reversed(files):
                 try:
                     index = faiss.read_index(str(path))
+                    self.policy.configure(index)
                     break
                 except RuntimeError:
                     continue

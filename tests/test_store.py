@@ -210,3 +210,18 @@ def test_chunks_cannot_outlive_their_document(store):
     add(store, "a", ["text"])
     with pytest.raises(sqlite3.IntegrityError):
         store.db.execute("DELETE FROM documents")
+
+
+def test_ivf_for_large_stores_trains_adds_and_deletes(tmp_path):
+    policy = IndexPolicy(approximate_from=10**9, large="IDMap,IVF4,Flat", large_from=40, nprobe=4)
+    texts = [f"clause {i} about topic {i % 7} and matter {i % 11}" for i in range(60)]
+    with Store.open(tmp_path / "s", policy=policy) as store:
+        add(store, "a", texts[:45])
+        assert store.index_description().startswith("IDMap,IVF4,Flat")
+        b = add(store, "b", texts[45:])  # added to the trained index, no rebuild
+        store.delete_document(b.id)  # IVF removes ids in place
+        assert faiss_ids(store) == sql_ids(store) and store.doctor(repair=False).ok
+        vectors = store.embeddings().vectors
+        assert store.search_vectors(vectors[3], 1)[0][1] == pytest.approx(1.0)  # nprobe = all lists: exact
+    with Store.open(tmp_path / "s", policy=policy) as store:
+        assert faiss.extract_index_ivf(store.index).nprobe == 4
