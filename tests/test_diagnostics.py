@@ -1,0 +1,386 @@
+"""app.diagnostics: exact values on hand-made embeddings, the real encoder on parallel sentences,
+the store adapter end to end, and every figure renders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app import diagnostics as dg
+from app.diagnostics import ChunkInfo, DocChunks
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+# Parallel legal sentences written for this test: line i is the same sentence in every language.
+PARALLEL = {
+    "en": ["The Federal Council shall consist of seven members.",
+           "Every person has the right to a fair trial before an independent court.",
+           "The lease ends on the last day of the month after written notice.",
+           "Taxes shall be levied only on the basis of a law.",
+           "The seller must deliver the goods free of defects.",
+           "Children have the right to free primary education."],
+    "de": ["Der Bundesrat besteht aus sieben Mitgliedern.",
+           "Jede Person hat Anspruch auf ein faires Verfahren vor einem unabhängigen Gericht.",
+           "Der Mietvertrag endet nach schriftlicher Kündigung am letzten Tag des Monats.",
+           "Steuern dürfen nur auf Grund eines Gesetzes erhoben werden.",
+           "Der Verkäufer muss die Ware frei von Mängeln liefern.",
+           "Kinder haben Anspruch auf unentgeltlichen Grundschulunterricht."],
+    "fr": ["Le Conseil fédéral se compose de sept membres.",
+           "Toute personne a droit à un procès équitable devant un tribunal indépendant.",
+           "Le bail prend fin le dernier jour du mois après un congé écrit.",
+           "Les impôts ne peuvent être perçus qu'en vertu d'une loi.",
+           "Le vendeur doit livrer la marchandise exempte de défauts.",
+           "Les enfants ont droit à un enseignement primaire gratuit."],
+    "sw": ["Baraza la Shirikisho litakuwa na wajumbe saba.",
+           "Kila mtu ana haki ya kusikilizwa kwa haki mbele ya mahakama huru.",
+           "Mkataba wa kupanga unaisha siku ya mwisho ya mwezi baada ya notisi ya maandishi.",
+           "Kodi zitatozwa tu kwa msingi wa sheria.",
+           "Muuzaji lazima apeleke bidhaa zisizo na kasoro.",
+           "Watoto wana haki ya kupata elimu ya msingi bila malipo."],
+}
+UNRELATED_EN = ["The museum opens at nine o'clock on weekdays.",
+                "Heavy rain is expected in the mountains tomorrow.",
+                "She planted tomatoes and beans in the garden."]
+
+
+def topic_corpus(docs: dict[str, tuple[str, list[int]]], *, lang_weight: float = 0.3):
+    """Fake embeddings: chunk = normalise(e[topic] + lang_weight * e[language]).
+
+    ``docs`` maps a document id to ``(lang, [topic of each chunk])``. Same topic in two languages:
+    cosine 1 / (1 + w^2) = 0.917; other topic, same language: w^2 / (1 + w^2) = 0.083; else 0.
+    Returns ``(chunks, embeddings)`` with chunk ids 100, 101, ... in document order.
+    """
+    langs = sorted({lang for lang, _ in docs.values()})
+    n_topics = 1 + max(t for _, topics in docs.values() for t in topics)
+    chunks, rows = [], []
+    for doc, (lang, topics) in docs.items():
+        for topic in topics:
+            vector = np.zeros(n_topics + len(langs))
+            vector[topic] = 1.0
+            vector[n_topics + langs.index(lang)] = lang_weight
+            rows.append(vector / np.linalg.norm(vector))
+            chunks.append(ChunkInfo(100 + len(chunks), doc, lang, 1))
+    return chunks, np.array(rows, dtype=np.float32)
+
+
+def doc_chunks_of(chunks, embeddings) -> dict:
+    out: dict = {}
+    for row, chunk in enumerate(chunks):
+        out.setdefault(chunk.doc_id, (chunk.lang, []))[1].append(embeddings[row])
+    return {doc: DocChunks(lang, np.array(vectors)) for doc, (lang, vectors) in out.items()}
+
+
+# --- 1. language shares --------------------------------------------------------------------
+
+
+def test_language_shares_exact():
+    shares = dg.language_shares(["de", "de", "en"], ["de", "en", "en", "fr"])
+    assert shares.languages == ["en", "de", "fr"]  # by corpus share, then code
+    assert shares.result_share == pytest.approx([1 / 3, 2 / 3, 0])
+    assert shares.corpus_share == pytest.approx([0.5, 0.25, 0.25])
+    assert shares.total_variation == pytest.approx(0.5 * (1 / 6 + 5 / 12 + 1 / 4))
+    assert shares.max_over_representation == pytest.approx(8 / 3)
+    assert shares.most_over_represented == "de" and shares.k == 3
+    assert dg.language_shares(["de", "de", "en"], {"de": 1, "en": 2, "fr": 1}).total_variation == pytest.approx(
+        shares.total_variation)
+
+
+def test_language_shares_mirror_and_disjoint():
+    assert dg.language_shares(["en", "de"], ["de", "en"]).total_variation == 0
+    assert dg.language_shares(["sw"], ["de", "en"]).total_variation == 1
+    assert np.isinf(dg.language_shares(["sw"], ["de", "en"]).max_over_representation)
+    assert np.isnan(dg.language_shares([], ["de"]).total_variation)
+    with pytest.raises(ValueError, match="corpus_langs is empty"):
+        dg.language_shares(["de"], [])
+
+
+# --- rankings, alignment, detection ---------------------------------------------------------
+
+
+def test_full_ranks_are_one_based_and_ties_go_to_the_earlier_row():
+    embeddings = np.array([[0.1], [0.9], [0.5], [0.9]])
+    assert dg.full_ranks(np.array([1.0]), embeddings).tolist() == [4, 1, 3, 2]
+
+
+def test_mutual_best_pairs():
+    a = np.array([[1.0, 0.0], [0.0, 1.0], [0.8, 0.6]])
+    b = np.array([[0.6, 0.8], [1.0, 0.0]])
+    # a0 <-> b1 (1.0) and a2 <-> b0 (0.96); a1's best is b0 (0.8), but b0 prefers a2.
+    assert dg.mutual_best_pairs(a, b, min_similarity=0) == [(0, 1, pytest.approx(1.0)), (2, 0, pytest.approx(0.96))]
+    assert [(i, j) for i, j, _ in dg.mutual_best_pairs(b, a, min_similarity=0)] == [(0, 2), (1, 0)]
+    assert dg.mutual_best_pairs(a, b, min_similarity=0.97) == [(0, 1, pytest.approx(1.0))]
+    assert dg.mutual_best_pairs(a, np.zeros((0, 2))) == []
+
+
+def test_alignment_coverage_counts_mutual_matches_over_the_longer_document():
+    chunks, embeddings = topic_corpus({"A": ("en", [0, 1]), "B": ("de", [0, 1, 2, 3]), "C": ("en", [4])})
+    docs, coverage = dg.alignment_coverage(doc_chunks_of(chunks, embeddings))
+    assert docs == ["A", "B", "C"]
+    # A's topics 0 and 1 align with B's; B's chunks 2 and 3 have nothing in English: 2 / 4.
+    assert coverage[0, 1] == coverage[1, 0] == pytest.approx(0.5)
+    assert coverage[0, 2] == 0  # same language: no evidence
+    # C (topic 4) is orthogonal to all of B; its best German chunk (B's first, by tie) prefers A's.
+    assert coverage[1, 2] == 0
+
+
+def test_detect_translation_sets_on_topic_embeddings():
+    chunks, embeddings = topic_corpus({
+        "law1.en": ("en", [0, 1, 2]), "law1.de": ("de", [0, 1, 2]), "law1.fr": ("fr", [0, 1, 2]),
+        "law2.en": ("en", [3, 4, 5, 6]), "law2.de": ("de", [3, 4, 5, 6]),
+        "other.fr": ("fr", [7, 8]),
+    })
+    sets = dg.detect_translation_sets(doc_chunks_of(chunks, embeddings))
+    assert sets == [frozenset({"law1.en", "law1.de", "law1.fr"}), frozenset({"law2.en", "law2.de"})]
+
+
+def test_detection_needs_most_chunks_aligned():
+    # B shares only 1 of 4 topics with A (coverage 0.25): not a translation at the default threshold.
+    chunks, embeddings = topic_corpus({"A": ("en", [0, 1, 2, 3]), "B": ("de", [0, 5, 6, 7])})
+    assert dg.detect_translation_sets(doc_chunks_of(chunks, embeddings)) == []
+    assert dg.detect_translation_sets(doc_chunks_of(chunks, embeddings), min_coverage=0.25) == [frozenset("AB")]
+    with pytest.raises(ValueError, match="min_coverage"):
+        dg.detect_translation_sets({}, min_coverage=0)
+
+
+def test_average_linkage_keeps_a_chance_link_from_merging_two_sets():
+    # One pair across the two sets aligns fully (2.fr repeats 1.en's topics in its second half),
+    # but the groups' mean coverage stays low, so the sets stay apart.
+    chunks, embeddings = topic_corpus({
+        "1.en": ("en", [0, 1]), "1.de": ("de", [0, 1]),
+        "2.fr": ("fr", [2, 3]), "2.sw": ("sw", [2, 3]),
+        "x.fr": ("fr", [0, 1]),
+    })
+    docs, coverage = dg.alignment_coverage(doc_chunks_of(chunks, embeddings))
+    assert coverage[docs.index("1.en"), docs.index("x.fr")] == 1.0
+    sets = dg.detect_translation_sets(doc_chunks_of(chunks, embeddings))
+    assert frozenset({"2.fr", "2.sw"}) in sets
+    assert not any({"1.en", "2.fr"} <= s for s in sets)
+
+
+# --- 2. rank distance of translations -------------------------------------------------------
+
+
+def rank_distance_case():
+    """Topic 0 in en/de/fr, topic 1 in en/de/fr, a distractor (topic 3, en) and law2 (topic 4, de)."""
+    chunks, embeddings = topic_corpus({
+        "en": ("en", [0, 1]), "de": ("de", [0, 1]), "fr": ("fr", [0, 1]),
+        "distractor": ("en", [3]), "law2": ("de", [4]),
+    })
+    # Unnormalised query . chunk: topic-0 en 1 + .3*.5 = 1.15, de 1 + .3*.2 = 1.06, fr 1.0,
+    # distractor 0.9 + 0.15 = 1.05; so ranks: en 1, de 2, distractor 3, fr 4.
+    n_topics = 5
+    query = np.zeros(n_topics + 3)
+    query[0], query[3] = 1.0, 0.9
+    query[n_topics:] = [0.2, 0.5, 0.0]  # de, en, fr (sorted language order); chunks carry 0.3 of theirs
+    return chunks, embeddings, query
+
+
+def test_translation_rank_distance_exact():
+    chunks, embeddings, query = rank_distance_case()
+    ids = {(c.doc_id, i): c.chunk_id for i, c in enumerate(chunks)}
+    en0, de0, fr0, distractor = ids["en", 0], ids["de", 2], ids["fr", 4], ids["distractor", 6]
+    sets = [{"en", "de", "fr"}, {"law2", "nowhere"}]
+    found = dg.translation_rank_distances(query, embeddings, chunks, sets, [en0, distractor, fr0])
+    assert len(found) == 1  # the set appears once, anchored at its first result; law2 has no result
+    item = found[0]
+    assert item.anchor_chunk_id == en0 and item.docs == ("de", "en", "fr")
+    assert [(v.lang, v.chunk_id, v.rank) for v in item.versions] == [("en", en0, 1), ("de", de0, 2), ("fr", fr0, 4)]
+    assert (item.distance, item.floor) == (3, 2)
+
+
+def test_translation_rank_distance_skips_lone_anchor_and_checks_rows():
+    chunks, embeddings, query = rank_distance_case()
+    assert dg.translation_rank_distances(query, embeddings, chunks, [{"law2", "gone"}], [chunks[-1].chunk_id]) == []
+    with pytest.raises(ValueError, match="embedding rows"):
+        dg.translation_rank_distances(query, embeddings[:-1], chunks, [], [])
+
+
+# --- 3. bias matrix -------------------------------------------------------------------------
+
+
+def test_bias_matrix_exact():
+    # Candidates are the identity, so a query vector *is* its score row.
+    candidates = np.eye(5, dtype=np.float32)
+    candidate_langs = ["en", "de", "en", "en", "fr"]  # rows 0/1 are parallel; 2, 3 unrelated; 4 alone
+    queries = np.array([
+        [1.0, 0.7, 0.9, 0.8, 0.0],   # en query: en text first, de below both unrelated chunks -> gap 2
+        [0.85, 0.95, 0.9, 0.1, 0.0],  # de query: de first, en below one unrelated chunk -> gap 1
+        [0.0, 0.0, 0.5, 0.0, 1.0],   # fr query with only itself relevant
+    ], dtype=np.float32)
+    matrix = dg.bias_matrix(queries, ["en", "de", "fr"], candidates, candidate_langs, [[0, 1], [0, 1], [4]])
+    assert matrix.languages == ["de", "en", "fr"]
+    nan = np.nan
+    np.testing.assert_array_equal(matrix.gap, [[0, 1, nan], [2, 0, nan], [nan, nan, 0]])
+    np.testing.assert_array_equal(matrix.counts, [[1, 1, 0], [1, 1, 0], [0, 0, 1]])
+    assert matrix.off_diagonal_mean() == pytest.approx(1.5)
+    with pytest.raises(ValueError, match="equally many"):
+        dg.bias_matrix(queries, ["en"], candidates, candidate_langs, [[0, 1]])
+
+
+def test_parallel_queries_from_mutual_alignment():
+    chunks, embeddings = topic_corpus({"A": ("en", [0, 1, 2]), "B": ("de", [1, 0]), "C": ("fr", [9])})
+    queries = dg.parallel_queries(embeddings, chunks, [{"A", "B"}, {"C"}])
+    # A0 <-> B1, A1 <-> B0; A2 has no partner in B; C's set has one document.
+    assert [(q.row, q.relevant) for q in queries] == [(0, [0, 4]), (1, [1, 3]), (3, [1, 3]), (4, [0, 4])]
+
+
+def test_select_queries_spreads_evenly_per_language():
+    queries = [dg.ParallelQuery(row, [row]) for row in range(10)]
+    langs = ["en"] * 7 + ["de"] * 3
+    chosen = dg.select_queries(queries, langs, per_language=3)
+    assert [q.row for q in chosen] == [0, 3, 6, 7, 8, 9]
+
+
+class RecordingEncoder:
+    """Encodes a query text to the stored embedding of the chunk it came from (exact scores)."""
+
+    def __init__(self, vectors_by_text: dict[str, np.ndarray]) -> None:
+        self.vectors_by_text = vectors_by_text
+        self.calls: list[list[str]] = []
+
+    def encode_query(self, inputs, **_: object) -> np.ndarray:
+        self.calls.append(list(inputs))
+        return np.array([self.vectors_by_text[text] for text in inputs])
+
+
+def test_corpus_bias_matrix_encodes_once_with_truncated_texts():
+    chunks, embeddings = topic_corpus({"A": ("en", [0, 1]), "B": ("de", [0, 1])})
+    texts = ["alpha" * 10, "beta" * 10, "gamma" * 10, "delta" * 10]
+    encoder = RecordingEncoder({text[:7]: embeddings[row] for row, text in enumerate(texts)})
+    matrix = dg.corpus_bias_matrix(encoder, texts, embeddings, chunks, [{"A", "B"}], query_chars=7)
+    assert encoder.calls == [[text[:7] for text in texts]]
+    assert matrix.languages == ["de", "en"]
+    # Queries are the chunks themselves: own text first, translation right behind, no unrelated
+    # chunk between them except the other topic in the query's language (0.083 < 0.917): gap 0.
+    np.testing.assert_array_equal(matrix.gap, np.zeros((2, 2)))
+    np.testing.assert_array_equal(matrix.counts, np.full((2, 2), 2))
+
+    fetched: list[list[int]] = []
+
+    def fetch(ids: list[int]) -> list[str]:
+        fetched.append(ids)
+        return [texts[c.chunk_id - 100] for c in chunks if c.chunk_id in ids]
+
+    again = dg.corpus_bias_matrix(RecordingEncoder(encoder.vectors_by_text), fetch, embeddings, chunks, [{"A", "B"}],
+                                  query_chars=7)
+    assert fetched == [[100, 101, 102, 103]]
+    np.testing.assert_array_equal(again.gap, matrix.gap)
+
+
+def test_corpus_bias_matrix_without_translations_is_empty():
+    chunks, embeddings = topic_corpus({"A": ("en", [0])})
+    matrix = dg.corpus_bias_matrix(RecordingEncoder({}), ["x"], embeddings, chunks, [])
+    assert matrix.languages == [] and matrix.gap.shape == (0, 0)
+    assert np.isnan(matrix.off_diagonal_mean())
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def assert_png(diagnostic: dg.Diagnostic) -> bytes:
+    png = dg.figure_png(diagnostic.figure)
+    assert png.startswith(PNG_MAGIC) and len(png) > 2000
+    assert diagnostic.title and any(word in diagnostic.explanation for word in ("good", "ideal", "best possible"))
+    return png
+
+
+def test_every_figure_renders_including_empty_ones():
+    chunks, embeddings, query = rank_distance_case()
+    shares = dg.plot_language_shares(dg.language_shares(["en", "de"], ["en", "en", "de", "fr"]))
+    assert shares.title == "Languages in the top 2 vs. the library" and "total variation" in shares.explanation
+    items = dg.translation_rank_distances(query, embeddings, chunks, [{"en", "de", "fr"}], [chunks[0].chunk_id])
+    distances = dg.plot_rank_distances(items, titles={"en": "Tenancy Act"})
+    assert distances.data == items and "minus one" in distances.explanation
+    assert [t.get_text() for t in distances.figure.axes[0].get_yticklabels()] == ["Tenancy Act"]
+    matrix = dg.bias_matrix(np.eye(2), ["en", "sw"], np.eye(2), ["en", "sw"], [[0, 1], [0, 1]])
+    heatmap = dg.plot_bias_matrix(matrix)
+    assert [t.get_text() for t in heatmap.figure.axes[0].get_xticklabels()] == ["English", "Swahili"]
+    empty_matrix = dg.BiasMatrix([], np.zeros((0, 0)), np.zeros((0, 0), dtype=np.int64))
+    for diagnostic in [shares, distances, heatmap, dg.plot_rank_distances([]), dg.plot_bias_matrix(empty_matrix)]:
+        assert_png(diagnostic)
+
+
+# --- the store adapter, end to end ----------------------------------------------------------
+
+
+def test_diagnostics_from_a_real_store(tmp_path):
+    from app.ingest import ingest_paths
+    from app.search import search
+    from app.store import Store
+    from tests import pdf_factory as factory
+    from tests.app_helpers import FakeEncoder
+
+    if not factory.fonts_available():
+        pytest.skip(f"Noto fonts missing: apt-get install {factory.DEBIAN_PACKAGES}")
+    en = factory.make_pdf(tmp_path / "en.pdf", [factory.UDHR["en"]])
+    de = factory.make_pdf(tmp_path / "de.pdf", [factory.UDHR["de"]])
+    encoder = FakeEncoder()
+    with Store.open(tmp_path / "store") as store:
+        ingest_paths([en, de], store=store, encoder=encoder)
+        corpus = dg.load_corpus(store)
+        assert len(corpus.chunks) == store.chunk_count() == len(corpus.embeddings)
+        assert set(corpus.doc_langs.values()) == {"en", "de"}
+        marked = [set(corpus.doc_langs)]  # the user marks the two as translations
+        response = search(store, encoder, "the right to life, liberty and security of person", k=3)
+        shares, distances = dg.diagnose_search(store, encoder, response, translation_sets=marked)
+        assert shares.data.k == 3 and set(shares.data.languages) == {"en", "de"}
+        assert len(distances.data) == 1 and {v.lang for v in distances.data[0].versions} == {"en", "de"}
+        heatmap = dg.diagnose_corpus(store, encoder, translation_sets=marked)
+        assert heatmap.data.languages in ([], ["de", "en"])  # bag-of-words knows no translations
+        for diagnostic in (shares, distances, heatmap):
+            assert_png(diagnostic)
+
+
+# --- the real default encoder ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parallel_corpus():
+    from tests.app_helpers import real_encoder
+
+    encoder = real_encoder()
+    chunks, texts = [], []
+    for lang, sentences in [*PARALLEL.items(), ("en", UNRELATED_EN)]:
+        doc = f"{lang}-unrelated" if sentences is UNRELATED_EN else f"law.{lang}"
+        for sentence in sentences:
+            chunks.append(ChunkInfo(len(chunks), doc, lang))
+            texts.append(sentence)
+    embeddings = np.asarray(encoder.encode_document(texts, batch_size=32))
+    return encoder, chunks, texts, embeddings
+
+
+def test_real_encoder_detects_the_translation_set(parallel_corpus):
+    _, chunks, _, embeddings = parallel_corpus
+    assert dg.detect_translation_sets(doc_chunks_of(chunks, embeddings)) == [
+        frozenset({"law.en", "law.de", "law.fr", "law.sw"})]
+
+
+def test_real_encoder_bias_matrix(parallel_corpus):
+    encoder, chunks, texts, embeddings = parallel_corpus
+    sets = dg.detect_translation_sets(doc_chunks_of(chunks, embeddings))
+    matrix = dg.corpus_bias_matrix(encoder, texts, embeddings, chunks, sets)
+    assert matrix.languages == ["de", "en", "fr", "sw"] and matrix.gap.shape == (4, 4)
+    assert np.isfinite(matrix.gap).all()
+    np.testing.assert_array_equal(np.diag(matrix.gap), 0)  # the query's own text is its own-language version
+    assert (matrix.gap >= 0).all()  # the own-language version ranks at or above every translation
+    assert (matrix.counts == 6).all()  # every sentence aligns with its translations
+    # 30 candidates, 4 of them relevant: an unbiased ranking would give 0; it must not be at chance.
+    assert matrix.off_diagonal_mean() < 3
+    heatmap = dg.plot_bias_matrix(matrix)
+    assert [t.get_text() for t in heatmap.figure.axes[0].get_yticklabels()] == ["German", "English", "French", "Swahili"]
+    assert_png(heatmap)
+
+
+def test_real_encoder_rank_distance_for_a_query(parallel_corpus):
+    encoder, chunks, _, embeddings = parallel_corpus
+    query = encoder.encode_query(["Who may end a lease, and with what notice?"])[0]
+    ranks = dg.full_ranks(query, embeddings)
+    results = [chunks[row].chunk_id for row in np.argsort(ranks)[:3]]
+    found = dg.translation_rank_distances(query, embeddings, chunks, [{"law.en", "law.de", "law.fr", "law.sw"}],
+                                          results)
+    assert len(found) == 1
+    versions = found[0].versions
+    assert {v.lang for v in versions} == {"en", "de", "fr", "sw"}
+    assert {v.chunk_id for v in versions} == {c.chunk_id for i, c in enumerate(chunks)
+                                              if c.doc_id.startswith("law.") and i % 6 == 2}  # the lease sentence
+    assert found[0].distance >= found[0].floor == 3
