@@ -300,6 +300,13 @@ def test_every_figure_renders_including_empty_ones():
         assert_png(diagnostic)
 
 
+def test_figures_go_into_gradio_plot():
+    gr = pytest.importorskip("gradio")
+    diagnostic = dg.plot_language_shares(dg.language_shares(["en"], ["en", "de"]))
+    shown = gr.Plot().postprocess(diagnostic.figure)
+    assert shown.type == "matplotlib" and shown.plot.startswith("data:image/") and len(shown.plot) > 1000
+
+
 # --- the store adapter, end to end ----------------------------------------------------------
 
 
@@ -384,3 +391,4 @@ def test_real_encoder_rank_distance_for_a_query(parallel_corpus):
     assert {v.chunk_id for v in versions} == {c.chunk_id for i, c in enumerate(chunks)
                                               if c.doc_id.startswith("law.") and i % 6 == 2}  # the lease sentence
     assert found[0].distance >= found[0].floor == 3
+
