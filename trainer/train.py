@@ -1,0 +1,434 @@
+"""Fine-tune the encoder with hybrid batches: corpora pairs -> sampler batches -> encoder + loss -> folder + card.
+
+Built on sentence-transformers' ``SentenceTransformerTrainer``: the per-batch policy is entirely
+the batch sampler's job (:class:`trainer.sampling.HybridBatchSampler`, handed to the trainer as
+``batch_sampler``), so the trainer's own checkpointing, resuming, bf16 autocast, DDP (``torchrun`` /
+``accelerate launch``), evaluation and early stopping apply unchanged; a hand-written loop would
+have to redo all of that.
+
+The loss is ``MultipleNegativesRankingLoss``: InfoNCE with in-batch negatives over one shared
+encoder, logits = ``scale`` x cosine similarity, so ``scale = 1 / temperature``. e5 was pre-trained
+at temperature 0.01 (scale 100); the default here is sentence-transformers' 20 (temperature 0.05),
+which the data README's first quick run used.
+
+Several GPUs: every process walks the same batch sequence and takes every n-th batch, so each GPU
+trains on whole policy batches (negatives stay within one GPU's batch; the effective batch is
+``batch_size`` x GPUs)::
+
+    torchrun --nproc_per_node 4 -m trainer train --train mlqa-r-dev --out runs/hybrid
+    accelerate launch --num_processes 4 -m trainer train --train mlqa-r-dev --out runs/hybrid
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from corpora.files import DataNotFound
+from corpora.jsonl import JsonlFormatError
+from corpora.records import Pair
+from corpora.registry import UnknownDataset
+from corpora.settings import Settings, get_settings
+from trainer.encoder import EncoderNotFound
+from trainer.pairs import dev_benchmark, limit_groups, split_by_group, training_pairs
+from trainer.sampling import BatchPolicy, BatchPolicyError, HybridBatchSampler
+
+# Sets that are benchmarks: training on them inflates the scores measured there.
+_EVALUATION_SETS = {"xquad": "xquad-r", "xquad-r": "xquad-r", "milpac": "milpac"}
+DEV_METRICS = ("map_avg", "map_mono", "map_cross", "map_multi", "recall_at_1_multi", "rank_distance")
+
+
+class TrainSetupError(ValueError):
+    """The training run asked for cannot be set up (bad settings, no usable data, no checkpoint)."""
+
+
+# Everything train() and load_training_data() raise for bad input: commands turn these into UsageError.
+SETUP_ERRORS = (TrainSetupError, BatchPolicyError, UnknownDataset, DataNotFound, JsonlFormatError, EncoderNotFound)
+
+
+@dataclass
+class TrainConfig:
+    """One training run; every field is a ``python -m trainer train`` flag.
+
+    Args:
+        train: data set names (``corpora.registry``) or pairs ``.jsonl`` files.
+        out: output folder: the trained model, ``training_card.json`` and ``checkpoints/``.
+        policy, alpha, weighting: the batch policy (:class:`trainer.sampling.BatchPolicy`).
+        langs: query languages to train on (default: all the data has).
+        passage: ``sentence`` (answer sentence) or ``context`` (paragraph) as the passage.
+        model: the encoder to start from (``default``, a folder, a hub id).
+        epochs: passes over the data; one epoch = questions / batch size batches (see sampling).
+        batch_size: pairs per batch (per process).
+        lr: peak learning rate (linear warmup over ``warmup`` of the steps, then linear decay).
+        max_steps: stop after this many steps (overrides ``epochs``); -1: no limit.
+        seed: seeds the model's training randomness and the sampler (``seed + epoch``).
+        freeze_embeddings: keep the word embeddings fixed (96M of e5-small's 118M parameters):
+            faster on CPU, and languages absent from training keep their token vectors.
+        max_seq_length: tokens per query/passage.
+        scale: MultipleNegativesRankingLoss scale = 1 / temperature (e5 pre-training: 100).
+        eval_steps: evaluate on the dev split every this many steps; 0: only at the end.
+        patience: stop after this many evaluations without a better dev score; 0: never.
+        save_steps: checkpoint every this many steps (default: ``eval_steps``, else 500).
+        dev_groups: groups held out for the dev split (at most a tenth of the groups); 0: none.
+        limit: train on this many groups only (a reproducible slice for quick runs).
+        resume: continue from the last checkpoint in ``out/checkpoints``.
+        logging_steps: log the loss every this many steps.
+    """
+
+    train: list[str]
+    out: Path
+    policy: str = "hybrid"
+    alpha: float = 0.5
+    weighting: str = "uniform"
+    langs: list[str] | None = None
+    passage: str = "sentence"
+    model: str = "default"
+    epochs: float = 1.0
+    batch_size: int = 32
+    lr: float = 3e-5
+    warmup: float = 0.1
+    max_steps: int = -1
+    seed: int = 42
+    freeze_embeddings: bool = False
+    max_seq_length: int = 128
+    scale: float = 20.0
+    eval_steps: int = 100
+    patience: int = 3
+    save_steps: int | None = None
+    dev_groups: int = 200
+    limit: int | None = None
+    resume: bool = False
+    logging_steps: int = 10
+    extra: dict[str, Any] = field(default_factory=dict)  # passed to SentenceTransformerTrainingArguments
+
+    def check(self) -> BatchPolicy:
+        """Validate the numbers; returns the batch policy. Raises TrainSetupError / BatchPolicyError."""
+        if not self.train:
+            raise TrainSetupError("no training data named; pass --train SET[,SET...]")
+        for name, value, low in (("epochs", self.epochs, 0), ("lr", self.lr, 0), ("scale", self.scale, 0)):
+            if not value > low:
+                raise TrainSetupError(f"{name} must be > {low}, got {value}")
+        if self.batch_size < 2:
+            raise TrainSetupError(f"batch size must be at least 2 (in-batch negatives), got {self.batch_size}")
+        if self.max_seq_length < 8:
+            raise TrainSetupError(f"max sequence length must be at least 8 tokens, got {self.max_seq_length}")
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise TrainSetupError(f"max steps must be positive (or -1 for no limit), got {self.max_steps}")
+        if self.passage not in ("sentence", "context"):
+            raise TrainSetupError(f"passage must be 'sentence' or 'context', got {self.passage!r}")
+        if self.limit is not None and self.limit < 1:
+            raise TrainSetupError(f"limit must be a positive number of groups, got {self.limit}")
+        return BatchPolicy(self.policy, self.alpha, self.weighting)
+
+
+@dataclass
+class TrainingData:
+    """The rows the sampler draws (X-X and X-Y) and the held-out dev pairs."""
+
+    sets: list[str]
+    pairs: int  # pairs loaded (after --langs and --limit)
+    rows: list[Pair]
+    dev: list[Pair]
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted({p.lang for p in self.rows})
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "sets": self.sets,
+            "pairs": self.pairs,
+            "train_groups": len({p.group for p in self.rows}),
+            "train_rows": len(self.rows),
+            "xx_rows": sum(p.lang == p.passage_lang for p in self.rows),
+            "xy_rows": sum(p.lang != p.passage_lang for p in self.rows),
+            "dev_groups": len({p.group for p in self.dev}),
+            "dev_pairs": len(self.dev),
+            "languages": self.languages,
+        }
+
+
+def load_training_data(
+    sets: Sequence[str],
+    *,
+    langs: Sequence[str] | None = None,
+    passage: str = "sentence",
+    limit: int | None = None,
+    dev_groups: int = 0,
+    seed: int = 0,
+    data_dir: str | Path | None = None,
+) -> TrainingData:
+    """Load the training splits of ``sets``, keep ``langs`` (query languages), hold out dev groups.
+
+    Raises:
+        corpora.registry.UnknownDataset / DataNotFound: a set is unknown or absent.
+        TrainSetupError: a requested language has no pairs, or nothing is left to train on.
+    """
+    from corpora.languages import UnknownLanguage, normalize_code
+    from corpora.registry import data_set, load_pairs
+
+    pairs: list[Pair] = []
+    for name in sets:
+        if not str(name).endswith(".jsonl") and data_set(name).name in _EVALUATION_SETS:
+            warnings.warn(f"{name} is (the source of) the {_EVALUATION_SETS[data_set(name).name]} benchmark: "
+                          "scores measured there after training on it are inflated", stacklevel=2)
+        pairs += load_pairs(name, passage=passage, data_dir=data_dir)
+    if langs:
+        have = sorted({p.lang for p in pairs})
+        wanted = set()
+        for code in langs:
+            try:
+                ours = normalize_code(code)
+            except UnknownLanguage:
+                ours = code
+            if ours not in have:
+                raise TrainSetupError(f"language {code!r} has no pairs in {','.join(sets)}; languages there: {', '.join(have)}")
+            wanted.add(ours)
+        pairs = [p for p in pairs if p.lang in wanted]
+    pairs = limit_groups(pairs, limit, seed)
+    if not pairs:
+        raise TrainSetupError(f"no training pairs in {','.join(sets)}")
+    n_groups = len({p.group for p in pairs})
+    train, dev = split_by_group(pairs, min(dev_groups, n_groups // 10), seed)
+    return TrainingData(list(sets), len(pairs), training_pairs(train), dev)
+
+
+def make_sampler(data: TrainingData, policy: BatchPolicy, batch_size: int, seed: int = 0) -> HybridBatchSampler:
+    """The sampler over ``data.rows``; raises BatchPolicyError when the policy cannot use the data."""
+    return HybridBatchSampler(data.rows, batch_size, False, seed=seed, pairs=data.rows, policy=policy)
+
+
+def _dev_evaluator(dev: list[Pair], batch_size: int):
+    from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
+
+    class DevEvaluator(BaseEvaluator):
+        """mAP (full ranking) of the held-out questions against all held-out passages, via trainer.evaluate.
+
+        ``map_avg`` (the mean of the mono-, cross- and multilingual mAP that the dev data defines)
+        picks the best checkpoint: the point of hybrid batches is to gain on all three at once.
+        """
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.benchmark = dev_benchmark(dev, "dev")
+            self.primary_metric = "map_avg"
+
+        def __call__(self, model, output_path=None, epoch: float = -1, steps: int = -1) -> dict[str, float]:
+            from trainer.evaluate import rank_benchmark, score
+
+            bench = self.benchmark
+            queries = model.encode_query([q.text for q in bench.queries], batch_size=batch_size,
+                                         convert_to_numpy=True, normalize_embeddings=True)
+            candidates = model.encode_document([c.text for c in bench.candidates], batch_size=batch_size,
+                                               convert_to_numpy=True, normalize_embeddings=True)
+            summary = score(rank_benchmark(bench, queries, candidates))["summary"]
+            maps = [summary[k] for k in ("map_mono", "map_cross", "map_multi") if summary.get(k) is not None]
+            metrics = {"map_avg": sum(maps) / len(maps)} if maps else {}
+            metrics.update({k: summary[k] for k in DEV_METRICS[1:] if summary.get(k) is not None})
+            metrics = self.prefix_name_to_metrics(metrics, "dev")
+            self.store_metrics_in_model_card_data(model, metrics, epoch, steps)
+            return metrics
+
+    return DevEvaluator()
+
+
+def _progress_callback(pairs_per_step: int):
+    from transformers.trainer_callback import ProgressCallback
+
+    class PairsProgress(ProgressCallback):
+        """The trainer's tqdm bar (stderr) with the last loss and pairs/s; dev scores as lines.
+
+        pairs/s is a running mean over training steps only (step begin to step end), so the time
+        spent evaluating and saving checkpoints does not drag it down.
+        """
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            super().on_train_begin(args, state, control, **kwargs)
+            self.loss, self.step_started, self.seconds_per_step = None, None, None
+            if self.training_bar is not None:
+                self.training_bar.update(state.global_step)  # a resumed run starts where it stopped
+                self.current_step = state.global_step
+
+        def on_step_begin(self, args, state, control, **kwargs):
+            self.step_started = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            super().on_step_end(args, state, control, **kwargs)
+            if self.training_bar is None or self.step_started is None:
+                return
+            took = time.perf_counter() - self.step_started
+            mean = self.seconds_per_step
+            self.seconds_per_step = took if mean is None else 0.9 * mean + 0.1 * took
+            self.training_bar.set_postfix(loss=self.loss, pairs_s=f"{pairs_per_step / self.seconds_per_step:.1f}",
+                                          refresh=False)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if self.training_bar is None or not logs:
+                return
+            if "loss" in logs:
+                self.loss = f"{logs['loss']:.4f}"
+            scores = {k.removeprefix("eval_dev_"): v for k, v in logs.items() if k.startswith("eval_dev_")}
+            if scores:
+                text = " ".join(f"{k} {v:.4f}" for k, v in scores.items())
+                self.training_bar.write(f"step {state.global_step}: dev {text}", file=sys.stderr)
+
+    return PairsProgress()
+
+
+def _checkpoints(folder: Path) -> list[Path]:
+    return sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.rsplit("-", 1)[-1]))
+
+
+def prepare_model(config: TrainConfig, settings: Settings):
+    """The encoder to train, set up for ``config``; returns ``(model, its own max_seq_length)``."""
+    from trainer.encoder import load_encoder
+
+    model = load_encoder(config.model, settings=settings)
+    inference_max_length = model.max_seq_length
+    model.max_seq_length = config.max_seq_length
+    backbone = model[0].auto_model
+    if config.freeze_embeddings:
+        backbone.get_input_embeddings().weight.requires_grad_(False)
+    if getattr(backbone, "pooler", None) is not None:
+        # BERT's pooler feeds no loss under mean pooling; frozen, DDP need not hunt for unused parameters
+        backbone.pooler.requires_grad_(False)
+    return model, inference_max_length
+
+
+def build_trainer(config: TrainConfig, data: TrainingData, policy: BatchPolicy, model, *, evaluator=None):
+    """The ``SentenceTransformerTrainer`` for one run: hybrid batch sampler, MNRL loss, dev evaluation."""
+    import torch
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from transformers import EarlyStoppingCallback
+    from transformers.trainer_callback import ProgressCallback
+
+    cuda = torch.cuda.is_available()
+    prompts = model.prompts or {}
+    column_prompts = {"anchor": prompts.get("query", ""),
+                      "positive": prompts.get("document") or prompts.get("passage", "")}
+    dataset = Dataset.from_dict({"anchor": [p.query for p in data.rows], "positive": [p.passage for p in data.rows]})
+    evaluate = evaluator is not None and config.eval_steps > 0
+    save_steps = config.save_steps or (config.eval_steps if evaluate else 500)
+    if evaluate and save_steps % config.eval_steps:
+        raise TrainSetupError(f"save steps ({save_steps}) must be a multiple of eval steps ({config.eval_steps})")
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(Path(config.out) / "checkpoints"),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.lr,
+        warmup_steps=config.warmup,
+        seed=config.seed,
+        use_cpu=not cuda,  # also what makes torchrun on CPU a gloo DDP run
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        dataloader_pin_memory=cuda,
+        dataloader_num_workers=2 if cuda else 0,  # tokenising beside a GPU step; on CPU it would steal its cores
+        batch_sampler=partial(HybridBatchSampler, pairs=data.rows, policy=policy),
+        prompts=column_prompts,
+        eval_strategy="steps" if evaluate else "no",
+        eval_steps=config.eval_steps if evaluate else None,
+        save_strategy="steps",
+        save_steps=save_steps,
+        save_total_limit=2,
+        load_best_model_at_end=evaluate,
+        metric_for_best_model="eval_dev_map_avg" if evaluate else None,
+        greater_is_better=True,
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        report_to="none",
+        ddp_find_unused_parameters=False,
+        **config.extra,
+    )
+    callbacks = [EarlyStoppingCallback(config.patience)] if evaluate and config.patience > 0 else []
+    trainer = SentenceTransformerTrainer(
+        model=model, args=args, train_dataset=dataset,
+        loss=MultipleNegativesRankingLoss(model, scale=config.scale),
+        evaluator=evaluator if evaluate else None, callbacks=callbacks,
+    )
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(_progress_callback(config.batch_size * args.world_size))
+    return trainer
+
+
+def train(config: TrainConfig, *, settings: Settings | None = None) -> Path:
+    """Train one model; returns the output folder (a sentence-transformers model + training card).
+
+    Raises:
+        One of ``SETUP_ERRORS`` for bad settings or data, before any training starts.
+    """
+    from trainer.card import hardware, library_versions, write_card
+
+    settings = settings or get_settings()
+    policy = config.check()
+    out = Path(config.out)
+    checkpoints = out / "checkpoints"
+    if config.resume and not _checkpoints(checkpoints):
+        raise TrainSetupError(f"nothing to resume: {checkpoints} holds no checkpoint")
+    if not config.resume and _checkpoints(checkpoints):
+        raise TrainSetupError(f"{out} already holds checkpoints; add --resume to continue, or choose another --out")
+
+    data = load_training_data(config.train, langs=config.langs, passage=config.passage, limit=config.limit,
+                              dev_groups=config.dev_groups, seed=config.seed, data_dir=settings.data)
+    sampler = make_sampler(data, policy, config.batch_size, config.seed)  # fails on unusable data before the model loads
+
+    started = time.time()
+    model, inference_max_length = prepare_model(config, settings)
+    evaluator = _dev_evaluator(data.dev, batch_size=64) if data.dev else None
+    trainer = build_trainer(config, data, policy, model, evaluator=evaluator)
+    evaluate = trainer.args.eval_strategy != "no"
+
+    resumed_from = str(_checkpoints(checkpoints)[-1]) if config.resume else None
+    result = trainer.train(resume_from_checkpoint=resumed_from)
+    dev_metrics = evaluator(model) if evaluator is not None and trainer.is_world_process_zero() else {}
+    model.max_seq_length = inference_max_length  # the training length is a training choice, not the model's limit
+    trainer.save_model(str(out))
+
+    if trainer.is_world_process_zero():
+        state = trainer.state
+        losses = [(h["step"], h["loss"]) for h in state.log_history if "loss" in h]
+        write_card(out, {
+            "model": str(out),
+            "base_model": config.model,
+            "policy": policy.name,
+            "alpha": policy.xx_probability,
+            "weighting": policy.weighting,
+            "data": {**data.describe(), "passage": config.passage, "limit": config.limit},
+            "languages": sampler.describe()["languages"],
+            "steps": state.global_step,
+            "epochs": round(state.epoch or 0.0, 4),
+            "batches_per_epoch": len(sampler),  # over all processes together
+            "seed": config.seed,
+            "hyperparameters": {
+                "batch_size": config.batch_size, "lr": config.lr, "warmup": config.warmup, "epochs": config.epochs,
+                "max_steps": config.max_steps, "max_seq_length": config.max_seq_length, "scale": config.scale,
+                "temperature": 1 / config.scale, "freeze_embeddings": config.freeze_embeddings,
+                "eval_steps": config.eval_steps, "patience": config.patience,
+            },
+            "loss": {"first": losses[0][1] if losses else None, "last": losses[-1][1] if losses else None,
+                     "history": losses},
+            "dev": dev_metrics,
+            "dev_history": [{k: v for k, v in h.items() if k.startswith("eval_dev_") or k == "step"}
+                            for h in state.log_history if "eval_dev_map_avg" in h],
+            "best_checkpoint": state.best_model_checkpoint,
+            "stopped_early": evaluate and state.global_step < state.max_steps,
+            "resumed_from": resumed_from,
+            "time": {
+                "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+                "seconds": round(time.time() - started, 1),
+                "train_seconds": round(result.metrics.get("train_runtime", 0.0), 1),
+                "pairs_per_second": round(result.metrics.get("train_samples_per_second", 0.0), 2),
+            },
+            "hardware": hardware(trainer.args.world_size),
+            "libraries": library_versions(),
+            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        })
+    return out
