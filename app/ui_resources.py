@@ -1,0 +1,150 @@
+"""What every UI handler shares: the open store and the loaded encoders, each created once.
+
+Gradio runs handlers in worker threads, so both are lazy singletons behind a lock: the first
+search (or upload) loads the encoder, later ones reuse it. ``Store`` is thread-safe by itself.
+Settings are read from the environment on each call (``POLYLEX_*``), so a test can point the app
+at a temporary store before the first request.
+
+Models: the library's embeddings belong to one model (``Store.model_id``); searching needs that
+same model. ``model_options`` lists the default encoder and every trained folder under
+``settings.runs`` (a folder with ``training_card.json``), and ``library_model_spec`` says which
+of them the library is indexed with.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from corpora.settings import Settings, get_settings
+
+DEFAULT_LABEL = "Default encoder (multilingual-e5-small, not fine-tuned)"
+
+_lock = threading.Lock()
+_stores: dict[Path, Any] = {}
+_encoders: dict[str, Any] = {}
+_encoder_locks: dict[str, threading.Lock] = {}
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def get_store() -> Any:
+    """The open store of ``POLYLEX_STORE`` (opened, and repaired if needed, on first use)."""
+    from app.store import Store
+
+    folder = settings().store.expanduser().resolve()
+    with _lock:
+        store = _stores.get(folder)
+        if store is None:
+            store = _stores[folder] = Store.open(folder)
+        return store
+
+
+def get_encoder(spec: str | None = None) -> Any:
+    """The encoder for ``spec`` (default: the library's model), loaded once per spec."""
+    from trainer.encoder import load_encoder
+
+    spec = spec or library_model_spec()
+    with _lock:
+        spec_lock = _encoder_locks.setdefault(spec, threading.Lock())
+    with spec_lock:  # one load per spec; other specs and searches with loaded models go on
+        if spec not in _encoders:
+            _encoders[spec] = load_encoder(spec, settings=settings())
+        return _encoders[spec]
+
+
+def encoder_loaded(spec: str) -> bool:
+    return spec in _encoders
+
+
+@dataclass(frozen=True)
+class ModelOption:
+    """A model the UI offers: ``spec`` for ``load_encoder``, a readable ``label``, its training card."""
+
+    spec: str
+    label: str
+    folder: Path | None
+    card: dict | None
+
+
+def trained_models(runs: Path | None = None) -> list[ModelOption]:
+    """Every folder under ``runs`` (one level down, or two: ``runs/group/NAME``) with a training card."""
+    from trainer.card import CARD_NAME, read_card
+
+    runs = (runs or settings().runs).expanduser()
+    if not runs.is_dir():
+        return []
+    options = []
+    for card_path in sorted({*runs.glob(f"*/{CARD_NAME}"), *runs.glob(f"*/*/{CARD_NAME}")}):
+        folder = card_path.parent
+        try:
+            card = read_card(folder)
+        except (OSError, ValueError):
+            card = None
+        options.append(ModelOption(str(folder), _label(folder, runs, card), folder, card))
+    return options
+
+
+def _label(folder: Path, runs: Path, card: dict | None) -> str:
+    name = str(folder.relative_to(runs))
+    if not card:
+        return f"{name} (trained; card unreadable)"
+    policy = card.get("policy", "?")
+    if policy == "hybrid" and card.get("alpha") is not None:
+        policy = f"hybrid α={card['alpha']:g}"
+    data = card.get("data", {})
+    sets = data.get("sets") or ""
+    if isinstance(sets, (list, tuple)):
+        sets = ",".join(map(str, sets))
+    return f"{name} (trained: {policy}" + (f", on {sets}" if sets else "") + f", {card.get('steps', '?')} steps)"
+
+
+def model_options() -> list[ModelOption]:
+    configured = settings().model
+    options = [ModelOption("default", DEFAULT_LABEL, None, None)]
+    if configured not in ("", "default") and not Path(configured).expanduser().is_dir():
+        options.append(ModelOption(configured, f"{configured} (POLYLEX_MODEL)", None, None))
+    for option in trained_models():
+        options.append(option)
+    configured_dir = Path(configured).expanduser()
+    if configured_dir.is_dir() and all(o.folder is None or o.folder.resolve() != configured_dir.resolve() for o in options):
+        options.append(ModelOption(configured, f"{configured} (POLYLEX_MODEL)", configured_dir, None))
+    return options
+
+
+def spec_matches_model_id(spec: str, model_id: str | None) -> bool:
+    """Whether ``spec`` names the model whose embeddings carry ``model_id`` (folder part only:
+    a retrained folder is caught by the store's own check when searching)."""
+    if not model_id:
+        return False
+    from trainer.encoder import default_model_path
+
+    stored = model_id.split("@", 1)[0]
+    if spec in ("", "default"):
+        return stored == str(default_model_path(settings()).resolve())
+    path = Path(spec).expanduser()
+    return stored == (str(path.resolve()) if path.is_dir() else spec)
+
+
+def library_model_spec() -> str:
+    """The spec of the model the library is indexed with; ``POLYLEX_MODEL`` for an empty library."""
+    configured = settings().model or "default"
+    store = get_store()
+    stored = store.model_id if store.chunk_count() else None
+    if not stored or spec_matches_model_id(configured, stored):
+        return configured
+    for option in model_options():
+        if spec_matches_model_id(option.spec, stored):
+            return option.spec
+    return stored.split("@", 1)[0]  # a folder no longer under runs/, or a hub id
+
+
+def label_of(spec: str) -> str:
+    for option in model_options():
+        if option.spec == spec:
+            return option.label
+    return spec

@@ -1,0 +1,125 @@
+"""Search tab handlers: query language, search, result cards, and the model the library uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gradio as gr
+
+from app import ui_html, ui_resources
+from app.ui_library import AUTO
+
+MODE_CHOICES = [
+    ("Meaning (dense: finds answers in any language)", "dense"),
+    ("Meaning + exact words (hybrid: also boosts passages sharing the query's words, e.g. article numbers)", "hybrid"),
+]
+
+
+@dataclass
+class LastSearch:
+    """What the Diagnostics tab needs from the most recent search of this browser session."""
+
+    query: str = ""
+    query_lang: str = ""
+    model: str = ""
+    chunk_ids: list[int] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
+    k: int = 0
+
+
+def describe_query_language(query: str, override: str | None) -> str:
+    """The line under the search box: the detected language, or the one the user chose."""
+    from app.langid import detect
+
+    if override and override != AUTO:
+        return f"Query language: **{ui_html.lang_label(override)}** (chosen by you)"
+    if not query or not query.strip():
+        return "Query language: detected when you type (any language works)."
+    found = detect(query)
+    if found.lang == "und":
+        return ("Query language: **not sure** (too short or mixed). Searching works anyway; "
+                "pick the language on the right if you want it recorded.")
+    return f"Query language: **{ui_html.lang_label(found.lang)}**, detected ({found.confidence:.0%} sure)"
+
+
+def _check_model(spec: str) -> None:
+    store = ui_resources.get_store()
+    library = ui_resources.library_model_spec()
+    if store.chunk_count() and spec != library:
+        raise gr.Error(
+            f"The library is indexed with “{ui_resources.label_of(library)}”; to search with "
+            f"“{ui_resources.label_of(spec)}”, first re-index the library with it (button under the model list) "
+            "or pick the library's model.")
+
+
+def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, docs: list | None, mode: str,
+               model: str | None) -> tuple[str, str, LastSearch]:
+    """Search the library; returns the result cards, the query-language line and the search's record."""
+    from app.errors import ModelMismatch
+    from app.search import search
+
+    if not query or not query.strip():
+        raise gr.Error("Type a question or some words first, in any language.")
+    store = ui_resources.get_store()
+    if not store.chunk_count():
+        raise gr.Error("The library is empty: add PDFs in the Library tab, or load the demo library (button at the top).")
+    spec = model or ui_resources.library_model_spec()
+    _check_model(spec)
+    try:
+        doc_ids = [int(d) for d in docs or []]
+    except (TypeError, ValueError) as exc:
+        raise gr.Error(f"Documents are chosen by their id (a number), got {docs!r}.") from exc
+    encoder = ui_resources.get_encoder(spec)
+    override = query_lang if query_lang and query_lang != AUTO else None
+    try:
+        response = search(store, encoder, query, k=int(k), langs=langs or None,
+                          docs=doc_ids or None, mode=mode or "dense", query_lang=override)
+    except ModelMismatch as exc:
+        raise gr.Error(f"The library's embeddings come from another model: {exc}") from exc
+    except ValueError as exc:
+        raise gr.Error(str(exc)) from exc
+    lang_line = describe_query_language(query, override)
+    record = LastSearch(query=query, query_lang=response.query_lang, model=spec,
+                        chunk_ids=[h.chunk_id for h in response.results], langs=list(langs or []), k=int(k))
+    if not response.results:
+        return ui_html.note("No passages match these filters: widen the language or document filter."), lang_line, record
+    filters = []
+    if langs:
+        filters.append("languages: " + ", ".join(ui_html.lang_label(lang) for lang in langs))
+    if docs:
+        filters.append(f"{len(docs)} chosen document(s)")
+    head = (f"{len(response.results)} passages, best first"
+            + (f" (only {'; '.join(filters)})" if filters else " (all languages)")
+            + ". Language bias of this list: see the Diagnostics tab.")
+    return ui_html.note(head) + ui_html.result_cards(response.results, query=query, mode=response.mode), lang_line, record
+
+
+def model_notice(spec: str | None) -> tuple[str, dict]:
+    """Which model the library is indexed with, and whether the re-index button applies."""
+    library = ui_resources.library_model_spec()
+    store = ui_resources.get_store()
+    loaded = " (loaded)" if ui_resources.encoder_loaded(library) else " (loads on first use)"
+    text = f"Library indexed with: **{ui_resources.label_of(library)}**{loaded if store.chunk_count() else ''}."
+    differs = bool(spec) and spec != library and store.chunk_count() > 0
+    if differs:
+        text += (f" To search with **{ui_resources.label_of(spec)}**, re-index the library with it: every passage "
+                 f"({store.chunk_count()}) is encoded again; the current index keeps serving until it is done.")
+    return text, gr.update(visible=differs)
+
+
+def reindex_library(spec: str | None, progress: gr.Progress = gr.Progress()) -> str:
+    from app.ingest import reindex
+
+    if not spec:
+        raise gr.Error("Choose a model first.")
+    progress(0.0, desc="loading the model")
+    count = reindex(ui_resources.get_store(), ui_resources.get_encoder(spec), progress=progress)
+    return ui_html.note(f"Re-indexed {count} passages with {ui_resources.label_of(spec)}.")
+
+
+def model_dropdown() -> dict:
+    choices = [(option.label, option.spec) for option in ui_resources.model_options()]
+    library = ui_resources.library_model_spec()
+    if library not in [spec for _, spec in choices]:
+        choices.append((f"{library} (the library's model)", library))
+    return gr.update(choices=choices, value=library)

@@ -1,0 +1,274 @@
+"""The app in a real browser (Debian's headless Chromium driven by Playwright), used as a person would.
+
+One scenario, in order, with a screenshot of each step in ``test-output/screenshots/``: the empty
+library offers the demo; two PDFs in different languages (Swahili, German) are uploaded; an English
+question finds the Swahili tenancy text first; the language filter narrows to German; the
+Diagnostics tab shows its chart; a non-PDF is refused with the reason; a PDF whose text contains
+``<script>`` and ``<img onerror=…>`` shows that text and runs none of it. Any error in the browser
+console fails the test.
+
+Needs ``/usr/bin/chromium`` (``apt-get install chromium``), the ``playwright`` package (its own
+browsers are never downloaded) and the Noto fonts for the test PDFs. Without them the test skips,
+except under CI, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.ui_server import REPO, start_app
+
+CHROMIUM = Path(os.environ.get("POLYLEX_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = REPO / "test-output" / "screenshots"
+TIMEOUT_MS = 120_000  # the first upload loads the encoder in the app process
+
+SWAHILI = [
+    "Sheria ya Upangaji wa Nyumba",
+    "Kifungu 2",
+    "Mwenye nyumba anaweza kudai amana isiyozidi kodi ya miezi miwili. Amana itarudishwa kwa mpangaji ndani "
+    "ya siku thelathini baada ya mkataba kumalizika, baada ya kutoa gharama ya uharibifu uliothibitishwa.",
+    "Kifungu 3",
+    "Mwenye nyumba atahakikisha kwamba nyumba inafaa kuishi na atafanya matengenezo ya dharura ndani ya siku saba.",
+]
+GERMAN = [
+    "Datenschutzgesetz",
+    "Artikel 1",
+    "Personenbezogene Daten dürfen nur mit der freiwillig erteilten Einwilligung der betroffenen Person "
+    "verarbeitet werden.",
+    "Artikel 2",
+    "Jede Person hat das Recht zu erfahren, welche Daten über sie gespeichert sind, und unentgeltlich eine Kopie "
+    "zu erhalten.",
+]
+HOSTILE_MARKUP = ('<script>window.__plx_pwned = "script"</script> '
+                  '<img src=x onerror="window.__plx_pwned = \'img\'"> ${7*7} {{value}}')
+HOSTILE = [
+    "Article 9",
+    "Notice of hostile markup: " + HOSTILE_MARKUP + " must appear as plain text.",
+]
+
+
+def _require(condition: bool, message: str) -> None:
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI must have it)")
+    pytest.skip(message)
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require(CHROMIUM.is_file(), f"{CHROMIUM} is absent: apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _require(False, "playwright is not installed: pip install playwright==1.65.2 (never `playwright install`)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory) -> dict[str, Path]:
+    from tests.pdf_factory import DEBIAN_PACKAGES, fonts_available, make_fake_pdf, make_pdf
+
+    _require(fonts_available(), f"Noto fonts are missing: apt-get install -y {DEBIAN_PACKAGES}")
+    folder = tmp_path_factory.mktemp("ui-pdfs")
+    not_pdf = folder / "minutes.txt"
+    not_pdf.write_text("Meeting minutes, plain text.\n", encoding="utf-8")
+    return {
+        "sw": make_pdf(folder / "upangaji-sw.pdf", [SWAHILI], title="Sheria ya Upangaji wa Nyumba"),
+        "de": make_pdf(folder / "datenschutz-de.pdf", [GERMAN], title="Datenschutzgesetz"),
+        "hostile": make_pdf(folder / "hostile-en.pdf", [HOSTILE], title="Hostile <b>title</b> <img src=x onerror=alert(1)>"),
+        "txt": not_pdf,
+        "fake": make_fake_pdf(folder / "contract.pdf"),
+    }
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    server = start_app(tmp_path_factory.mktemp("ui-app"))
+    yield server
+    server.stop()
+
+
+class Page:
+    """The Polylex page in one browser tab, with the steps a person takes."""
+
+    def __init__(self, page, console_errors: list[str]) -> None:
+        self.page = page
+        self.console_errors = console_errors
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def tab(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name).click()
+
+    def upload(self, *paths: Path) -> str:
+        """Upload files and wait for the report that names every one of them."""
+        self.tab("Library")
+        self.page.locator("#plx-upload input[type=file]").set_input_files([str(p) for p in paths])
+        report = self.page.locator("#plx-upload-report")
+        for path in paths:
+            expect(report.locator("li", has_text=path.name)).to_have_count(1, timeout=TIMEOUT_MS)
+        return report.inner_text()
+
+    def choose(self, dropdown: str, option: str) -> None:
+        self.page.locator(f"{dropdown} input").click()
+        self.page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+        self.page.keyboard.press("Escape")
+
+    def search(self, query: str, *, shows: str = "(all languages)") -> list:
+        """Search and wait for the result list whose headline contains ``shows`` (it names the filters)."""
+        self.tab("Search")
+        self.page.locator("#plx-query textarea").fill(query)
+        self.page.locator("#plx-search").click()
+        expect(self.page.locator("#plx-results .plx-note").first).to_contain_text(shows, timeout=TIMEOUT_MS)
+        self.page.locator("#plx-results .plx-card").first.wait_for(timeout=TIMEOUT_MS)
+        return self.page.locator("#plx-results .plx-card").all()
+
+
+@pytest.fixture(scope="module")
+def ui(browser, app):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(f"console {message.type}: {message.text}")
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.set_default_timeout(30_000)
+    page.goto(app.url)
+    page.locator("#plx-status").get_by_text("Library:").wait_for()
+    yield Page(page, errors)
+    context.close()
+
+
+def test_empty_library_offers_the_demo(ui):
+    demo_box = ui.page.locator("#plx-demo-box")
+    demo_box.wait_for(state="visible")
+    assert "DEMO" in demo_box.inner_text()
+    ui.shot("01-empty-library")
+    assert ui.console_errors == []
+
+
+def test_upload_two_languages(ui, pdfs):
+    report = ui.upload(pdfs["sw"], pdfs["de"])
+    assert report.count("added") >= 2, report
+    assert "upangaji-sw.pdf" in report and "datenschutz-de.pdf" in report
+    assert "Swahili (sw)" in report and "German (de)" in report
+    expect(ui.page.locator("#plx-documents")).to_contain_text("datenschutz-de.pdf", timeout=TIMEOUT_MS)
+    ui.page.locator("#plx-lang-chart").scroll_into_view_if_needed()
+    ui.shot("02-library-two-languages")
+    assert not ui.page.locator("#plx-demo-box").is_visible(), "the demo offer stays after documents were added"
+    assert ui.console_errors == []
+
+
+def test_search_in_a_third_language_finds_the_right_document_first(ui):
+    cards = ui.search("When must the landlord return the security deposit to the tenant?")
+    assert cards[0].get_attribute("data-lang") == "sw"
+    assert "Sheria ya Upangaji wa Nyumba" in cards[0].inner_text()
+    assert "English (en)" in ui.page.locator("#plx-query-lang").inner_text()
+    ui.shot("03-search-english-finds-swahili")
+    assert ui.console_errors == []
+
+
+def test_language_filter(ui):
+    ui.choose("#plx-lang-filter", "German (de)")
+    cards = ui.search("When must the landlord return the security deposit to the tenant?",
+                      shows="only languages: German (de)")
+    assert cards and {card.get_attribute("data-lang") for card in cards} == {"de"}
+    ui.shot("04-language-filter-german")
+    ui.page.locator("#plx-lang-filter").get_by_title("Clear").click()  # back to all languages
+    assert ui.console_errors == []
+
+
+def test_diagnostics_show_the_chart(ui):
+    ui.tab("Diagnostics")
+    plot = ui.page.locator("#plx-shares-plot img").first
+    plot.wait_for(timeout=TIMEOUT_MS)
+    assert plot.is_visible()
+    text = ui.page.locator("#plx-shares-text").inner_text()
+    assert "share" in text.lower() and "good" in text.lower() or "0 when" in text
+    ui.shot("05-diagnostics")
+    assert ui.console_errors == []
+
+
+def test_non_pdf_is_refused_with_the_reason(ui, pdfs):
+    report = ui.upload(pdfs["txt"], pdfs["fake"])
+    assert report.count("refused") >= 2, report
+    assert "minutes.txt" in report and "contract.pdf" in report
+    assert "not a PDF" in report
+    ui.shot("06-non-pdf-refused")
+    assert ui.console_errors == []
+
+
+def test_pdf_markup_is_shown_as_text_and_never_runs(ui, pdfs):
+    report = ui.upload(pdfs["hostile"])
+    assert "added" in report, report
+    cards = ui.search("Notice of hostile markup that must appear as plain text")
+    hostile = [card for card in cards if "hostile" in card.inner_text().lower()]
+    assert hostile, [card.inner_text() for card in cards]
+    text = hostile[0].inner_text()
+    assert "<script>" in text and "<img src=x onerror=" in text and "${7*7}" in text and "{{value}}" in text
+    assert "Hostile <b>title</b>" in text  # the title, from the PDF's metadata, is text too
+    assert ui.page.evaluate("window.__plx_pwned") is None
+    assert ui.page.locator("#plx-results img, #plx-results script, #plx-results b").count() == 0
+    ui.shot("07-markup-escaped")
+    assert ui.console_errors == []
+
+
+# --- the HTML the page receives, checked without a browser ------------------------------------
+
+
+def test_result_card_escapes_every_pdf_field_and_marks_rtl():
+    from app.search import SearchHit
+    from app.ui_html import result_cards
+
+    hit = SearchHit(chunk_id=1, doc_id=2, file='<img src=x onerror="a()">.pdf', title="<script>t()</script>",
+                    page=3, page_end=4, heading='Art. 1 <b onclick="h()">', lang="ar",
+                    score=0.5, text="المادة 1 <script>alert(1)</script> & ${x} `y`")
+    html = result_cards([hit], query="script alert", mode="hybrid")
+    assert "<script>" not in html and "<img" not in html and "<b " not in html
+    assert "&lt;script&gt;t()&lt;/script&gt;" in html and "&lt;img src=x onerror=&quot;a()&quot;&gt;.pdf" in html
+    assert 'dir="rtl"' in html and "pages 3–4" in html and "Arabic" in html
+    assert "<mark>alert</mark>" in html  # hybrid mode marks the query's words, escaped like the rest
+
+
+def test_ingest_report_says_each_outcome_in_words():
+    from app.ingest import IngestResult
+    from app.ui_html import ingest_report
+
+    html = ingest_report([
+        IngestResult("/tmp/x/a.pdf", "added", doc_id=1, lang="sw", pages=2, chunks=5, languages={"sw": 1.0}),
+        IngestResult("/tmp/x/b.pdf", "duplicate", "same file as document 1 (a.pdf)"),
+        IngestResult("/tmp/x/<c>.txt", "refused", "not a PDF (no %PDF header)"),
+    ])
+    assert "1 added, 1 already in the library, 1 refused" in html
+    assert "Swahili (sw)" in html and "same file as document 1" in html and "&lt;c&gt;.txt" in html
+
+
+def test_launch_kwargs_reads_login_and_size_limit(monkeypatch):
+    from app.ui import launch_kwargs
+
+    monkeypatch.setenv("POLYLEX_AUTH", "clerk:s3cret:with-colon")
+    monkeypatch.setenv("POLYLEX_MAX_MB", "20")
+    kwargs = launch_kwargs()
+    assert kwargs["auth"] == ("clerk", "s3cret:with-colon") and kwargs["max_file_size"] == "21mb"
+    monkeypatch.setenv("POLYLEX_AUTH", "no-password")
+    with pytest.raises(ValueError, match="user:password"):
+        launch_kwargs()
