@@ -135,7 +135,7 @@ def test_doctor_rebuilds_a_broken_fts_index(store):
 
 
 def test_hnsw_beyond_the_documented_size_and_rebuild_on_delete(tmp_path):
-    policy = IndexPolicy(approximate_from=40, exact_filter_max=5)
+    policy = IndexPolicy(approximate="IDMap,HNSW32", approximate_from=40, large_from=10**9, exact_filter_max=5)
     texts = [f"clause {i} about topic {i % 7} and matter {i % 11}" for i in range(60)]
     with Store.open(tmp_path / "s", policy=policy) as store:
         first = add(store, "small", texts[:30])
