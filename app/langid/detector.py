@@ -8,11 +8,11 @@
 2. Among several candidates (Latin, Arabic, Cyrillic, Devanagari, Ethiopic) the n-gram
    classifier trained on our data (``ngram.py``) picks one; it knows every served language.
 3. It only knows served languages, so it is checked against CLD3 and fastText, which know
-   about a hundred languages each: if one of them agrees, the answer stands (unless the text is
-   very untypical of the language); if one that *could* have said our answer says, with some
-   confidence, a language we do not serve (Polish, Catalan), the answer is ``und``; if neither
-   can judge it (Bemba, Fon are unknown to both), the text must fit the language about as well
-   as held-out text of it does.
+   about a hundred languages each. Both agree: the answer stands. One agrees: the text must
+   also fit the language about as well as held-out text of it does (z-score), and clearly so
+   if the other detector names a language we do not serve. Neither agrees: ``und`` if one that
+   *could* have said our answer names, with some confidence, an unserved language (Polish,
+   Catalan), else the z-score decides alone (Bemba, Fon, Twi are unknown to both detectors).
 
 Without the shared data (a fresh clone) there is no n-gram classifier: the Latin, Arabic,
 Cyrillic and Devanagari candidates are left to CLD3 alone, and the languages it does not know
@@ -38,12 +38,14 @@ SERVED: frozenset[str] = frozenset(lang for langs in SCRIPT_LANGUAGES.values() f
 """Every code the default detector may answer besides ``und`` (with the shared data present)."""
 
 # Thresholds, chosen on held-out text of the shared data and on gettext catalogs of unserved
-# languages (bench/langid.py); z-scores are in standard deviations of held-out text.
+# languages (a different draw than bench/langid.py reports on); z-scores are in standard
+# deviations of held-out text of the language (``ngram.NgramModel.best``).
 _MIN_POSTERIOR = 0.5  # the classifier must prefer its language to all other candidates together
-_MIN_Z_CONFIRMED = -4.0  # a detector agrees: only a very untypical text is refused
-_MIN_Z_ALONE = -3.0  # nobody can confirm (Bemba, Fon, Twi ...): the text must look typical
-_OTHER_CLD3 = 0.5  # CLD3 says an unserved language at least this sure
-_OTHER_FASTTEXT = 0.3  # the same for fastText (whose probabilities run lower)
+_MIN_Z_CONFIRMED = -2.5  # one detector agrees, none objects
+_MIN_Z_DISPUTED = -1.0  # one detector agrees, the other says an unserved language
+_MIN_Z_ALONE = -2.5  # neither detector agrees (or knows the language: Bemba, Fon, Twi ...)
+_OTHER_CLD3 = 0.3  # CLD3 naming an unserved language this sure is an objection
+_OTHER_FASTTEXT = 0.5  # the same for fastText
 # Neither detector can tell Bokmål from Nynorsk; fastText labels Egyptian Arabic apart.
 _SAME = {"nb": {"nb", "nn"}, "nn": {"nb", "nn"}, "arz": {"ar"}}
 # Without the n-gram classifier: the CLD3 answer must be at least this sure.
@@ -117,6 +119,11 @@ def detect_batch(texts: Sequence[str], *, backend: str = "default", settings: Se
     return answers
 
 
+def _unserved(code: str) -> bool:
+    """A language a detector named that Polylex does not serve (so not ``und``, not a served one)."""
+    return code != UND and code not in SERVED and code not in _SAME
+
+
 def _decide_with_model(
     model: ngram.NgramModel, texts: list[str], candidates: list[tuple[str, ...]]
 ) -> list[Detection]:
@@ -128,17 +135,18 @@ def _decide_with_model(
         if lang == UND or posterior < _MIN_POSTERIOR:
             answers.append(_UNKNOWN)
             continue
-        confirmed = lang in _SAME.get(by_cld3, {by_cld3}) or lang in _SAME.get(by_fasttext, {by_fasttext})
-        if confirmed:
-            ok = z >= _MIN_Z_CONFIRMED
+        agree = [lang in _SAME.get(by_cld3, {by_cld3}), lang in _SAME.get(by_fasttext, {by_fasttext})]
+        objection = (
+            (lang in cld3.languages and _unserved(by_cld3) and p_cld3 >= _OTHER_CLD3)
+            or (lang in fasttext.languages and _unserved(by_fasttext) and p_fasttext >= _OTHER_FASTTEXT)
+            or (by_cld3 == by_fasttext and _unserved(by_cld3) and min(p_cld3, p_fasttext) >= _OTHER_FASTTEXT)
+        )
+        if all(agree):
+            ok = True  # three independent models agree: even an untypical text (a legal one) stands
+        elif any(agree):
+            ok = z >= (_MIN_Z_DISPUTED if objection else _MIN_Z_CONFIRMED)
         else:
-            unserved = lambda code: code != UND and code not in SERVED and code not in _SAME  # noqa: E731
-            contradicted = (
-                (lang in cld3.languages and unserved(by_cld3) and p_cld3 >= _OTHER_CLD3)
-                or (lang in fasttext.languages and unserved(by_fasttext) and p_fasttext >= _OTHER_FASTTEXT)
-                or (by_cld3 == by_fasttext and unserved(by_cld3) and min(p_cld3, p_fasttext) >= _OTHER_FASTTEXT)
-            )
-            ok = not contradicted and z >= _MIN_Z_ALONE
+            ok = not objection and z >= _MIN_Z_ALONE
         answers.append(Detection(lang, posterior) if ok else _UNKNOWN)
     return answers
 

@@ -33,7 +33,7 @@ from app.langid.texts import SOURCES, LabelledText, labelled_texts
 logger = logging.getLogger(__name__)
 
 # Bump when the features, the training recipe or the file format change: old caches are ignored.
-MODEL_VERSION = 1
+MODEL_VERSION = 4
 MAX_N = 4
 VOCABULARY_SIZE = 100_000
 # Characters of training text per language (about 50 news sentences make 10,000).
@@ -73,8 +73,9 @@ class NgramModel:
         vocabulary: n-gram -> column.
         log_prob: ``(L, V)`` float32, log P(n-gram | language).
         unseen_log_prob: ``(L,)``, log-probability of an n-gram outside the vocabulary.
-        fit_mean, fit_scale: ``(L,)``, mean and per-n-gram spread of the mean log-probability on
-            held-back text of each language (for the z-score).
+        fit_mean, fit_between, fit_within: ``(L,)``, mean of the per-n-gram log-probability on
+            held-back text of each language, and its variance split into a part between texts
+            and a part per n-gram: a text of ``n`` n-grams varies by ``between + within / n``.
     """
 
     classes: np.ndarray
@@ -82,7 +83,8 @@ class NgramModel:
     log_prob: np.ndarray
     unseen_log_prob: np.ndarray
     fit_mean: np.ndarray
-    fit_scale: np.ndarray
+    fit_between: np.ndarray
+    fit_within: np.ndarray
 
     def __post_init__(self) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
@@ -91,6 +93,8 @@ class NgramModel:
             analyzer="char_wb", ngram_range=(1, MAX_N), lowercase=False, vocabulary=self.vocabulary, dtype=np.float32
         )
         self._index = {lang: i for i, lang in enumerate(self.classes.tolist())}
+        # (V, L) in row order: sparse @ dense would otherwise copy the transposed matrix per call.
+        self._log_prob_by_ngram = np.ascontiguousarray(self.log_prob.T)
 
     @property
     def languages(self) -> frozenset[str]:
@@ -107,7 +111,7 @@ class NgramModel:
         """
         normalized = [normalize(text) for text in texts]
         counts = self._vectorizer.transform(normalized)  # (n, V) sparse
-        loglik = np.asarray(counts @ self.log_prob.T)  # (n, L)
+        loglik = np.asarray(counts @ self._log_prob_by_ngram)  # (n, L)
         totals = np.array([_ngram_total(text) for text in normalized], dtype=np.float64)
         unseen = totals - np.asarray(counts.sum(axis=1)).ravel()
         fit = (loglik + unseen[:, None] * self.unseen_log_prob[None, :]) / np.maximum(totals, 1.0)[:, None]
@@ -134,7 +138,8 @@ class NgramModel:
             posterior /= posterior.sum()
             pick = int(posterior.argmax())
             column = columns[pick]
-            z = (ft[column] - self.fit_mean[column]) * np.sqrt(total) / self.fit_scale[column]
+            spread = np.sqrt(self.fit_between[column] + self.fit_within[column] / total)
+            z = (ft[column] - self.fit_mean[column]) / spread
             answers.append((str(self.classes[column]), float(posterior[pick]), float(z)))
         return answers
 
@@ -145,7 +150,8 @@ class NgramModel:
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp.npz", delete=False) as handle:
             np.savez_compressed(
                 handle, classes=self.classes, ngrams=ngrams, log_prob=self.log_prob,
-                unseen_log_prob=self.unseen_log_prob, fit_mean=self.fit_mean, fit_scale=self.fit_scale,
+                unseen_log_prob=self.unseen_log_prob, fit_mean=self.fit_mean, fit_between=self.fit_between,
+                fit_within=self.fit_within,
             )
         os.replace(handle.name, path)
 
@@ -153,13 +159,16 @@ class NgramModel:
     def load(cls, path: Path) -> NgramModel:
         with np.load(path, allow_pickle=False) as data:
             vocabulary = {ngram: i for i, ngram in enumerate(data["ngrams"].tolist())}
-            return cls(data["classes"], vocabulary, data["log_prob"], data["unseen_log_prob"], data["fit_mean"], data["fit_scale"])
+            return cls(
+                data["classes"], vocabulary, data["log_prob"], data["unseen_log_prob"],
+                data["fit_mean"], data["fit_between"], data["fit_within"],
+            )
 
 
 def _is_calibration(item: LabelledText) -> bool:
     # One training document in five is held back from fitting, to measure how well held-out
     # text of each language fits (the z-score's mean and spread).
-    return hashlib.md5(f"calibrate/{item.source}/{item.doc}".encode()).digest()[0] % 5 == 0
+    return hashlib.md5(f"calibrate/{item.source}/{item.document}".encode()).digest()[0] % 5 == 0
 
 
 def train_model(texts: Iterable[LabelledText], languages: Iterable[str], *, seed: int = 0) -> NgramModel:
@@ -204,30 +213,38 @@ def train_model(texts: Iterable[LabelledText], languages: Iterable[str], *, seed
         log_prob=bayes.feature_log_prob_.astype(np.float32),
         unseen_log_prob=np.log(ALPHA / (totals + ALPHA * counts.shape[1])),
         fit_mean=np.zeros(len(bayes.classes_)),
-        fit_scale=np.ones(len(bayes.classes_)),
+        fit_between=np.ones(len(bayes.classes_)),
+        fit_within=np.zeros(len(bayes.classes_)),
     )
     _calibrate(model, held_back, rng)
     return model
 
 
 def _calibrate(model: NgramModel, held_back: dict[str, list[str]], rng: random.Random) -> None:
-    """Set ``fit_mean``/``fit_scale`` from held-back text the model picks correctly.
+    """Set ``fit_mean``, ``fit_between``, ``fit_within`` from held-back text the model picks correctly.
 
-    The scale is the spread of one n-gram's log-probability, so that the z-score of a text of
-    ``n`` n-grams is (fit - mean) * sqrt(n) / scale whatever its length.
+    A short text's fit is noisy because it has few n-grams (``within / n``); a long one's still
+    varies with topic, names and register (``between``), which is why the spread of a long
+    legal paragraph is not allowed to shrink to nothing. Both are the least-squares fit of the
+    squared deviations on ``1`` and ``1/n``.
     """
     for column, lang in enumerate(model.classes.tolist()):
         pool = held_back.get(lang, [])
         rng.shuffle(pool)
         pool = [text for text in pool if normalize(text)][:CALIBRATION_TEXTS]
         if len(pool) < 10:
-            continue  # too little held back: keep mean 0 / scale 1, which accepts any fit
+            continue  # too little held back: keep mean 0 / variance 1, which accepts any fit
         loglik, fit, totals = model.score(pool)
         right = loglik.argmax(axis=1) == column
-        values, weights = fit[right, column], totals[right]
-        mean = float(np.average(values, weights=weights))
+        values, sizes = fit[right, column], totals[right]
+        mean = float(np.average(values, weights=sizes))
+        design = np.stack([np.ones_like(sizes), 1.0 / sizes], axis=1)
+        (between, within), *_ = np.linalg.lstsq(design, (values - mean) ** 2, rcond=None)
         model.fit_mean[column] = mean
-        model.fit_scale[column] = float(np.sqrt(np.mean((values - mean) ** 2 * weights))) or 1.0
+        # At least 0.2 nats between texts: legal text is further from news and Wikipedia than
+        # held-back news is, and a long chunk must not be refused for its register alone.
+        model.fit_between[column] = max(float(between), 0.04)
+        model.fit_within[column] = max(float(within), 0.0)
 
 
 def data_fingerprint(data: Path) -> str:

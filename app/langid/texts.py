@@ -32,7 +32,8 @@ class LabelledText:
     Args:
         lang: Polylex language code (``"am"``, ``"nso"``).
         source: data set folder name (``"ntrex128-subset"``).
-        doc: document key; the train/test split is made on it.
+        doc: document key (``"story#00042"`` for a line of a story); the train/test split is
+            made on the part before ``#``.
         kind: ``"sentence"``, ``"paragraph"`` or ``"question"``.
         text: the text itself.
     """
@@ -44,11 +45,16 @@ class LabelledText:
     text: str
 
     @property
+    def document(self) -> str:
+        """The document without a line number: NTREX keys are ``"story#line"``."""
+        return self.doc.split("#")[0]
+
+    @property
     def split(self) -> str:
         """``"test"`` for about one document in five, else ``"train"`` (stable across runs and languages)."""
         if self.doc.startswith("split:"):
             return self.doc.split(":")[1]
-        digest = hashlib.md5(f"{self.source}/{self.doc}".encode()).digest()
+        digest = hashlib.md5(f"{self.source}/{self.document}".encode()).digest()
         return "test" if digest[0] % _TEST_MODULO == 0 else "train"
 
 
@@ -219,7 +225,7 @@ def heldout_samples(
             continue
         # Join consecutive sentences (or questions) of one source and document into a paragraph;
         # NTREX documents are "story#line", AfriQA questions each their own "split:test:id".
-        key = (item.lang, f"{item.source}/{item.doc.split('#')[0] if item.kind == 'sentence' else item.kind}")
+        key = (item.lang, f"{item.source}/{item.document if item.kind == 'sentence' else item.kind}")
         pending.setdefault(key, []).append(item.text)
         if sum(len(part) + 1 for part in pending[key]) >= _PARAGRAPH_MIN_CHARS:
             made[item.lang].append(_cap(" ".join(pending.pop(key))))
