@@ -47,9 +47,11 @@ def status_line() -> str:
     settings = ui_resources.settings()
     store = ui_resources.get_store()
     documents, chunks, languages = len(store.documents()), store.chunk_count(), len(store.languages())
+    plural = ui_html.plural
     spec = ui_resources.library_model_spec()
     state = "ready" if ui_resources.encoder_loaded(spec) else "loads on first use"
-    return (f"Library: **{documents} documents, {chunks} passages, {languages} languages** (store `{settings.store}`) · "
+    return (f"Library: **{plural(documents, 'document')}, {plural(chunks, 'passage')}, {plural(languages, 'language')}** "
+            f"(store `{settings.store}`) · "
             f"Model: {ui_resources.label_of(spec)} ({state}) · largest PDF accepted: {settings.max_mb:g} MB")
 
 
@@ -145,6 +147,7 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
                                        scale=2)
                 set_lang_button = gr.Button("Set language", elem_id="plx-set-lang", scale=1)
                 delete_button = gr.Button("Delete document", variant="stop", elem_id="plx-delete", scale=1)
+            library_message = gr.HTML(elem_id="plx-library-message")
             with gr.Accordion("Translations of one another", open=False):
                 gr.Markdown(TRANSLATIONS_HELP)
                 with gr.Row(equal_height=True):
@@ -152,7 +155,7 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
                                            scale=4, elem_id="plx-set-docs")
                     mark_button = gr.Button("Mark as translations", scale=1, elem_id="plx-mark")
                     unmark_button = gr.Button("Unmark the document chosen above", scale=1)
-            library_message = gr.HTML(elem_id="plx-library-message")
+                translations_message = gr.HTML()
 
         with gr.Tab("Diagnostics", id="diagnostics", elem_id="plx-tab-diagnostics"):
             gr.Markdown(DIAGNOSTICS_HELP)
@@ -174,7 +177,8 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
             gr.Markdown("The model turns text into vectors; search ranks passages by how close their vector is to the "
                         "question's. Fine-tuning with *hybrid batches* (same-language and cross-language training "
                         "batches mixed) aims to rank a good answer high whatever its language.")
-            models_table = gr.Dataframe(label="Models", interactive=False, wrap=True, elem_id="plx-models")
+            models_table = gr.Dataframe(label="Models", interactive=False, wrap=True, elem_id="plx-models",
+                                        column_widths=["34%", "10%", "12%", "7%", "8%", "15%", "7%", "7%"])
             model_pick = gr.Dropdown([], label="Show the training card and evaluation report of",
                                      elem_id="plx-model-pick")
             model_report = gr.Markdown(elem_id="plx-model-report")
@@ -231,9 +235,9 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
                         js=f"(doc) => (doc === null || confirm('Delete this document and its passages from the library?')) ? doc : '{ui_library.CANCELLED}'",
                         **write_pool).then(refresh, refresh_inputs, refresh_outputs, api_name=False)
     doc_pick.change(ui_library.language_of, doc_pick, doc_lang, queue=False, show_progress="hidden")
-    mark_button.click(ui_library.mark_translations, set_docs, library_message, **write_pool).then(
+    mark_button.click(ui_library.mark_translations, set_docs, translations_message, **write_pool).then(
         refresh, refresh_inputs, refresh_outputs, api_name=False)
-    unmark_button.click(ui_library.unmark_translation, doc_pick, library_message, **write_pool).then(
+    unmark_button.click(ui_library.unmark_translation, doc_pick, translations_message, **write_pool).then(
         refresh, refresh_inputs, refresh_outputs, api_name=False)
 
     bias_button.click(ui_diagnostics.diagnose_library, None, [bias_plot, bias_text], **search_pool)

@@ -53,6 +53,11 @@ def esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``plural(1, "page") == "1 page"``, ``plural(3, "page") == "3 pages"``."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
 def is_rtl(lang: str) -> bool:
     try:
         return get_language(lang).script in RTL_SCRIPTS
@@ -171,7 +176,7 @@ def ingest_report(results: Sequence[object], *, names: dict[str, str] | None = N
         path = str(getattr(result, "path", ""))
         name = names.get(path) or path.rsplit("/", 1)[-1]
         if status == "added":
-            detail = (f'{getattr(result, "pages", 0)} page(s), {getattr(result, "chunks", 0)} passages, '
+            detail = (f'{plural(getattr(result, "pages", 0), "page")}, {plural(getattr(result, "chunks", 0), "passage")}, '
                       f'{lang_label(getattr(result, "lang", "und"))}')
             langs = getattr(result, "languages", {}) or {}
             if len(langs) > 1:

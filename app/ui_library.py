@@ -54,13 +54,14 @@ def library_view() -> dict:
     chart = language_chart(by_lang, docs_per_lang)
     chunks = sum(by_lang.values())
     if documents:
-        totals = (f"**{len(documents)} documents, {chunks} passages, {len(by_lang)} languages.** "
-                  + " · ".join(f"{ui_html.lang_label(lang)}: {n} passages"
-                               + (f" in {docs_per_lang[lang]} document(s)" if lang in docs_per_lang else "")
+        totals = (f"**{ui_html.plural(len(documents), 'document')}, {ui_html.plural(chunks, 'passage')}, "
+                  f"{ui_html.plural(len(by_lang), 'language')}.** "
+                  + " · ".join(f"{ui_html.lang_label(lang)}: {ui_html.plural(n, 'passage')}"
+                               + (f" in {ui_html.plural(docs_per_lang[lang], 'document')}" if lang in docs_per_lang else "")
                                for lang, n in by_lang.items()))
     else:
         totals = "**The library is empty.** Add PDFs above, or load the demo library."
-    lang_filter = [(f"{ui_html.lang_label(lang)} — {n} passages", lang) for lang, n in by_lang.items()]
+    lang_filter = [(f"{ui_html.lang_label(lang)} — {ui_html.plural(n, 'passage')}", lang) for lang, n in by_lang.items()]
     doc_choices = [(_doc_label(d), d.id) for d in documents]
     return {"documents": documents, "table": table, "chart": chart, "totals": totals, "lang_filter": lang_filter,
             "doc_choices": doc_choices, "empty": not documents, "sets": sets}
@@ -90,7 +91,8 @@ def language_chart(passages: dict[str, int], documents: dict[str, int]) -> objec
     colors = ["#db2777" if is_low_resource(lang) else "#2563eb" for lang in langs]
     names = [ui_html.lang_label(lang) for lang in langs]
     bars = axes.barh(names, [passages[lang] for lang in langs], color=colors)
-    axes.bar_label(bars, [f" {passages[lang]} passages, {documents.get(lang, 0)} doc." for lang in langs], fontsize=8)
+    axes.bar_label(bars, [f" {ui_html.plural(passages[lang], 'passage')}, {ui_html.plural(documents.get(lang, 0), 'document')}"
+                          for lang in langs], fontsize=8)
     axes.set_xlabel("passages")
     axes.margins(x=0.25)
     for side in ("top", "right"):

@@ -52,6 +52,15 @@ def _check_model(spec: str) -> None:
             "or pick the library's model.")
 
 
+def _encoder(spec: str) -> object:
+    from trainer.encoder import EncoderNotFound
+
+    try:
+        return ui_resources.get_encoder(spec)
+    except EncoderNotFound as exc:
+        raise gr.Error(f"Cannot open the model “{spec}”: {exc}") from exc
+
+
 def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, docs: list | None, mode: str,
                model: str | None) -> tuple[str, str, LastSearch]:
     """Search the library; returns the result cards, the query-language line and the search's record."""
@@ -69,7 +78,7 @@ def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, d
         doc_ids = [int(d) for d in docs or []]
     except (TypeError, ValueError) as exc:
         raise gr.Error(f"Documents are chosen by their id (a number), got {docs!r}.") from exc
-    encoder = ui_resources.get_encoder(spec)
+    encoder = _encoder(spec)
     override = query_lang if query_lang and query_lang != AUTO else None
     try:
         response = search(store, encoder, query, k=int(k), langs=langs or None,
@@ -113,7 +122,7 @@ def reindex_library(spec: str | None, progress: gr.Progress = gr.Progress()) -> 
     if not spec:
         raise gr.Error("Choose a model first.")
     progress(0.0, desc="loading the model")
-    count = reindex(ui_resources.get_store(), ui_resources.get_encoder(spec), progress=progress)
+    count = reindex(ui_resources.get_store(), _encoder(spec), progress=progress)
     return ui_html.note(f"Re-indexed {count} passages with {ui_resources.label_of(spec)}.")
 
 

@@ -98,9 +98,34 @@ def pdfs(tmp_path_factory) -> dict[str, Path]:
     }
 
 
+def make_trained_run(runs: Path) -> Path:
+    """A run folder as ``python -m trainer train`` + ``evaluate --report`` leave it (card, report, plot);
+    no weights, which listing and showing a model never read."""
+    import json
+
+    from matplotlib.figure import Figure
+
+    folder = runs / "hybrid-test"
+    report = folder / "eval" / "xquad-r"
+    report.mkdir(parents=True)
+    (folder / "training_card.json").write_text(json.dumps({
+        "model": str(folder), "base_model": "default", "policy": "hybrid", "alpha": 0.5,
+        "data": {"sets": ["mlqa-r-dev"]}, "steps": 120, "seed": 7, "hyperparameters": {"batch_size": 32, "lr": 3e-5},
+        "dev": {"eval_dev_map_avg": 0.612}, "hardware": {"device": "cpu"}, "time": {"started": "2026-01-02T03:04:05",
+                                                                                      "seconds": 321.0}}))
+    figure = Figure(figsize=(3, 2))
+    figure.add_subplot().bar(["en", "sw"], [0.8, 0.6])
+    figure.savefig(report / "map_by_language.png")
+    (report / "REPORT.md").write_text("# Evaluation on xquad-r\n\n| setting | mAP |\n|---|---|\n| multilingual | 0.612 |\n\n"
+                                      "![mAP per language](map_by_language.png)\n", encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    server = start_app(tmp_path_factory.mktemp("ui-app"))
+    tmp = tmp_path_factory.mktemp("ui-app")
+    make_trained_run(tmp / "runs")
+    server = start_app(tmp)
     yield server
     server.stop()
 
@@ -230,6 +255,45 @@ def test_pdf_markup_is_shown_as_text_and_never_runs(ui, pdfs):
     assert ui.page.locator("#plx-results img, #plx-results script, #plx-results b").count() == 0
     ui.shot("07-markup-escaped")
     assert ui.console_errors == []
+
+
+def test_correct_a_language_then_delete_the_document(ui):
+    ui.tab("Library")
+    ui.choose("#plx-doc-pick", "hostile-en.pdf")
+    ui.choose("#plx-doc-lang", "English (en)")
+    ui.page.locator("#plx-set-lang").click()
+    expect(ui.page.locator("#plx-library-message")).to_contain_text("now marked as English (en)", timeout=TIMEOUT_MS)
+    table = ui.page.locator("#plx-documents")  # the only English document, and the only language given by hand
+    expect(table).to_contain_text("English (en)")
+    expect(table).to_contain_text("given")
+    ui.shot("08-language-corrected")
+
+    ui.page.once("dialog", lambda dialog: dialog.accept())
+    ui.choose("#plx-doc-pick", "hostile-en.pdf")
+    ui.page.locator("#plx-delete").click()
+    expect(ui.page.locator("#plx-library-message")).to_contain_text("Deleted document", timeout=TIMEOUT_MS)
+    expect(ui.page.locator("#plx-documents")).not_to_contain_text("hostile-en.pdf")
+    assert ui.console_errors == []
+
+
+def test_models_view_shows_the_trained_run_and_its_report(ui):
+    ui.tab("Models")
+    expect(ui.page.locator("#plx-models")).to_contain_text("hybrid-test", timeout=TIMEOUT_MS)
+    ui.choose("#plx-model-pick", "hybrid-test")
+    report = ui.page.locator("#plx-model-report")
+    expect(report).to_contain_text("Evaluation on xquad-r", timeout=TIMEOUT_MS)
+    expect(report.locator('img[src^="data:image/png"]')).to_be_visible()
+    expect(ui.page.locator("#plx-train-command")).to_contain_text("python -m trainer train")
+    if not _cuda():
+        assert ui.page.get_by_role("button", name="Train on this GPU").count() == 0
+    ui.shot("09-models")
+    assert ui.console_errors == []
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 # --- the HTML the page receives, checked without a browser ------------------------------------
