@@ -225,8 +225,10 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
     reindex_button.click(ui_search.reindex_library, model, results, **write_pool).then(
         refresh, refresh_inputs, refresh_outputs)
 
-    files.upload(ui_library.upload, [files, upload_lang], upload_report, api_name="upload", **write_pool).then(
-        lambda: None, None, files, api_name=False).then(refresh, refresh_inputs, refresh_outputs, api_name=False)
+    # The report replaces the file list (cleared, so the same file can be dropped again); the progress bar
+    # shows over both while the batch runs.
+    files.upload(ui_library.upload, [files, upload_lang], [upload_report, files], api_name="upload",
+                 **write_pool).then(refresh, refresh_inputs, refresh_outputs, api_name=False)
     demo_button.click(ui_library.load_demo, None, demo_report, api_name="load_demo", **write_pool).then(
         refresh, refresh_inputs, refresh_outputs, api_name=False)
     set_lang_button.click(ui_library.set_language, [doc_pick, doc_lang], library_message, **write_pool).then(

@@ -104,8 +104,9 @@ def language_chart(passages: dict[str, int], documents: dict[str, int]) -> objec
     return figure
 
 
-def upload(files: list[str] | None, lang: str, progress: gr.Progress = gr.Progress()) -> str:
-    """Ingest the uploaded files; one line per file says added / already there / refused and why."""
+def upload(files: list[str] | None, lang: str, progress: gr.Progress = gr.Progress()) -> tuple[str, None]:
+    """Ingest the uploaded files; one line per file says added / already there / refused and why.
+    Returns the report and ``None`` for the file component (emptied for the next batch)."""
     from app.errors import ModelMismatch
     from app.ingest import ingest_paths
 
@@ -120,7 +121,7 @@ def upload(files: list[str] | None, lang: str, progress: gr.Progress = gr.Progre
                                max_mb=ui_resources.settings().max_mb, progress=progress)
     except ModelMismatch as exc:
         raise gr.Error(f"The library was indexed with another model: {exc}") from exc
-    return ui_html.ingest_report(results, names={p: Path(p).name for p in paths})
+    return ui_html.ingest_report(results, names={p: Path(p).name for p in paths}), None
 
 
 def _doc_id(choice: object) -> int:

@@ -100,7 +100,8 @@ def _label(folder: Path, runs: Path, card: dict | None) -> str:
     sets = data.get("sets") or ""
     if isinstance(sets, (list, tuple)):
         sets = ",".join(map(str, sets))
-    return f"{name} (trained: {policy}" + (f", on {sets}" if sets else "") + f", {card.get('steps', '?')} steps)"
+    steps = card.get("steps", "?")
+    return f"{name} (trained: {policy}" + (f", on {sets}" if sets else "") + f", {steps} step{'' if steps == 1 else 's'})"
 
 
 def model_options() -> list[ModelOption]:

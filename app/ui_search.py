@@ -38,7 +38,7 @@ def describe_query_language(query: str, override: str | None) -> str:
     found = detect(query)
     if found.lang == "und":
         return ("Query language: **not sure** (too short or mixed). Searching works anyway; "
-                "pick the language on the right if you want it recorded.")
+                "choose it under “Query language” if you know it.")
     return f"Query language: **{ui_html.lang_label(found.lang)}**, detected ({found.confidence:.0%} sure)"
 
 

@@ -58,7 +58,7 @@ def test_eight_searches_while_an_upload_runs(client, pdfs):
     from gradio_client.utils import Status
 
     first, batch = pdfs
-    report = _upload(client, [first]).result(timeout=300)
+    report, _ = _upload(client, [first]).result(timeout=300)
     assert "added" in report and "udhr-en.pdf" in report
 
     upload = _upload(client, batch)
@@ -78,7 +78,7 @@ def test_eight_searches_while_an_upload_runs(client, pdfs):
     for query, (cards, query_lang) in zip(QUERIES, outcomes):
         assert 'class="plx-card"' in cards, (query, cards[:300])
         assert "Query language" in query_lang
-    final = upload.result(timeout=300)
+    final, _ = upload.result(timeout=300)
     assert final.count('data-status="added"') == len(batch), final
     # Informative, not a timing assertion: the searches were answered while the upload still ran.
     assert upload_running_during_searches, "the searches only finished after the upload"
