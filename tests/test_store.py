@@ -213,7 +213,7 @@ def test_chunks_cannot_outlive_their_document(store):
 
 
 def test_ivf_for_large_stores_trains_adds_and_deletes(tmp_path):
-    policy = IndexPolicy(approximate_from=10**9, large="IDMap,IVF4,Flat", large_from=40, nprobe=4)
+    policy = IndexPolicy(approximate_from=10**9, large="IDMap,IVF4,Flat", large_from=40, large_nprobe=4)
     texts = [f"clause {i} about topic {i % 7} and matter {i % 11}" for i in range(60)]
     with Store.open(tmp_path / "s", policy=policy) as store:
         add(store, "a", texts[:45])
