@@ -13,6 +13,8 @@
    if the other detector names a language we do not serve. Neither agrees: ``und`` if one that
    *could* have said our answer names, with some confidence, an unserved language (Polish,
    Catalan), else the z-score decides alone (Bemba, Fon, Twi are unknown to both detectors).
+   An unserved code a detector habitually gives to held-back text of our answer's language
+   (CLD3 calls much Yoruba ``az``, fastText much Oromo ``fi``) is no objection.
 
 Without the shared data (a fresh clone) there is no n-gram classifier: the Latin, Arabic,
 Cyrillic and Devanagari candidates are left to CLD3 alone, and the languages it does not know
@@ -68,7 +70,8 @@ _UNKNOWN = Detection(UND, 0.0)
 def _model(settings: Settings | None) -> ngram.NgramModel | None:
     settings = settings or get_settings()
     multi = sorted({lang for langs in SCRIPT_LANGUAGES.values() if len(langs) > 1 for lang in langs})
-    return ngram.load_model(settings.data, settings.cache, multi)
+    detectors = {name: backends.get_backend(name).predict for name in ("cld3", "fasttext")}
+    return ngram.load_model(settings.data, settings.cache, multi, detectors)
 
 
 def supported_languages(*, settings: Settings | None = None) -> frozenset[str]:
@@ -136,10 +139,13 @@ def _decide_with_model(
             answers.append(_UNKNOWN)
             continue
         agree = [lang in _SAME.get(by_cld3, {by_cld3}), lang in _SAME.get(by_fasttext, {by_fasttext})]
+        # A detector's usual answer for this language (CLD3 says "az" for much Yoruba) objects to nothing.
+        cld3_objects = _unserved(by_cld3) and not model.is_habit("cld3", lang, by_cld3)
+        fasttext_objects = _unserved(by_fasttext) and not model.is_habit("fasttext", lang, by_fasttext)
         objection = (
-            (lang in cld3.languages and _unserved(by_cld3) and p_cld3 >= _OTHER_CLD3)
-            or (lang in fasttext.languages and _unserved(by_fasttext) and p_fasttext >= _OTHER_FASTTEXT)
-            or (by_cld3 == by_fasttext and _unserved(by_cld3) and min(p_cld3, p_fasttext) >= _OTHER_FASTTEXT)
+            (lang in cld3.languages and cld3_objects and p_cld3 >= _OTHER_CLD3)
+            or (lang in fasttext.languages and fasttext_objects and p_fasttext >= _OTHER_FASTTEXT)
+            or (by_cld3 == by_fasttext and cld3_objects and fasttext_objects and min(p_cld3, p_fasttext) >= _OTHER_FASTTEXT)
         )
         if all(agree):
             ok = True  # three independent models agree: even an untypical text (a legal one) stands

@@ -20,8 +20,8 @@ import random
 import tempfile
 import threading
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from app.langid.texts import SOURCES, LabelledText, labelled_texts
 logger = logging.getLogger(__name__)
 
 # Bump when the features, the training recipe or the file format change: old caches are ignored.
-MODEL_VERSION = 4
+MODEL_VERSION = 6
 MAX_N = 4
 VOCABULARY_SIZE = 100_000
 # Characters of training text per language (about 50 news sentences make 10,000).
@@ -76,6 +76,9 @@ class NgramModel:
         fit_mean, fit_between, fit_within: ``(L,)``, mean of the per-n-gram log-probability on
             held-back text of each language, and its variance split into a part between texts
             and a part per n-gram: a text of ``n`` n-grams varies by ``between + within / n``.
+        habits: ``"detector:lang:code"`` for each code a third-party detector gives to at least
+            3 % of held-back text of ``lang`` (CLD3 calls much Yoruba ``az``): such an answer
+            from that detector is no evidence against ``lang``.
     """
 
     classes: np.ndarray
@@ -85,6 +88,7 @@ class NgramModel:
     fit_mean: np.ndarray
     fit_between: np.ndarray
     fit_within: np.ndarray
+    habits: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
@@ -99,6 +103,10 @@ class NgramModel:
     @property
     def languages(self) -> frozenset[str]:
         return frozenset(self.classes.tolist())
+
+    def is_habit(self, detector: str, lang: str, code: str) -> bool:
+        """Whether ``detector`` often answers ``code`` for held-back text of ``lang``."""
+        return f"{detector}:{lang}:{code}" in self.habits
 
     def score(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Joint log-likelihood and per-n-gram fit of each text under each language.
@@ -151,7 +159,7 @@ class NgramModel:
             np.savez_compressed(
                 handle, classes=self.classes, ngrams=ngrams, log_prob=self.log_prob,
                 unseen_log_prob=self.unseen_log_prob, fit_mean=self.fit_mean, fit_between=self.fit_between,
-                fit_within=self.fit_within,
+                fit_within=self.fit_within, habits=np.array(sorted(self.habits), dtype=str),
             )
         os.replace(handle.name, path)
 
@@ -161,7 +169,7 @@ class NgramModel:
             vocabulary = {ngram: i for i, ngram in enumerate(data["ngrams"].tolist())}
             return cls(
                 data["classes"], vocabulary, data["log_prob"], data["unseen_log_prob"],
-                data["fit_mean"], data["fit_between"], data["fit_within"],
+                data["fit_mean"], data["fit_between"], data["fit_within"], frozenset(data["habits"].tolist()),
             )
 
 
@@ -171,7 +179,12 @@ def _is_calibration(item: LabelledText) -> bool:
     return hashlib.md5(f"calibrate/{item.source}/{item.document}".encode()).digest()[0] % 5 == 0
 
 
-def train_model(texts: Iterable[LabelledText], languages: Iterable[str], *, seed: int = 0) -> NgramModel:
+Predict = Callable[[Sequence[str]], list[tuple[str, float]]]
+
+
+def train_model(
+    texts: Iterable[LabelledText], languages: Iterable[str], *, seed: int = 0, detectors: Mapping[str, Predict] | None = None
+) -> NgramModel:
     """Fit the classifier on the training split of ``texts`` for the given languages.
 
     Args:
@@ -179,6 +192,8 @@ def train_model(texts: Iterable[LabelledText], languages: Iterable[str], *, seed
         languages: the classes (languages that share a script with another served language;
             the others are decided by their script alone).
         seed: order in which texts are drawn up to ``TRAIN_CHARS`` per language.
+        detectors: third-party detectors (name -> batch predict) whose habits on held-back
+            text are recorded in ``NgramModel.habits``.
     """
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.naive_bayes import MultinomialNB
@@ -217,7 +232,20 @@ def train_model(texts: Iterable[LabelledText], languages: Iterable[str], *, seed
         fit_within=np.zeros(len(bayes.classes_)),
     )
     _calibrate(model, held_back, rng)
+    if detectors:
+        model.habits = _habits(held_back, detectors)
     return model
+
+
+def _habits(held_back: dict[str, list[str]], detectors: Mapping[str, Predict], *, share: float = 0.03) -> frozenset[str]:
+    habits = set()
+    for lang, pool in held_back.items():
+        pool = pool[:CALIBRATION_TEXTS]
+        for name, predict in detectors.items():
+            for code, count in Counter(code for code, _ in predict(pool)).items():
+                if code != lang and count >= share * len(pool):
+                    habits.add(f"{name}:{lang}:{code}")
+    return frozenset(habits)
 
 
 def _calibrate(model: NgramModel, held_back: dict[str, list[str]], rng: random.Random) -> None:
@@ -263,7 +291,9 @@ _LOCK = threading.Lock()
 _LOADED: dict[tuple[Path, Path], NgramModel | None] = {}
 
 
-def load_model(data: Path, cache: Path, languages: Iterable[str]) -> NgramModel | None:
+def load_model(
+    data: Path, cache: Path, languages: Iterable[str], detectors: Mapping[str, Predict] | None = None
+) -> NgramModel | None:
     """The classifier for ``data``, from ``cache`` or trained now (first call) and cached.
 
     Returns ``None`` when ``data`` holds none of the data sets (a fresh clone without the shared
@@ -280,7 +310,7 @@ def load_model(data: Path, cache: Path, languages: Iterable[str]) -> NgramModel 
                 model = NgramModel.load(path)
             else:
                 logger.warning("language ID: training the n-gram classifier from %s (once, ~20 s) into %s", data, path)
-                model = train_model(labelled_texts(data), languages)
+                model = train_model(labelled_texts(data), languages, detectors=detectors)
                 model.save(path)
         else:
             logger.warning(
