@@ -234,7 +234,8 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
     set_lang_button.click(ui_library.set_language, [doc_pick, doc_lang], library_message, **write_pool).then(
         refresh, refresh_inputs, refresh_outputs, api_name=False)
     delete_button.click(ui_library.delete_document, doc_pick, library_message,
-                        js=f"(doc) => (doc === null || confirm('Delete this document and its passages from the library?')) ? doc : '{ui_library.CANCELLED}'",
+                        js=f"(doc) => (doc === null || confirm('Delete this document and its passages from the library?'))"
+                           f" ? doc : '{ui_library.CANCELLED}'",
                         **write_pool).then(refresh, refresh_inputs, refresh_outputs, api_name=False)
     doc_pick.change(ui_library.language_of, doc_pick, doc_lang, queue=False, show_progress="hidden")
     mark_button.click(ui_library.mark_translations, set_docs, translations_message, **write_pool).then(

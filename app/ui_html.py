@@ -12,7 +12,12 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from corpora.languages import get_language, is_low_resource, language_name, UnknownLanguage
+from corpora.languages import (
+    UnknownLanguage,
+    get_language,
+    is_low_resource,
+    language_name,
+)
 
 RTL_SCRIPTS = {"Arab", "Hebr", "Thaa", "Syrc", "Nkoo", "Adlm"}
 _FALLBACK_RTL = {"ar", "he", "fa", "ur", "ps", "sd", "dv", "yi", "ug", "ckb", "arz", "ary"}
@@ -183,7 +188,8 @@ def ingest_report(results: Sequence[object], *, names: dict[str, str] | None = N
                 detail += " — mixed: " + ", ".join(f"{language_name(code)} {share:.0%}" for code, share in langs.items())
         else:
             detail = getattr(result, "reason", "")
-        items.append(f'<li data-status="{esc(status)}"><span class="plx-{esc(status)}">{esc(_STATUS_WORDS.get(status, status))}'
-                     f'</span> — <b>{esc(name)}</b>: {esc(detail)}</li>')
+        word = _STATUS_WORDS.get(status, status)
+        items.append(f'<li data-status="{esc(status)}"><span class="plx-{esc(status)}">{esc(word)}</span> — '
+                     f"<b>{esc(name)}</b>: {esc(detail)}</li>")
     return (f"<p><b>{esc(summary or 'nothing to add')}</b></p>"
             f'<ul class="plx-status-list">{"".join(items)}</ul>')

@@ -15,7 +15,7 @@ import pandas as pd
 
 from app import ui_html, ui_resources
 from app.ui_translation_sets import load_sets, mark_set, unmark
-from corpora.languages import LANGUAGES, language_name
+from corpora.languages import LANGUAGES
 
 AUTO = "auto"
 CANCELLED = "__cancelled__"

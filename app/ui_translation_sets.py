@@ -18,7 +18,7 @@ _lock = threading.Lock()
 
 
 def _path(store: object) -> Path:
-    return Path(getattr(store, "folder")) / FILE_NAME
+    return Path(store.folder) / FILE_NAME
 
 
 def load_sets(store: object) -> list[list[int]]:

@@ -66,7 +66,7 @@ def test_eight_searches_while_an_upload_runs(client, pdfs):
     while (upload.status().code not in (Status.PROCESSING, Status.PROGRESS) and not upload.done()
            and time.monotonic() < deadline):
         time.sleep(0.1)
-    assert not upload.done(), f"the upload ended before the searches started: {upload.status()} {upload.exception() if upload.done() else None}"
+    assert not upload.done(), f"the upload ended before the searches started: {upload.status()}"
 
     def search(query: str) -> tuple[str, str]:
         return client.predict(query, "auto", 5, [], [], "dense", "default", api_name="/search")
@@ -75,7 +75,7 @@ def test_eight_searches_while_an_upload_runs(client, pdfs):
         outcomes = list(pool.map(search, QUERIES[:SEARCHES]))
     upload_running_during_searches = not upload.done()
 
-    for query, (cards, query_lang) in zip(QUERIES, outcomes):
+    for query, (cards, query_lang) in zip(QUERIES, outcomes, strict=True):
         assert 'class="plx-card"' in cards, (query, cards[:300])
         assert "Query language" in query_lang
     final, _ = upload.result(timeout=300)
