@@ -14,14 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 
 from corpora.records import Benchmark, Candidate, Pair, Query
-
-
-def namespaced(pairs: Iterable[Pair], prefix: str) -> list[Pair]:
-    """Prefix every group with the data set's name, so groups of two data sets never collide."""
-    return [replace(p, group=f"{prefix}:{p.group}") for p in pairs]
 
 
 def training_pairs(pairs: Iterable[Pair]) -> list[Pair]:
