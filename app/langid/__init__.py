@@ -9,7 +9,7 @@ Example::
 
     >>> from app.langid import detect, detect_batch, document_language
     >>> detect("Ministeri wa nje ya nchi amesema mkutano utafanyika kesho.")
-    Detection(lang='sw', confidence=0.99...)
+    Detection(lang='sw', confidence=1.0)
     >>> detect("12 345")
     Detection(lang='und', confidence=0.0)
     >>> document_language([("am", 1200), ("en", 300), ("und", 80)])
