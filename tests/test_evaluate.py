@@ -208,3 +208,37 @@ def test_real_encoder_on_a_small_legal_benchmark(default_encoder, tmp_path):
     assert 0 < s["map_multi"] <= 1 and s["rank_distance"] >= 2  # 3 relevant: spread is at least 2
     again = evaluate(default_encoder, benchmark, cache_root=tmp_path)
     assert again["timing"]["encoded"] == 0 and again["summary"] == s
+
+
+def test_cli_on_xquad_r_with_the_default_encoder(data_set, default_encoder, tmp_path, capsys):
+    from trainer.cli import main
+
+    data_set("xquad-r")
+    out = tmp_path / "result.json"
+    argv = ["evaluate", "--benchmark", "xquad-r", "--langs", "en,de", "th", "--limit", "4",
+            "--json", str(out), "--report", str(tmp_path / "report"), "--cache", str(tmp_path / "cache")]
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["counts"]["queries"] == 12 and result["model"] == "default"
+    assert sorted(result["pairs"]) == ["de", "en", "th"] and set(result["pairs"]["th"]) == {"de", "en", "th"}
+    s = result["summary"]
+    assert set(s) >= {"map_mono", "map_cross", "map_multi", "rank_distance", "rank_distance_median",
+                      "rank_distance_p90", "mean_rank_gap", "recall_at_1_multi", "recall_at_10_cross"}
+    assert 0 < s["map_multi"] <= s["map_mono"] <= 1  # the base model prefers its own language
+    assert (tmp_path / "report" / "REPORT.md").is_file()
+    assert "mAP" in capsys.readouterr().out
+    # again, JSON on stdout: one document, nothing else, and nothing re-encoded
+    assert main(argv[:-6] + ["--json", "-", "--cache", str(tmp_path / "cache")]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["timing"]["encoded"] == 0 and again["summary"] == s
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--benchmark", "xquad-r", "--limit", "0"], "--limit must be at least 1"),
+    (["--benchmark", "no-such-benchmark"], "unknown benchmark"),
+])
+def test_cli_refuses_bad_input(argv, message, capsys):
+    from trainer.cli import main
+
+    assert main(["evaluate", *argv]) == 2
+    assert message in capsys.readouterr().err

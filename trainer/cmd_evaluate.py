@@ -28,6 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="load at most N items per language (see corpora.load_benchmark)")
     parser.add_argument("--json", metavar="OUT", help="write the full result as JSON to OUT ('-': stdout)")
     parser.add_argument("--report", metavar="DIR", type=Path, help="write REPORT.md and PNG plots into DIR")
+    parser.add_argument("--max-seq-length", type=int, default=512,
+                        help="tokens per text (default 512, the LAReQA protocol; the same for base and trained models)")
     parser.add_argument("--batch-size", type=int, default=32, help="encoder batch size (default 32)")
     parser.add_argument("--device", help="torch device for encoding (default: the model's choice)")
     parser.add_argument("--no-cache", action="store_true", help="encode everything; read and write no cache")
@@ -72,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--limit must be at least 1, got {args.limit}")
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.max_seq_length < 8:
+        raise UsageError(f"--max-seq-length must be at least 8, got {args.max_seq_length}")
     settings = get_settings(cache=args.cache, data=args.data, model=args.model)
     langs = parse_langs(args.langs)
     try:
@@ -85,11 +89,14 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as exc:
         raise UsageError(str(exc)) from exc
 
+    # a trained run keeps its training length (often 128) in its config; compare models at one length
+    model.max_seq_length = args.max_seq_length
     model_key = model_fingerprint(model)
     result = evaluate(model, benchmark, cache_root=None if args.no_cache else settings.cache,
                       model_key=model_key, batch_size=args.batch_size, progress=True)
     result = {"model": settings.model, "model_key": model_key,
-              "options": {"langs": langs, "limit": args.limit, "batch_size": args.batch_size}, **result}
+              "options": {"langs": langs, "limit": args.limit, "max_seq_length": args.max_seq_length,
+                          "batch_size": args.batch_size}, **result}
 
     if args.report is not None:
         path = write_report(result, args.report)
