@@ -134,8 +134,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     store = _open_store(args)
     documents = store.documents()
     if args.json:
-        _print_json({"store": str(store.folder), **store.stats(),
-                     "documents_list": [d.__dict__ for d in documents]})
+        _print_json({"store": str(store.folder), "stats": store.stats(), "documents": [d.__dict__ for d in documents]})
         return 0
     if not documents:
         print(f"{store.folder}: no documents yet (python -m app ingest PATH...)")

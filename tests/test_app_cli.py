@@ -85,7 +85,9 @@ def test_ingest_search_list_delete_doctor(app_cli, library):
     assert code == 0 and report["ok"] and (report["documents"], report["chunks"]) == (2, 4)
 
     code, out, _ = app_cli("list", "--json")
-    assert [d["file"] for d in json.loads(out)["documents_list"]] == ["udhr-am.pdf", "udhr-en.pdf"]
+    listing = json.loads(out)
+    assert [d["file"] for d in listing["documents"]] == ["udhr-am.pdf", "udhr-en.pdf"]
+    assert listing["stats"]["chunks"] == 4 and listing["stats"]["languages"] == {"am": 2, "en": 2}
 
 
 def test_ingest_json_and_lang_override(app_cli, library):
@@ -130,5 +132,5 @@ def test_real_subprocess_help_and_list(tmp_path):
         assert command in done.stdout
     done = subprocess.run([sys.executable, "-m", "app", "list", "--json"], env=env, cwd=ROOT, capture_output=True,
                           text=True)
-    assert done.returncode == 0 and json.loads(done.stdout)["documents"] == 0
+    assert done.returncode == 0 and json.loads(done.stdout)["documents"] == []
     assert (tmp_path / "store" / "polylex.db").is_file()  # POLYLEX_STORE is honoured
