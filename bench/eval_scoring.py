@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from corpora.records import Benchmark, Candidate, Query  # noqa: E402
-from trainer.evaluate import _index, rank_relevant, score, RelevantRanks  # noqa: E402
+from trainer.evaluate import RelevantRanks, index_benchmark, rank_relevant, score  # noqa: E402
 
 LANGS = ["ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh"]
 
@@ -52,7 +52,7 @@ def main() -> int:
         benchmark = load_benchmark("xquad-r")
     else:
         benchmark = synthetic_xquad_r()
-    languages, query_lang, candidate_lang, relevant, _ = _index(benchmark)
+    languages, query_lang, candidate_lang, relevant, _ = index_benchmark(benchmark)
     rng = np.random.default_rng(0)
 
     def unit(n: int) -> np.ndarray:

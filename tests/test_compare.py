@@ -55,7 +55,8 @@ def test_compare_trains_each_policy_on_one_recipe_and_writes_the_report(data_set
     settings = get_settings(cache=tmp_path / "cache")
     recipe = TrainConfig(train=["mlqa-r-dev"], out=Path("unused"), max_steps=7, seed=5, alpha=0.5)
     config = CompareConfig(recipe=recipe, runs=tmp_path / "runs", report=tmp_path / "reports",
-                           benchmarks=("xquad-r", "constitutions"), eval_limit=3, command="python -m trainer compare ...")
+                           benchmarks=("xquad-r", "constitutions"), eval_limit=3,
+                           command="python -m trainer compare ...")
     path = run_compare(config, settings=settings, train_fn=fake_train, load_fn=lambda spec, settings: HashEncoder(spec))
 
     assert [c.policy for c in trained] == ["xx", "xy", "hybrid"]

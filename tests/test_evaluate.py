@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,7 +94,8 @@ def _brute_force(benchmark: Benchmark, qv: np.ndarray, cv: np.ndarray) -> dict[s
 
     def ap(q: int, subset: list[int]) -> float | None:
         order = sorted(subset, key=lambda c: (-scores[q, c], c))
-        rel = [i for i, c in enumerate(order, 1) if benchmark.candidates[c].id in benchmark.relevant[benchmark.queries[q].id]]
+        wanted = benchmark.relevant[benchmark.queries[q].id]
+        rel = [i for i, c in enumerate(order, 1) if benchmark.candidates[c].id in wanted]
         return sum(k / r for k, r in enumerate(rel, 1)) / len(rel) if rel else None
 
     per: dict[str, dict[str, list]] = {}

@@ -252,7 +252,7 @@ def comparison_markdown(results: dict[str, dict[str, dict]], meta: dict, plots: 
     lines += ["## How this was made", ""]
     if meta.get("command"):
         lines += ["```", meta["command"], "```", ""]
-    lines += [f"- models: " + ", ".join(f"{LABELS.get(k, k)} `{v}`" for k, v in meta["models"].items())]
+    lines += ["- models: " + ", ".join(f"{LABELS.get(k, k)} `{v}`" for k, v in meta["models"].items())]
     for policy, card in meta["training"].items():
         if card:
             t = card.get("time") or {}
@@ -293,7 +293,8 @@ def plot_comparison(results: dict[str, dict[str, dict]], out_dir: Path) -> dict[
         grouped_bars(langs, {LABELS.get(n, n): [by_model[n]["languages"][x].get("rank_distance") for x in langs]
                              for n in names},
                      f"{bench}: rank distance per query language", "rank distance", out_dir / files["rank_distance"])
-        candidates = ordered_languages(sorted({y for r in by_model.values() for row in r["pairs"].values() for y in row}))
+        candidates = ordered_languages(sorted({y for result in by_model.values()
+                                               for row in result["pairs"].values() for y in row}))
         fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names) + 1, 4.4), squeeze=False)
         for ax, name in zip(axes[0], names):
             heatmap(pair_matrix(by_model[name], langs, candidates, "map"), langs, candidates,

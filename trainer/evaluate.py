@@ -110,8 +110,13 @@ def rank_relevant(
     return own, pooled
 
 
-def _index(benchmark: Benchmark) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, int]:
-    """Language list, query/candidate language indices, padded relevant indices, unknown-id count."""
+def index_benchmark(benchmark: Benchmark) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, int]:
+    """The benchmark as arrays: ``(languages, query_lang, candidate_lang, relevant, unknown)``.
+
+    ``query_lang`` ``(queries,)`` and ``candidate_lang`` ``(candidates,)`` index ``languages``;
+    ``relevant`` is ``(queries, slots)`` candidate indices padded with ``-1``; ``unknown`` counts
+    relevant ids that name no candidate (left out).
+    """
     languages = benchmark.languages
     lang_index = {lang: i for i, lang in enumerate(languages)}
     candidate_index = {c.id: i for i, c in enumerate(benchmark.candidates)}
@@ -135,7 +140,7 @@ def _index(benchmark: Benchmark) -> tuple[list[str], np.ndarray, np.ndarray, np.
 
 def rank_benchmark(benchmark: Benchmark, query_vectors: np.ndarray, candidate_vectors: np.ndarray) -> RelevantRanks:
     """Rank every relevant candidate of ``benchmark`` given its embeddings (rows in benchmark order)."""
-    languages, query_lang, candidate_lang, relevant, _ = _index(benchmark)
+    languages, query_lang, candidate_lang, relevant, _ = index_benchmark(benchmark)
     own, pooled = rank_relevant(query_vectors, candidate_vectors, relevant, candidate_lang, len(languages))
     relevant_lang = np.where(relevant >= 0, candidate_lang[np.where(relevant >= 0, relevant, 0)], -1)
     return RelevantRanks(languages, query_lang, relevant_lang, own, pooled)
@@ -277,7 +282,7 @@ def evaluate(
     queries, candidates, timing = embed_benchmark(model, benchmark, cache_root=cache_root, model_key=model_key,
                                                   batch_size=batch_size, progress=progress)
     started = time.perf_counter()
-    languages, _, _, relevant, unknown = _index(benchmark)
+    languages, _, _, relevant, unknown = index_benchmark(benchmark)
     result = score(rank_benchmark(benchmark, queries, candidates), ks)
     timing["score_s"] = round(time.perf_counter() - started, 3)
     counts = {

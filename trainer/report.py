@@ -149,7 +149,8 @@ def _group_rows(langs: list[str], row: Callable[[str], list[str]],
         columns = list(zip(*(values(lang) for lang in group)))
         means = [metrics.macro_average(v for v in column if v is not None) for column in columns]
         label = "**low-resource mean**" if low else "**high-resource mean**"
-        lines.append(f"| {label} | {len(group)} languages | | " + " | ".join(fmt(m, d) for m, d in zip(means, digits)) + " |")
+        cells = " | ".join(fmt(m, d) for m, d in zip(means, digits))
+        lines.append(f"| {label} | {len(group)} languages | | {cells} |")
     return lines
 
 
@@ -179,13 +180,15 @@ def markdown(result: dict, plots: dict[str, str] | None = None, *, title: str | 
                      f"{fmt(summary.get(f'recall_at_1_{setting}'))} | {fmt(summary.get(f'recall_at_10_{setting}'))} |")
     lines += [
         "",
-        f"Rank distance: mean {fmt(summary.get('rank_distance'), 1)}, median {fmt(summary.get('rank_distance_median'), 1)}, "
+        f"Rank distance: mean {fmt(summary.get('rank_distance'), 1)}, "
+        f"median {fmt(summary.get('rank_distance_median'), 1)}, "
         f"90th percentile {fmt(summary.get('rank_distance_p90'), 1)}; mean rank gap to the query language "
         f"{fmt(summary.get('mean_rank_gap'), 1)}.",
         "",
         "## Per query language",
         "",
-        "| language | name | queries | mAP mono | mAP cross | mAP multi | R@10 multi | rank dist. | median | p90 | gap as candidate |",
+        "| language | name | queries | mAP mono | mAP cross | mAP multi | R@10 multi | rank dist. | median | p90 "
+        "| gap as candidate |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     keys = ["map_mono", "map_cross", "map_multi", "recall_at_10_multi", "rank_distance",
