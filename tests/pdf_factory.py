@@ -159,11 +159,12 @@ def _new_pdf(title: str | None) -> FPDF:
 
 
 def make_pdf(path: str | Path, pages: list[list[str]], *, title: str | None = None,
-             font_size: int = 11) -> Path:
+             font_size: int = 11, shape_all: bool = False) -> Path:
     """Write a text PDF: ``pages[i]`` is the list of paragraphs on page i + 1.
 
     Paragraphs are separated by a blank line, as in most typeset documents; a page that
-    overflows continues on the next one (fpdf2 breaks pages by itself).
+    overflows continues on the next one (fpdf2 breaks pages by itself). ``shape_all`` shapes
+    every script with HarfBuzz, as typesetting software does (conjuncts, ligatures).
     """
     pdf = _new_pdf(title)
     for paragraphs in pages:
@@ -172,7 +173,7 @@ def make_pdf(path: str | Path, pages: list[list[str]], *, title: str | None = No
             family = _family_for(paragraph)
             pdf.set_font(family, size=font_size)
             rtl = family in ("NotoNaskhArabic", "NotoSansHebrew")
-            pdf.set_text_shaping(rtl and _HAVE_HARFBUZZ)
+            pdf.set_text_shaping((rtl or shape_all) and _HAVE_HARFBUZZ)
             align = "R" if rtl else "L"
             pdf.multi_cell(0, font_size * 0.55, paragraph, align=align, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(font_size * 0.4)
