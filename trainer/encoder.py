@@ -231,8 +231,12 @@ def load_encoder(spec: str = "default", *, settings: Settings | None = None, dev
     Returns a ``sentence_transformers.SentenceTransformer``; ``encode_query``/``encode_document``
     apply the prompts stored in the model's config (hub models keep their own).
     """
+    import torch
     from sentence_transformers import SentenceTransformer
 
+    settings = settings or get_settings()
+    if settings.threads > 0:
+        torch.set_num_threads(settings.threads)
     target = resolve_model(spec, settings)
     try:
         model = SentenceTransformer(target, device=device)
