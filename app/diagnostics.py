@@ -693,8 +693,16 @@ def load_corpus(store: Any) -> Corpus:
                   titles={d.id: d.title or d.file for d in documents}, doc_langs=doc_lang)
 
 
-def translation_sets_of(corpus: Corpus, marked: Iterable[Iterable[DocId]] = ()) -> list[frozenset]:
-    """User-marked translation sets, plus the detected ones among the documents no mark covers."""
+def translation_sets_of(corpus: Corpus, marked: Iterable[Iterable[DocId]] | None = None, *,
+                        store: Any = None) -> list[frozenset]:
+    """User-marked translation sets, plus the detected ones among the documents no mark covers.
+
+    The marked sets are ``marked`` when given, else those stored in ``store``
+    (``Store.translation_sets()``, read now: marking a set does not change the store's generation,
+    so a cached ``corpus`` cannot hold them).
+    """
+    if marked is None:
+        marked = store.translation_sets() if store is not None else ()
     marked = [frozenset(s) for s in marked if len(set(s)) >= 2]
     covered = set().union(*marked) if marked else set()
     unmarked = {doc: d for doc, d in corpus.doc_chunks().items() if doc not in covered}
@@ -717,7 +725,8 @@ def diagnose_results(
         query_vector: the query's embedding (``encode_query``), as the search used it.
         result_chunk_ids: the result list, best first.
         langs: the search's language filter (the corpus side of the shares is restricted to it).
-        translation_sets: user-marked sets; documents outside them are grouped by detection.
+        translation_sets: user-marked sets (default: those stored in ``store``); documents outside
+            them are grouped by detection.
         corpus: a ``load_corpus`` result to reuse between searches.
     """
     corpus = corpus or load_corpus(store)
@@ -725,7 +734,7 @@ def diagnose_results(
     corpus_langs = Counter(c.lang for c in corpus.chunks if not langs or c.lang in langs)
     result_langs = [lang_of[i] for i in result_chunk_ids if i in lang_of]
     shares = plot_language_shares(language_shares(result_langs, corpus_langs))
-    sets = translation_sets_of(corpus, translation_sets or ())
+    sets = translation_sets_of(corpus, translation_sets, store=store)
     distances = translation_rank_distances(query_vector, corpus.embeddings, corpus.chunks, sets, result_chunk_ids)
     return [shares, plot_rank_distances(distances, titles=corpus.titles)]
 
@@ -756,7 +765,7 @@ def diagnose_corpus(
     """The corpus's language x language bias matrix, plotted (on demand: it encodes up to
     ``MAX_QUERIES_PER_LANGUAGE`` chunk prefixes per language)."""
     corpus = corpus or load_corpus(store)
-    sets = translation_sets_of(corpus, translation_sets or ())
+    sets = translation_sets_of(corpus, translation_sets, store=store)
 
     def texts(ids: list[int]) -> list[str]:
         rows = store.fetch_chunks(ids)

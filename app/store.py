@@ -3,8 +3,8 @@
 A store is a folder::
 
     polylex.db              documents, chunks (text, page, heading, language, float32 embedding
-                            BLOB), an FTS5 index on chunk text, and ``meta`` (model id, dimension,
-                            generation)
+                            BLOB), an FTS5 index on chunk text, the translation sets the user
+                            marked, and ``meta`` (model id, dimension, generation)
     index-g00000042.faiss   the FAISS index of generation 42
 
 Every write is one SQLite transaction that also bumps ``meta.generation``; the FAISS index is
@@ -45,9 +45,11 @@ import numpy as np
 import sqlite_utils
 
 from app.errors import ModelMismatch, StoreError
+from corpora.languages import get_language
 
 DB_FILE = "polylex.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: documents, chunks, meta. 2: translation_sets (added to a schema-1 store when it is opened)."""
 CRASH_ENV = "POLYLEX_CRASH_AT"
 """Test hook: ``POLYLEX_CRASH_AT=<step>`` ends the process with ``os._exit`` at that step
 (steps: after-read, after-encode, before-commit, after-commit, index-written, after-index,
@@ -262,6 +264,13 @@ class Store:
                 self.db["chunks"].create_index(["lang"])
                 # Triggers keep the FTS5 index inside the same transaction as the chunk rows.
                 self.db["chunks"].enable_fts(["text"], create_triggers=True)
+            if "translation_sets" not in self.db.table_names():
+                # One row per document in a set; a document is in at most one set (marking merges).
+                self.db["translation_sets"].create({"doc_id": int, "set_id": int}, pk="doc_id",
+                                                   foreign_keys=[("doc_id", "documents", "id")], not_null={"set_id"})
+                self.db["translation_sets"].create_index(["set_id"])
+            if version < SCHEMA_VERSION:
+                self._set_meta("schema", str(SCHEMA_VERSION))
 
     # --- meta ---------------------------------------------------------------------------------
 
@@ -496,11 +505,98 @@ class Store:
             if doc is None:
                 raise KeyError(f"no document with id {doc_id}")
             with self.db.atomic():
+                self._leave_translation_set(doc_id)
                 self.db.execute("DELETE FROM chunks WHERE doc_id = ?", [doc_id])
                 self.db.execute("DELETE FROM documents WHERE id = ?", [doc_id])
                 generation = self._bump_generation()
             self._sync_index(generation)
             return doc
+
+    def set_language(self, doc_id: int, lang: str) -> Document:
+        """Give a document and all its chunks the language ``lang`` (one transaction), as the user's choice.
+
+        Embeddings, FAISS and the generation do not change; the FTS5 triggers keep the text index in step.
+
+        Raises:
+            ValueError: ``lang`` is not a known language code (``corpora.languages.UnknownLanguage``).
+            KeyError: no document ``doc_id``.
+        """
+        code = get_language(lang).code  # canonical: "arb" and "ar-EG" are stored as "ar"
+        with self._lock, self.db.atomic():
+            if self.db.execute("UPDATE documents SET lang = ?, lang_source = 'user' WHERE id = ?",
+                               [code, doc_id]).rowcount == 0:
+                raise KeyError(f"no document with id {doc_id}")
+            self.db.execute("UPDATE chunks SET lang = ? WHERE doc_id = ?", [code, doc_id])
+        return self.document(doc_id)
+
+    # --- translation sets the user marked -----------------------------------------------------------
+
+    def translation_sets(self) -> list[list[int]]:
+        """The marked translation sets: document ids, each set sorted and at least two long, sets sorted."""
+        with self._lock:
+            rows = self.db.execute("SELECT set_id, doc_id FROM translation_sets ORDER BY doc_id").fetchall()
+        sets: dict[int, list[int]] = {}
+        for set_id, doc_id in rows:
+            sets.setdefault(set_id, []).append(doc_id)
+        return sorted(members for members in sets.values() if len(members) >= 2)
+
+    def translation_set_of(self, doc_id: int) -> int | None:
+        """The id of the set ``doc_id`` is marked in, or None."""
+        with self._lock:
+            row = self.db.execute("SELECT set_id FROM translation_sets WHERE doc_id = ?", [doc_id]).fetchone()
+        return row[0] if row else None
+
+    def mark_translation_set(self, doc_ids: list[int]) -> int:
+        """Mark documents as translations of one another; returns the set's id.
+
+        Sets sharing a document with ``doc_ids`` merge into one (translation is transitive), which
+        keeps the id of the oldest of them.
+
+        Raises:
+            ValueError: fewer than two distinct documents.
+            KeyError: a document that is not in the store.
+        """
+        members = sorted({int(d) for d in doc_ids})
+        if len(members) < 2:
+            raise ValueError(f"a translation set needs at least two documents, got {members}")
+        marks = ",".join("?" * len(members))
+        with self._lock, self.db.atomic():
+            found = {r[0] for r in self.db.execute(f"SELECT id FROM documents WHERE id IN ({marks})", members)}
+            missing = [d for d in members if d not in found]
+            if missing:
+                raise KeyError(f"no document with id {', '.join(map(str, missing))}")
+            joined = [r[0] for r in self.db.execute(
+                f"SELECT DISTINCT set_id FROM translation_sets WHERE doc_id IN ({marks}) ORDER BY set_id", members)]
+            if joined:
+                set_id = joined[0]
+                others = ",".join("?" * len(joined))
+                self.db.execute(f"UPDATE translation_sets SET set_id = ? WHERE set_id IN ({others})", [set_id, *joined])
+            else:
+                set_id = self.db.execute("SELECT coalesce(max(set_id), 0) + 1 FROM translation_sets").fetchone()[0]
+            self.db["translation_sets"].upsert_all(({"doc_id": d, "set_id": set_id} for d in members), pk="doc_id")
+        return set_id
+
+    def unmark_translation_set(self, set_id: int, *, doc_id: int | None = None) -> None:
+        """Forget a marked set, or with ``doc_id`` take only that document out of it (a set left
+        with one document disappears).
+
+        Raises:
+            KeyError: no set ``set_id``, or ``doc_id`` is not in it.
+        """
+        with self._lock, self.db.atomic():
+            where, params = ("set_id = ?", [set_id]) if doc_id is None else ("set_id = ? AND doc_id = ?", [set_id, doc_id])
+            if self.db.execute(f"DELETE FROM translation_sets WHERE {where}", params).rowcount == 0:
+                raise KeyError(f"no translation set {set_id}" + (f" holding document {doc_id}" if doc_id is not None else ""))
+            self._drop_singleton_sets()
+
+    def _leave_translation_set(self, doc_id: int) -> None:
+        # Inside the caller's transaction (deleting a document).
+        self.db.execute("DELETE FROM translation_sets WHERE doc_id = ?", [doc_id])
+        self._drop_singleton_sets()
+
+    def _drop_singleton_sets(self) -> None:
+        self.db.execute("DELETE FROM translation_sets WHERE set_id IN "
+                        "(SELECT set_id FROM translation_sets GROUP BY set_id HAVING count(*) < 2)")
 
     # --- re-embedding with another model --------------------------------------------------------
 

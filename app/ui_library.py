@@ -136,35 +136,16 @@ def set_language(doc_choice: object, lang: str) -> str:
     if not lang or lang == AUTO:
         raise gr.Error("Choose the document's language from the list (auto-detect is not a language).")
     store = ui_resources.get_store()
-    if store.document(doc_id) is None:
-        raise gr.Error(f"Document {doc_id} is not in the library any more (deleted elsewhere?).")
-    setter = getattr(store, "set_language", None)
-    if setter is not None:
-        setter(doc_id, lang)
-    else:
-        _set_language_sql(store, doc_id, lang)
+    try:
+        doc = store.set_language(doc_id, lang)
+    except KeyError as exc:
+        raise gr.Error(f"Document {doc_id} is not in the library any more (deleted elsewhere?).") from exc
+    except ValueError as exc:
+        raise gr.Error(f"Not a language Polylex knows: {exc}") from exc
     from app.ui_diagnostics import forget_corpus
 
     forget_corpus()
-    doc = store.document(doc_id)
-    return ui_html.note(f"Document {doc_id} ({doc.file if doc else '?'}) is now marked as {ui_html.lang_label(lang)}.")
-
-
-def _set_language_sql(store: object, doc_id: int, lang: str) -> None:
-    """The document and all its chunks take ``lang`` (one transaction, on a connection of its own, so
-    SQLite's file lock orders it with the store's writers). Embeddings and FAISS are unaffected; the
-    FTS5 triggers keep the text index in step. Used until ``Store`` has a ``set_language`` method."""
-    import sqlite3
-
-    from app.store import DB_FILE
-
-    connection = sqlite3.connect(str(store.folder / DB_FILE), timeout=30)
-    try:
-        with connection:
-            connection.execute("UPDATE documents SET lang = ?, lang_source = 'user' WHERE id = ?", [lang, doc_id])
-            connection.execute("UPDATE chunks SET lang = ? WHERE doc_id = ?", [lang, doc_id])
-    finally:
-        connection.close()
+    return ui_html.note(f"Document {doc_id} ({doc.file}) is now marked as {ui_html.lang_label(doc.lang)}.")
 
 
 def delete_document(doc_choice: object) -> str:
@@ -176,7 +157,6 @@ def delete_document(doc_choice: object) -> str:
         doc = store.delete_document(doc_id)
     except KeyError as exc:
         raise gr.Error(f"Document {doc_id} is not in the library any more (deleted elsewhere?).") from exc
-    unmark(store, doc_id)
     return ui_html.note(f"Deleted document {doc_id}: {doc.title} ({doc.file}), {doc.chunks} passages.")
 
 
@@ -185,7 +165,10 @@ def mark_translations(doc_choices: list | None) -> str:
     ids = [int(c) for c in doc_choices or []]
     if len(ids) < 2:
         raise gr.Error("Choose at least two documents that are translations of each other.")
-    sets = mark_set(store, ids)
+    try:
+        sets = mark_set(store, ids)
+    except KeyError as exc:
+        raise gr.Error(f"A chosen document is not in the library any more (deleted elsewhere?): {exc.args[0]}.") from exc
     return ui_html.note(f"Marked documents {', '.join(map(str, sorted(ids)))} as translations of each other "
                         f"({len(sets)} translation set(s) in the library).")
 

@@ -336,6 +336,12 @@ def test_diagnostics_from_a_real_store(tmp_path):
         assert heatmap.data.languages in ([], ["de", "en"])  # bag-of-words knows no translations
         for diagnostic in (shares, distances, heatmap):
             assert_png(diagnostic)
+        # Without sets given, the diagnostics read the sets marked in the store.
+        assert dg.translation_sets_of(corpus, store=store) == dg.detect_translation_sets(corpus.doc_chunks())
+        store.mark_translation_set(list(corpus.doc_langs))
+        assert dg.translation_sets_of(corpus, store=store) == [frozenset(corpus.doc_langs)]
+        _, from_store = dg.diagnose_search(store, encoder, response, corpus=corpus)
+        assert from_store.data == distances.data
 
 
 # --- the real default encoder ---------------------------------------------------------------

@@ -225,3 +225,72 @@ def test_ivf_for_large_stores_trains_adds_and_deletes(tmp_path):
         assert store.search_vectors(vectors[3], 1)[0][1] == pytest.approx(1.0)  # nprobe = all lists: exact
     with Store.open(tmp_path / "s", policy=policy) as store:
         assert faiss.extract_index_ivf(store.index).nprobe == 4
+
+
+def test_set_language_relabels_the_document_and_its_chunks_only(store):
+    a = add(store, "a", ["one", "two"], lang="en")
+    b = add(store, "b", ["drei"], lang="de")
+    generation, index = store.generation(), store.index
+    doc = store.set_language(a.id, "fra")  # ISO 639-3 is stored as its canonical code
+    assert (doc.lang, doc.lang_source) == ("fr", "user")
+    assert [c["lang"] for c in store.iter_chunks(a.id)] == ["fr", "fr"]
+    assert store.document(b.id).lang_source == "detected" and store.languages() == {"fr": 2, "de": 1}
+    assert store.generation() == generation and store.index is index  # FAISS untouched
+    assert store.search_text("drei", limit=3) and store.doctor(repair=False).ok
+    with pytest.raises(ValueError, match="'xx-bogus'"):
+        store.set_language(a.id, "xx-bogus")
+    with pytest.raises(KeyError, match="99"):
+        store.set_language(99, "de")
+    assert store.document(a.id).lang == "fr"  # nothing changed by the refused calls
+
+
+def test_translation_sets_merge_survive_reopening_and_forget_deleted_documents(tmp_path):
+    with Store.open(tmp_path / "s") as store:
+        ids = [add(store, name, [f"text of {name}"]).id for name in "abcde"]
+        assert store.translation_sets() == []
+        first = store.mark_translation_set([ids[0], ids[1]])
+        second = store.mark_translation_set([ids[3], ids[4]])
+        assert first != second and store.translation_set_of(ids[4]) == second
+        assert store.mark_translation_set([ids[2], ids[1]]) == first  # sharing document b: one set
+        with pytest.raises(ValueError, match="at least two"):
+            store.mark_translation_set([ids[2], ids[2]])
+        with pytest.raises(KeyError, match="99"):
+            store.mark_translation_set([ids[0], 99])
+    with Store.open(tmp_path / "s") as store:
+        assert store.translation_sets() == [ids[:3], ids[3:]]
+        store.delete_document(ids[4])  # its set is left with one document and disappears
+        assert store.translation_sets() == [ids[:3]] and store.translation_set_of(ids[3]) is None
+        store.unmark_translation_set(first, doc_id=ids[1])
+        assert store.translation_sets() == [[ids[0], ids[2]]]
+        store.unmark_translation_set(first)
+        assert store.translation_sets() == []
+        with pytest.raises(KeyError):
+            store.unmark_translation_set(first)
+        assert store.doctor(repair=False).ok
+
+
+def test_a_schema_1_store_gets_the_translation_sets_table(tmp_path):
+    with Store.open(tmp_path / "s") as store:
+        a, b = add(store, "a", ["one"]).id, add(store, "b", ["two"]).id
+        store.db["translation_sets"].drop()  # as a store written before schema 2
+        store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+        store.db.conn.commit()
+    with Store.open(tmp_path / "s") as store:
+        assert store._meta("schema") == "2" and store.translation_sets() == []
+        store.mark_translation_set([a, b])
+        assert store.translation_sets() == [[a, b]]
+
+
+def test_the_ui_imports_an_old_translation_sets_json_once(store):
+    import json
+
+    from app.ui_translation_sets import FILE_NAME, load_sets, mark_set, unmark
+
+    ids = [add(store, name, [f"text of {name}"]).id for name in "abcd"]
+    # as the UI wrote it before the store had the table; document 99 was deleted since
+    (store.folder / FILE_NAME).write_text(json.dumps({"sets": [[ids[0], ids[1]], [ids[2], 99]]}))
+    assert load_sets(store) == [ids[:2]] == store.translation_sets()
+    assert not (store.folder / FILE_NAME).exists() and (store.folder / (FILE_NAME + ".imported")).exists()
+    assert mark_set(store, [ids[2], ids[3]]) == [ids[:2], ids[2:]]
+    assert unmark(store, ids[0]) == [ids[2:]] and unmark(store, ids[0]) == [ids[2:]]  # again: no-op
+    assert load_sets(store) == [ids[2:]]  # the renamed file is not read again
