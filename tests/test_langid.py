@@ -167,3 +167,32 @@ def test_document_language_is_length_weighted_majority() -> None:
     assert document_language([("en", 100), ("am", 300), ("en", 150), (UND, 500)]) == ("am", 300 / 1050)
     assert document_language([(UND, 10)]) == (UND, 0.0)
     assert document_language([]) == (UND, 0.0)
+
+
+def test_letters_of_other_scripts_do_not_mislead_the_detectors() -> None:
+    """The Arabic demo law, whole: its title starts with a Latin "DEMO", which made CLD3 call the
+    whole text Swedish (it lets the first letters' script steer it) and the answer ``und``, while
+    every line alone was Arabic."""
+    from app.demo_corpus import TEXTS
+    from app.langid.backends import get_backend
+    from app.langid.scripts import only_script
+
+    lines = [line for line in (TEXTS / "tenancy.ar.txt").read_text(encoding="utf-8").split("\n") if line.strip()]
+    whole = "\n".join(lines)
+    assert lines[0].startswith("DEMO –") and get_backend("cld3").predict([whole])[0][0] != "ar"  # the trap
+    assert {d.lang for d in detect_batch(lines)} == {"ar"}
+    assert detect(whole).lang == "ar"
+    assert only_script(whole, "Arabic").count("DEMO") == 0 and "المادة 4" in only_script(whole, "Arabic")
+    assert only_script("Kifungu 1 — ቀን Привет", "Latin").split() == ["Kifungu", "1", "—"]
+    # Keeping only the script's letters must not turn an unserved language into a served one.
+    assert detect("DEMO – " + UNSERVED[7]).lang == UND  # Persian
+
+
+def test_whole_demo_documents_are_classified_as_well_as_their_lines() -> None:
+    from app.demo_corpus import demo_documents
+
+    for document in demo_documents():
+        lines = [document.title, *(line for p in document.paragraphs for line in p.split("\n"))]
+        assert document.lang in {d.lang for d in detect_batch(lines)}, document.name  # lines may be short and mixed
+        assert detect("\n".join(lines)).lang == document.lang, document.name
+        assert detect("\n\n".join(document.paragraphs)).lang == document.lang, document.name

@@ -4,7 +4,7 @@
 
 1. The Unicode script of the text's letters narrows the choice (``scripts.SCRIPT_LANGUAGES``);
    a script of one served language (Khmer, Thai, Gujarati ...) decides alone, a script of none
-   (Hebrew, Tibetan) gives ``und``.
+   (Hebrew, Tibetan) gives ``und``. The steps below see only the letters of that script.
 2. Among several candidates (Latin, Arabic, Cyrillic, Devanagari, Ethiopic) the n-gram
    classifier trained on our data (``ngram.py``) picks one; it knows every served language.
 3. It only knows served languages, so it is checked against CLD3 and fastText, which know
@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from app.langid import backends, ngram
-from app.langid.scripts import SCRIPT_LANGUAGES, dominant_script
+from app.langid.scripts import SCRIPT_LANGUAGES, dominant_script, only_script
 from corpora.settings import Settings, get_settings
 
 UND = backends.UND
@@ -117,7 +117,10 @@ def detect_batch(texts: Sequence[str], *, backend: str = "default", settings: Se
     if todo:
         model = _model(settings)
         decide = _decide_with_model if model is not None else _decide_without_model
-        for (i, _), answer in zip(todo, decide(model, [texts[i] for i, _ in todo], [c for _, c in todo])):
+        # The script has narrowed the choice: letters of other scripts (a Latin "DEMO" in an Arabic
+        # title, an English term in Hindi) can only mislead the statistical detectors.
+        within_script = [only_script(texts[i], scripts[i]) for i, _ in todo]
+        for (i, _), answer in zip(todo, decide(model, within_script, [c for _, c in todo])):
             answers[i] = answer
     return answers
 
