@@ -32,7 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=3e-5, help="peak learning rate (default 3e-5)")
     parser.add_argument("--warmup", type=float, default=0.1, help="warmup: a share of the steps (<1) or a number (default 0.1)")
     parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (default: the epochs decide)")
-    parser.add_argument("--freeze-embeddings", action="store_true", help="keep the word embeddings fixed (faster on CPU)")
+    parser.add_argument("--freeze-embeddings", action="store_true", help="keep the word embeddings fixed (96M of 118M weights)")
     parser.add_argument("--max-seq-length", type=int, default=128, help="tokens per query/passage (default 128)")
     parser.add_argument("--scale", type=float, default=20.0, help="loss scale = 1/temperature (default 20; e5 pre-training: 100)")
     parser.add_argument("--eval-steps", type=int, default=100, help="dev evaluation every N steps (default 100; 0: at the end only)")

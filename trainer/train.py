@@ -69,8 +69,9 @@ class TrainConfig:
         lr: peak learning rate (linear warmup over ``warmup`` of the steps, then linear decay).
         max_steps: stop after this many steps (overrides ``epochs``); -1: no limit.
         seed: seeds the model's training randomness and the sampler (``seed + epoch``).
-        freeze_embeddings: keep the word embeddings fixed (96M of e5-small's 118M parameters):
-            faster on CPU, and languages absent from training keep their token vectors.
+        freeze_embeddings: keep the word embeddings fixed (96M of e5-small's 118M parameters): the
+            optimizer updates a fifth of the weights, and languages absent from training keep their
+            token vectors.
         max_seq_length: tokens per query/passage.
         scale: MultipleNegativesRankingLoss scale = 1 / temperature (e5 pre-training: 100).
         eval_steps: evaluate on the dev split every this many steps; 0: only at the end.
