@@ -99,8 +99,9 @@ def language_chart(passages: dict[str, int], documents: dict[str, int]) -> objec
         axes.spines[side].set_visible(False)
     from matplotlib.patches import Patch
 
+    # Above the axes, not inside: the bars and their labels fill the plot.
     axes.legend(handles=[Patch(color="#2563eb", label="high-resource"), Patch(color="#db2777", label="low-resource")],
-                loc="lower right", frameon=False, fontsize=8)
+                loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=8)
     return figure
 
 
