@@ -491,6 +491,7 @@ def plot_rank_distances(items: Sequence[SetRankDistance], *, titles: Mapping[Doc
     else:
         axes.text(0.5, 0.5, "no translation set among the results", ha="center", va="center",
                   transform=axes.transAxes)
+        axes.set_axis_off()  # no ranks: an empty log axis would only show ticks
     mean = float(np.mean([item.distance for item in items])) if items else float("nan")
     explanation = (
         "Each row is one passage that exists in several translations; dots mark where each language's version "
@@ -498,7 +499,8 @@ def plot_rank_distances(items: Sequence[SetRankDistance], *, titles: Mapping[Doc
         "of versions minus one (all side by side), and a large value means the search prefers some languages' "
         "versions of the same text over others."
     )
-    return Diagnostic(f"Rank distance of translations (mean {mean:.1f})", figure, explanation, list(items))
+    title = f"Rank distance of translations (mean {mean:.1f})" if items else "Rank distance of translations (none among the results)"
+    return Diagnostic(title, figure, explanation, list(items))
 
 
 def _short(text: str, width: int = 28) -> str:

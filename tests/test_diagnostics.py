@@ -332,6 +332,7 @@ def test_rank_axis_has_plain_integer_labels():
     shown = [label.get_text() for label in axes.get_xticklabels() if low <= label.get_position()[0] <= high]
     assert shown == ["1", "2"]  # ranks 1-4 on a log axis; matplotlib alone writes 10⁰ and 2×10⁰
     assert not any(label.get_text() for label in axes.get_xticklabels(minor=True))
+    assert dg.plot_rank_distances([]).title == "Rank distance of translations (none among the results)"  # not "mean nan"
 
 
 def _drawn(figure):
