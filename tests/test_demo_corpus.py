@@ -91,24 +91,3 @@ def test_install_into_an_empty_store_marks_translations_and_is_idempotent(tmp_pa
     response = search(store, default_encoder, "How long may the landlord keep the security deposit?", k=5)
     assert "tenancy" in response.results[0].file
 
-
-def test_translation_sets_merge_and_forget_deleted_documents(tmp_path):
-    from app.ui_translation_sets import load_sets, mark_set, unmark
-
-    class FakeStore:
-        folder = tmp_path
-        ids = [1, 2, 3, 4, 5]
-
-        def documents(self):
-            return [type("Doc", (), {"id": i}) for i in self.ids]
-
-    store = FakeStore()
-    assert load_sets(store) == []
-    mark_set(store, [1, 2])
-    mark_set(store, [4, 5])
-    assert mark_set(store, [2, 3]) == [[1, 2, 3], [4, 5]]  # sharing document 2: one set
-    with pytest.raises(ValueError, match="at least two"):
-        mark_set(store, [3])
-    store.ids = [1, 2, 3, 4]  # document 5 deleted: its set is left with one member and disappears
-    assert load_sets(store) == [[1, 2, 3]]
-    assert unmark(store, 2) == [[1, 3]]
