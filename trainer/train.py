@@ -33,6 +33,7 @@ from typing import Any
 
 from corpora.files import DataNotFound
 from corpora.jsonl import JsonlFormatError
+from corpora.parallel import select_langs
 from corpora.records import Pair
 from corpora.registry import UnknownDataset
 from corpora.settings import Settings, get_settings
@@ -172,7 +173,6 @@ def load_training_data(
         corpora.registry.UnknownDataset / DataNotFound: a set is unknown or absent.
         TrainSetupError: a requested language has no pairs, or nothing is left to train on.
     """
-    from corpora.languages import UnknownLanguage, normalize_code
     from corpora.registry import data_set, load_pairs
 
     pairs: list[Pair] = []
@@ -182,16 +182,10 @@ def load_training_data(
                           "scores measured there after training on it are inflated", stacklevel=2)
         pairs += load_pairs(name, passage=passage, data_dir=data_dir)
     if langs:
-        have = sorted({p.lang for p in pairs})
-        wanted = set()
-        for code in langs:
-            try:
-                ours = normalize_code(code)
-            except UnknownLanguage:
-                ours = code
-            if ours not in have:
-                raise TrainSetupError(f"language {code!r} has no pairs in {','.join(sets)}; languages there: {', '.join(have)}")
-            wanted.add(ours)
+        try:
+            wanted = set(select_langs(langs, sorted({p.lang for p in pairs}), ",".join(sets)))
+        except ValueError as exc:
+            raise TrainSetupError(str(exc).replace("is not in", "has no pairs in")) from exc
         pairs = [p for p in pairs if p.lang in wanted]
     pairs = limit_groups(pairs, limit, seed)
     if not pairs:
