@@ -806,10 +806,14 @@ def diagnose_search(
     translation_sets: Iterable[Iterable[DocId]] | None = None,
     corpus: Corpus | None = None,
 ) -> list[Diagnostic]:
-    """``diagnose_results`` for an ``app.search.SearchResponse`` (the query is encoded again: ~20 ms)."""
+    """``diagnose_results`` for an ``app.search.SearchResponse``, reusing the vector the search used
+    (the query is encoded again only for a response that lacks it)."""
     from app.search import encode_query
 
-    return diagnose_results(store, encode_query(encoder, response.query), [hit.chunk_id for hit in response.results],
+    vector = getattr(response, "query_vector", None)
+    if vector is None:
+        vector = encode_query(encoder, response.query)
+    return diagnose_results(store, vector, [hit.chunk_id for hit in response.results],
                             langs=langs, translation_sets=translation_sets, corpus=corpus)
 
 

@@ -58,12 +58,16 @@ class SearchHit:
 
 @dataclass
 class SearchResponse:
-    """The ranked hits for one query, with the query's language (detected unless given)."""
+    """The ranked hits for one query, with the query's language (detected unless given).
+
+    ``query_vector`` is the query's embedding as the search used it, so diagnostics need not
+    encode the query again; it is not part of the ``--json`` form."""
 
     query: str
     query_lang: str
     mode: str
     results: list[SearchHit] = field(default_factory=list)
+    query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         """The ``--json`` form: ``{"query", "query_lang", "mode", "results": [{doc_id, file, title,
@@ -138,4 +142,4 @@ def search(store: Store, encoder: Any, query: str, *, k: int = 10, langs: Sequen
                       page_end=row["page_end"], heading=row["heading"], lang=row["lang"], score=round(score, 6),
                       text=row["text"])
             for chunk_id, score in ranked if (row := rows.get(chunk_id))]
-    return SearchResponse(query=query, query_lang=lang, mode=mode, results=hits)
+    return SearchResponse(query=query, query_lang=lang, mode=mode, results=hits, query_vector=vector)

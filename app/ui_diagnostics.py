@@ -53,8 +53,9 @@ def diagnose_last_search(last: LastSearch | None) -> tuple[str, object, str, obj
     store = ui_resources.get_store()
     if not store.chunk_count():
         return NO_SEARCH, None, "", None, ""
-    encoder = ui_resources.get_encoder(last.model)
-    vector = encode_query(encoder, last.query)
+    vector = last.query_vector
+    if vector is None:  # a record from before the search kept its vector
+        vector = encode_query(ui_resources.get_encoder(last.model), last.query)
     shares, distances = diagnose_results(store, vector, last.chunk_ids, langs=last.langs or None,
                                          translation_sets=load_sets(store), corpus=_corpus(store))
     summary = (f"For the search **“{last.query}”** (top {len(last.chunk_ids)}"

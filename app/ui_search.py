@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import gradio as gr
+import numpy as np
 
 from app import ui_html, ui_resources
 from app.ui_library import AUTO
@@ -25,6 +26,7 @@ class LastSearch:
     chunk_ids: list[int] = field(default_factory=list)
     langs: list[str] = field(default_factory=list)
     k: int = 0
+    query_vector: np.ndarray | None = None  # as the search used it: diagnostics reuse it
 
 
 def describe_query_language(query: str, override: str | None) -> str:
@@ -89,7 +91,8 @@ def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, d
         raise gr.Error(str(exc)) from exc
     lang_line = describe_query_language(query, override)
     record = LastSearch(query=query, query_lang=response.query_lang, model=spec,
-                        chunk_ids=[h.chunk_id for h in response.results], langs=list(langs or []), k=int(k))
+                        chunk_ids=[h.chunk_id for h in response.results], langs=list(langs or []), k=int(k),
+                        query_vector=response.query_vector)
     if not response.results:
         return ui_html.note("No passages match these filters: widen the language or document filter."), lang_line, record
     filters = []

@@ -6,7 +6,7 @@ import pytest
 
 from app.errors import ModelMismatch
 from app.ingest import ingest_paths
-from app.search import rrf, search
+from app.search import encode_query, rrf, search
 from app.store import Store
 from tests import pdf_factory as factory
 from tests.app_helpers import FakeEncoder, real_encoder
@@ -42,6 +42,25 @@ def test_dense_hits_carry_document_page_heading_and_text(fake_store):
     assert response.query_lang == "en" and response.mode == "dense"
     assert set(response.to_dict()) == {"query", "query_lang", "mode", "results"}
     assert {"doc_id", "file", "title", "page", "heading", "lang", "score", "text"} <= set(response.to_dict()["results"][0])
+
+
+def test_the_response_keeps_the_query_vector_so_diagnostics_need_not_encode_again(fake_store):
+    from app.diagnostics import diagnose_search
+
+    class CountingEncoder(FakeEncoder):
+        calls = 0
+
+        def encode_query(self, *args, **kwargs):
+            CountingEncoder.calls += 1
+            return super().encode_query(*args, **kwargs)
+
+    encoder = CountingEncoder()
+    response = search(fake_store, encoder, "the right to life", k=2)
+    assert response.query_vector is not None
+    assert (response.query_vector == encode_query(FakeEncoder(), "the right to life")).all()
+    before = CountingEncoder.calls
+    diagnose_search(fake_store, encoder, response)
+    assert CountingEncoder.calls == before
 
 
 def test_filters_by_language_and_document(fake_store):
