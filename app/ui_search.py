@@ -39,7 +39,8 @@ def describe_query_language(query: str, override: str | None) -> str:
         return "Query language: detected when you type (any language works)."
     found = detect(query)
     if found.lang == "und":
-        return ("Query language: **not sure** (too short or mixed). Searching works anyway; "
+        return ("Query language: **not sure** (too short, mixed, or a language Polylex does not identify). "
+                "Searching works anyway, in every language; "
                 "choose it under “Query language” if you know it.")
     return f"Query language: **{ui_html.lang_label(found.lang)}**, detected ({found.confidence:.0%} sure)"
 
