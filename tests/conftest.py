@@ -44,3 +44,17 @@ def default_encoder():
     from trainer.encoder import load_encoder
 
     return load_encoder("default")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(data_set, tmp_path_factory):
+    """One real hybrid run of 10 steps (checkpoints at 5 and 10) on a slice of MLQA-R; its folder."""
+    import shutil
+
+    from tests.train_helpers import RECIPE
+    from trainer.train import TrainConfig, train
+
+    data_set("mlqa-r-dev")
+    out = train(TrainConfig(out=tmp_path_factory.mktemp("runs") / "hybrid", **RECIPE))
+    yield out
+    shutil.rmtree(out)  # ~2 GB of checkpoints

@@ -18,19 +18,9 @@ from trainer.cli import main
 from trainer.encoder import load_encoder
 from trainer.train import TrainConfig, train
 
+from tests.train_helpers import RECIPE
+
 ROOT = Path(__file__).resolve().parent.parent
-# A small slice, short texts and frozen word embeddings: about a second a step on 2 cores.
-RECIPE = dict(train=["mlqa-r-dev"], limit=60, dev_groups=6, batch_size=8, max_seq_length=32,
-              freeze_embeddings=True, lr=5e-5, max_steps=10, save_steps=5, eval_steps=5, logging_steps=1, seed=7)
-
-
-@pytest.fixture(scope="module")
-def run(data_set, tmp_path_factory):
-    """One hybrid run of 10 steps with checkpoints at steps 5 and 10; its folder."""
-    data_set("mlqa-r-dev")
-    out = train(TrainConfig(out=tmp_path_factory.mktemp("runs") / "hybrid", **RECIPE))
-    yield out
-    shutil.rmtree(out)  # ~2 GB of checkpoints
 
 
 def _trained_weights(checkpoint: Path) -> dict:
@@ -38,8 +28,8 @@ def _trained_weights(checkpoint: Path) -> dict:
     return {k: v for k, v in weights.items() if "encoder.layer" in k}
 
 
-def test_a_short_run_lowers_the_loss_and_writes_the_card(run):
-    card = read_card(run)
+def test_a_short_run_lowers_the_loss_and_writes_the_card(tiny_run):
+    card = read_card(tiny_run)
     losses = [loss for _, loss in card["loss"]["history"]]
     assert len(losses) == 10
     assert np.mean(losses[-3:]) < np.mean(losses[:3]) * 0.9, losses
@@ -52,8 +42,8 @@ def test_a_short_run_lowers_the_loss_and_writes_the_card(run):
     assert card["hyperparameters"]["scale"] == 20.0 and card["time"]["seconds"] > 0
 
 
-def test_the_output_is_a_model_the_loader_opens(run):
-    trained, base = load_encoder(str(run)), load_encoder("default")
+def test_the_output_is_a_model_the_loader_opens(tiny_run):
+    trained, base = load_encoder(str(tiny_run)), load_encoder("default")
     text = ["Wer wählt den Bundesrat?"]
     vector = trained.encode_query(text)
     assert vector.shape == (1, 384)
@@ -63,10 +53,10 @@ def test_the_output_is_a_model_the_loader_opens(run):
     assert trained.max_seq_length == base.max_seq_length  # the training length is not saved as the limit
 
 
-def test_resume_continues_from_the_checkpoint(run, tmp_path):
-    straight = _trained_weights(run / "checkpoints" / "checkpoint-10")
+def test_resume_continues_from_the_checkpoint(tiny_run, tmp_path):
+    straight = _trained_weights(tiny_run / "checkpoints" / "checkpoint-10")
     out = tmp_path / "resumed"
-    shutil.copytree(run / "checkpoints" / "checkpoint-5", out / "checkpoints" / "checkpoint-5")
+    shutil.copytree(tiny_run / "checkpoints" / "checkpoint-5", out / "checkpoints" / "checkpoint-5")
     train(TrainConfig(out=out, resume=True, **RECIPE))
     card = read_card(out)
     assert card["resumed_from"].endswith("checkpoint-5") and card["steps"] == 10

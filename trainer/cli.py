@@ -16,6 +16,7 @@ COMMANDS = {
     "train": "trainer.cmd_train",
     "evaluate": "trainer.cmd_evaluate",
     "compare": "trainer.cmd_compare",
+    "merge": "trainer.cmd_merge",
 }
 
 

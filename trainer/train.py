@@ -200,7 +200,7 @@ def make_sampler(data: TrainingData, policy: BatchPolicy, batch_size: int, seed:
     return HybridBatchSampler(data.rows, batch_size, False, seed=seed, pairs=data.rows, policy=policy)
 
 
-def _dev_evaluator(dev: list[Pair], batch_size: int):
+def dev_evaluator(dev: list[Pair], batch_size: int):
     from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
 
     class DevEvaluator(BaseEvaluator):
@@ -377,7 +377,7 @@ def train(config: TrainConfig, *, settings: Settings | None = None) -> Path:
 
     started = time.time()
     model, inference_max_length = prepare_model(config, settings)
-    evaluator = _dev_evaluator(data.dev, batch_size=64) if data.dev else None
+    evaluator = dev_evaluator(data.dev, batch_size=64) if data.dev else None
     trainer = build_trainer(config, data, policy, model, evaluator=evaluator)
     evaluate = trainer.args.eval_strategy != "no"
 
