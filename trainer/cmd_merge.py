@@ -38,7 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weight", default="auto",
                         help="share of the tuned weights, 0 (base) to 1 (tuned), or 'auto' (default): chosen on dev")
     parser.add_argument("--grid", type=_weights, default=DEFAULT_GRID,
-                        help="weights tried by --weight auto (default %s)" % ",".join(map(str, DEFAULT_GRID)))
+                        help=f"weights tried by --weight auto (default {','.join(map(str, DEFAULT_GRID))})")
     parser.add_argument("--base", help="the model the run started from (default: the card's base_model)")
     parser.add_argument("--data", help="data folder for the dev split (default: POLYLEX_DATA)")
 
