@@ -53,7 +53,7 @@ def test_merged_models_sit_between_base_and_tuned(tiny_run, tmp_path, default_en
 
 def test_sweep_scores_each_weight_on_the_runs_dev_split(tiny_run, default_encoder):
     from corpora.settings import get_settings
-    from trainer.merge import dev_split
+    from trainer.merge import dev_task
     from trainer.train import dev_evaluator
 
     result = sweep(tiny_run, (0.0, 1.0), progress=False)
@@ -61,8 +61,7 @@ def test_sweep_scores_each_weight_on_the_runs_dev_split(tiny_run, default_encode
     best = max(result.sweep, key=lambda r: r["map_avg"])
     assert result.weight == best["weight"] and result.dev["map_avg"] == best["map_avg"]
     # the end points are the base model and the run itself, scored on the same rebuilt dev split
-    evaluator = dev_evaluator(dev_split(read_card(tiny_run), get_settings()), batch_size=64)
-    assert len({q.text for q in evaluator.benchmark.queries}) > 6  # the run's 6 held-out groups, in several languages
+    evaluator = dev_evaluator([], batch_size=64, benchmark=dev_task(read_card(tiny_run), get_settings()))
     assert result.sweep[0]["map_avg"] == pytest.approx(evaluator(default_encoder)["dev_map_avg"], abs=1e-6)
     assert result.sweep[1]["map_avg"] == pytest.approx(evaluator(load_encoder(str(tiny_run)))["dev_map_avg"], abs=1e-6)
     assert result.sweep[0]["map_avg"] != pytest.approx(result.sweep[1]["map_avg"], abs=1e-6)
@@ -96,3 +95,22 @@ def test_cli_refuses_a_folder_that_is_not_a_run_and_overwriting_the_run(tiny_run
     assert "no training card" in capsys.readouterr().err
     assert main(["merge", "--tuned", str(tiny_run), "--out", str(tiny_run), "--weight", "0.5"]) == 2
     assert "new folder" in capsys.readouterr().err
+
+
+def test_the_dev_task_puts_every_sentence_of_the_answer_paragraphs_in_the_pool(tiny_run):
+    from corpora.settings import get_settings
+    from trainer.merge import dev_split, dev_task
+
+    dev = dev_split(read_card(tiny_run), get_settings())
+    task = dev_task(read_card(tiny_run), get_settings())
+    groups = {p.group.split(":", 1)[1] for p in dev}
+    assert len(groups) == 6 and {task.groups[q.id] for q in task.queries} == groups
+    assert {(q.lang, q.text) for q in task.queries} == {(p.lang, p.query) for p in dev}
+    relevant = set().union(*task.relevant.values())
+    pool = {c.id for c in task.candidates}
+    assert relevant <= pool
+    assert len(pool) > 2 * len(relevant)  # the answer sentences' neighbours are in the pool as distractors
+    # and nothing from a paragraph that answers no dev question
+    assert {c.rsplit(".", 1)[0] for c in pool} == {c.rsplit(".", 1)[0] for c in relevant}
+    answers = {p.passage for p in dev}
+    assert answers <= {c.text for c in task.candidates if c.id in relevant}

@@ -74,9 +74,27 @@ def dev_split(card: dict[str, Any], settings: Settings):
     return data.dev
 
 
+def dev_task(card: dict[str, Any], settings: Settings):
+    """The retrieval task the weight is chosen on: the run's dev split, made as hard as the data allows.
+
+    For MLQA-R dev groups: their questions against every sentence of the paragraphs holding their
+    answers (``trainer.pairs.dev_benchmark_in_context``), the LAReQA setting; for other data: the
+    held-out pairs' own passages (``trainer.pairs.dev_benchmark``), as during training.
+    """
+    from corpora.registry import load_benchmark
+    from trainer.pairs import dev_benchmark, dev_benchmark_in_context
+
+    dev = dev_split(card, settings)
+    in_mlqa = [p for p in dev if p.group.startswith("mlqa:")]
+    if in_mlqa and card["config"].get("passage", "sentence") == "sentence":
+        full = load_benchmark("mlqa-r", langs=sorted({p.lang for p in in_mlqa}), data_dir=settings.data)
+        return dev_benchmark_in_context(in_mlqa, full)
+    return dev_benchmark(dev, "dev")
+
+
 def sweep(tuned: str | Path, grid: tuple[float, ...] = DEFAULT_GRID, *, base: str | None = None,
           settings: Settings | None = None, progress: bool = True) -> MergeResult:
-    """Score each weight of ``grid`` on the run's dev split; the best ``dev_map_avg`` wins.
+    """Score each weight of ``grid`` on the run's dev task (``dev_task``); the best ``dev_map_avg`` wins.
 
     ``dev_map_avg`` (mean of mono-, cross- and multilingual mAP) is the score training already
     uses to keep its best checkpoint; ties go to the smaller weight (closer to the base model).
@@ -89,7 +107,7 @@ def sweep(tuned: str | Path, grid: tuple[float, ...] = DEFAULT_GRID, *, base: st
     settings = settings or get_settings()
     tuned = Path(tuned)
     card = _card_of(tuned)
-    evaluator = dev_evaluator(dev_split(card, settings), batch_size=64)
+    evaluator = dev_evaluator([], batch_size=64, benchmark=dev_task(card, settings))
     model = load_encoder(str(tuned), settings=settings)
     base_state = load_encoder(base or card.get("base_model") or "default", settings=settings).state_dict()
     tuned_state = copy.deepcopy(model.state_dict())

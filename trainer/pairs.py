@@ -75,3 +75,21 @@ def dev_benchmark(pairs: Sequence[Pair], name: str = "dev") -> Benchmark:
     relevant = {q.id: by_group[group] for (group, _, _), q in queries.items()}
     groups = {q.id: group for (group, _, _), q in queries.items()}
     return Benchmark(name, list(queries.values()), list(candidates.values()), relevant, groups)
+
+
+def dev_benchmark_in_context(dev: Sequence[Pair], full: Benchmark, name: str = "dev-in-context") -> Benchmark:
+    """The dev questions against every sentence of the paragraphs that hold their answers.
+
+    ``full`` is the LAReQA benchmark of the training set (e.g. MLQA-R), whose candidate ids are
+    ``c:{lang}:{article}.{paragraph}.{sentence}``. The answer sentences alone (``dev_benchmark``)
+    make an easy pool that saturates within a hundred steps; their neighbouring sentences are the
+    hard distractors XQuAD-R is made of, so scores here move with the things a user cares about.
+    """
+    dev_groups = {p.group.split(":", 1)[-1] for p in dev}
+    queries = [q for q in full.queries if full.groups.get(q.id) in dev_groups]
+    if not queries:
+        raise ValueError(f"none of the {len(dev_groups)} dev groups is in {full.name}")
+    paragraphs = {cid.rsplit(".", 1)[0] for q in queries for cid in full.relevant[q.id]}
+    candidates = [c for c in full.candidates if c.id.rsplit(".", 1)[0] in paragraphs]
+    relevant = {q.id: full.relevant[q.id] for q in queries}
+    return Benchmark(name, queries, candidates, relevant, {q.id: full.groups[q.id] for q in queries})

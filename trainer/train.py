@@ -200,7 +200,7 @@ def make_sampler(data: TrainingData, policy: BatchPolicy, batch_size: int, seed:
     return HybridBatchSampler(data.rows, batch_size, False, seed=seed, pairs=data.rows, policy=policy)
 
 
-def dev_evaluator(dev: list[Pair], batch_size: int):
+def dev_evaluator(dev: list[Pair], batch_size: int, benchmark=None):
     from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
 
     class DevEvaluator(BaseEvaluator):
@@ -212,7 +212,7 @@ def dev_evaluator(dev: list[Pair], batch_size: int):
 
         def __init__(self) -> None:
             super().__init__()
-            self.benchmark = dev_benchmark(dev, "dev")
+            self.benchmark = benchmark or dev_benchmark(dev, "dev")
             self.primary_metric = "map_avg"
 
         def __call__(self, model, output_path=None, epoch: float = -1, steps: int = -1) -> dict[str, float]:
