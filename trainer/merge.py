@@ -75,21 +75,10 @@ def dev_split(card: dict[str, Any], settings: Settings):
 
 
 def dev_task(card: dict[str, Any], settings: Settings):
-    """The retrieval task the weight is chosen on: the run's dev split, made as hard as the data allows.
+    """The dev task the run itself was scored on (``trainer.train.dev_task``), rebuilt from its card."""
+    from trainer.train import dev_task as build
 
-    For MLQA-R dev groups: their questions against every sentence of the paragraphs holding their
-    answers (``trainer.pairs.dev_benchmark_in_context``), the LAReQA setting; for other data: the
-    held-out pairs' own passages (``trainer.pairs.dev_benchmark``), as during training.
-    """
-    from corpora.registry import load_benchmark
-    from trainer.pairs import dev_benchmark, dev_benchmark_in_context
-
-    dev = dev_split(card, settings)
-    in_mlqa = [p for p in dev if p.group.startswith("mlqa:")]
-    if in_mlqa and card["config"].get("passage", "sentence") == "sentence":
-        full = load_benchmark("mlqa-r", langs=sorted({p.lang for p in in_mlqa}), data_dir=settings.data)
-        return dev_benchmark_in_context(in_mlqa, full)
-    return dev_benchmark(dev, "dev")
+    return build(dev_split(card, settings), passage=card["config"].get("passage", "sentence"), data_dir=settings.data)
 
 
 def sweep(tuned: str | Path, grid: tuple[float, ...] = DEFAULT_GRID, *, base: str | None = None,
