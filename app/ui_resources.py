@@ -101,7 +101,10 @@ def _label(folder: Path, runs: Path, card: dict | None) -> str:
     if isinstance(sets, (list, tuple)):
         sets = ",".join(map(str, sets))
     steps = card.get("steps", "?")
-    return f"{name} (trained: {policy}" + (f", on {sets}" if sets else "") + f", {steps} step{'' if steps == 1 else 's'})"
+    merged = card.get("merge") or {}
+    merge_note = f", merged with the base model at w={merged['weight']:g}" if "weight" in merged else ""
+    return (f"{name} (trained: {policy}" + (f", on {sets}" if sets else "")
+            + f", {steps} step{'' if steps == 1 else 's'}{merge_note})")
 
 
 def model_options() -> list[ModelOption]:

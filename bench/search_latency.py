@@ -11,8 +11,14 @@ Vectors: real multilingual-e5-small embeddings of XQuAD-R candidate sentences (1
 and beyond those, each further chunk a copy of a real one moved to cosine 0.9 of it by Gaussian
 noise: clustered like real text, unlike uniform random vectors, on which any approximate index
 looks worse than on real data. Queries are real XQuAD-R questions. Recall@10 compares the
-store's index with exact inner-product search over the same vectors. The FTS5 index is not built
-for these stores (dense search does not read it), which keeps the 1M build to a few minutes.
+store's index with exact inner-product search over the same vectors.
+
+Hybrid mode (dense + FTS5/BM25, fused by reciprocal rank) is timed at the sizes in
+``--hybrid-sizes`` (default 10k and 100k): for those the FTS5 index is built after the rows are
+written. Each copied chunk repeats its source's text, so a word matches ~N/1,650 times more rows
+than in a real library of that size: BM25 has more to rank, and the hybrid figure is pessimistic.
+At the other sizes the FTS5 index is not built (dense search does not read it), which keeps the
+1M build to a few minutes.
 
 Peak RSS is that of the searching process (encoder + open store), not of the build.
 Threads: ``--threads 1`` by default. On this shared 2-core machine, with other jobs running, two
@@ -110,7 +116,7 @@ def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> np.ndarr
     return best_rows
 
 
-def build(work: Path, n: int) -> dict:
+def build(work: Path, n: int, fts: bool = False) -> dict:
     """Child process: a store of ``n`` chunks with its index, as ``app.store`` would hold it."""
     from app.store import Store, _blob
 
@@ -138,6 +144,10 @@ def build(work: Path, n: int) -> dict:
         store._set_meta("model", "bench")
         store._set_meta("dim", str(vectors.shape[1]))
     timings["sqlite_write_s"] = round(time.perf_counter() - start, 1)
+    if fts:
+        start = time.perf_counter()
+        store.db["chunks"].rebuild_fts()
+        timings["fts_build_s"] = round(time.perf_counter() - start, 1)
     start = time.perf_counter()
     ids = np.arange(1, n + 1, dtype="int64")
     index = store._build_index(ids, vectors)
@@ -155,7 +165,7 @@ def build(work: Path, n: int) -> dict:
             "build_peak_rss_mb": peak_rss_mb()}
 
 
-def measure(work: Path, n: int, timed: int) -> dict:
+def measure(work: Path, n: int, timed: int, hybrid: bool = False) -> dict:
     """Child process: open the store fresh, then time search() against bare query encoding."""
     import faiss
 
@@ -180,7 +190,7 @@ def measure(work: Path, n: int, timed: int) -> dict:
     picks = rng.choice(len(texts["queries"]), size=min(timed, len(texts["queries"])), replace=False)
     for i in picks[:5]:  # warm-up: first calls allocate
         search(store, encoder, texts["queries"][i], k=10)
-    encode_times, search_times, faiss_times, fetch_times = [], [], [], []
+    encode_times, search_times, faiss_times, fetch_times, hybrid_times = [], [], [], [], []
     for i in picks:
         query = texts["queries"][i]
         t0 = time.perf_counter()
@@ -193,17 +203,26 @@ def measure(work: Path, n: int, timed: int) -> dict:
         response = search(store, encoder, query, k=10)
         t4 = time.perf_counter()
         assert len(response.results) == 10
+        if hybrid:
+            t5 = time.perf_counter()
+            assert len(search(store, encoder, query, k=10, mode="hybrid").results) == 10
+            hybrid_times.append(time.perf_counter() - t5)
         encode_times.append(t1 - t0)
         faiss_times.append(t2 - t1)
         fetch_times.append(t3 - t2)
         search_times.append(t4 - t3)
     end_to_end, encode = _percentiles(search_times), _percentiles(encode_times)
+    hybrid_figures = {}
+    if hybrid:
+        hybrid_figures = {"hybrid_end_to_end": _percentiles(hybrid_times),
+                          "ratio_p50_hybrid_to_encoding": round(_percentiles(hybrid_times)["p50_ms"] / encode["p50_ms"], 3)}
     return {
         "chunks": n, "index": store.index_description(), "faiss_threads": faiss.omp_get_max_threads(),
         "open_s": round(open_s, 2), "recall_at_10": round(recall, 4),
         "end_to_end": end_to_end, "query_encoding": encode,
         "faiss_search": _percentiles(faiss_times), "sqlite_fetch": _percentiles(fetch_times),
         "ratio_p50_end_to_end_to_encoding": round(end_to_end["p50_ms"] / encode["p50_ms"], 3),
+        **hybrid_figures,
         "peak_rss_mb": peak_rss_mb(),
         "timed_queries": len(picks),
     }
@@ -222,15 +241,19 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--limit", type=int, default=150, help="XQuAD-R question groups per language (base set)")
     parser.add_argument("--timed", type=int, default=60, help="queries timed per size")
+    parser.add_argument("--hybrid-sizes", default="10000,100000",
+                        help="sizes at which hybrid (dense + FTS5) search is timed too ('' for none)")
     parser.add_argument("--threads", type=int, default=1, help="OpenMP threads for torch and FAISS (default 1)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "search_latency.json"))
     parser.add_argument("--work", help="folder to keep the encoded base set in (reused when present)")
     parser.add_argument("--child", nargs=3, metavar=("ROLE", "WORK", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--with-hybrid", action="store_true", help=argparse.SUPPRESS)  # child: FTS5 and hybrid timing
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = str(args.threads)  # before torch or faiss is imported
     if args.child:
         role, work, n = args.child
-        result = build(Path(work), int(n)) if role == "build" else measure(Path(work), int(n), args.timed)
+        result = (build(Path(work), int(n), fts=args.with_hybrid) if role == "build"
+                  else measure(Path(work), int(n), args.timed, hybrid=args.with_hybrid))
         print(json.dumps(result))
         return
 
@@ -245,10 +268,12 @@ def main() -> None:
             (work / "base.json").write_text(json.dumps(base))
         print(f"base: {base}", file=sys.stderr)
         sizes = []
+        hybrid_sizes = {int(s) for s in args.hybrid_sizes.split(",") if s.strip()}
         for n in (int(s) for s in args.sizes.split(",")):
-            built = _child("--threads", str(args.threads), "--child", "build", str(work), str(n))
+            hybrid = ["--with-hybrid"] if n in hybrid_sizes else []
+            built = _child("--threads", str(args.threads), *hybrid, "--child", "build", str(work), str(n))
             print(f"{n}: built {built}", file=sys.stderr)
-            measured = _child("--timed", str(args.timed), "--threads", str(args.threads),
+            measured = _child("--timed", str(args.timed), "--threads", str(args.threads), *hybrid,
                               "--child", "measure", str(work), str(n))
             print(f"{n}: {measured}", file=sys.stderr)
             sizes.append({**measured, "build": built})
@@ -257,7 +282,7 @@ def main() -> None:
     goal = {s["chunks"]: s["ratio_p50_end_to_end_to_encoding"] <= 1.25 and s["recall_at_10"] >= 0.98
             for s in sizes if s["chunks"] >= 100_000}
     result = {
-        "benchmark": "search latency end to end (app.search.search, dense, k=10)",
+        "benchmark": "search latency end to end (app.search.search, dense and hybrid, k=10)",
         "command": "python bench/search_latency.py " + " ".join(sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "threads": args.threads,
                     "load_avg_at_start": load_at_start, "load_avg_at_end": os.getloadavg()},

@@ -76,6 +76,11 @@ def test_cli_auto_writes_the_chosen_model_and_the_sweep(tiny_run, tmp_path, caps
     merge_info = read_card(out)["merge"]
     assert merge_info["chosen_on"] == "dev split" and [r["weight"] for r in merge_info["sweep"]] == [0.5, 1.0]
     assert load_encoder(str(out)).encode_query(["Wer?"]).shape == (1, 384)
+    # the app's model list says what the folder is
+    from app.ui_resources import trained_models
+
+    [option] = trained_models(tmp_path)
+    assert option.label == f"merged (trained: hybrid α=0.5, on mlqa-r-dev, 10 steps, merged with the base model at w={merge_info['weight']:g})"
 
 
 @pytest.mark.parametrize("extra, message", [
