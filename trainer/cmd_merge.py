@@ -30,6 +30,10 @@ def _weights(text: str) -> tuple[float, ...]:
     return values
 
 
+def _cell(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     from trainer.merge import DEFAULT_GRID
 
@@ -56,9 +60,11 @@ def run(args: argparse.Namespace) -> int:
             result = sweep(args.tuned, args.grid, base=args.base, settings=settings)
             print("weight  map_avg  mono   cross  multi  rank_distance", file=sys.stderr)
             for row in result.sweep:
+                # a one-language dev split has no cross/multi figures: show a dash, not a crash
+                cells = [_cell(row.get(k), digits) for k, digits in
+                         (("map_avg", 4), ("map_mono", 3), ("map_cross", 3), ("map_multi", 3), ("rank_distance", 1))]
                 mark = "  <- chosen" if row["weight"] == result.weight else ""
-                print(f"{row['weight']:<7} {row['map_avg']:.4f}  {row['map_mono']:.3f}  {row['map_cross']:.3f}  "
-                      f"{row['map_multi']:.3f}  {row['rank_distance']:.1f}{mark}", file=sys.stderr)
+                print(f"{row['weight']:<7} " + "  ".join(cells) + mark, file=sys.stderr)
             weight = result.weight
         else:
             try:

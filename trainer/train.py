@@ -43,6 +43,9 @@ from trainer.sampling import BatchPolicy, BatchPolicyError, HybridBatchSampler
 
 # Sets that are benchmarks: training on them inflates the scores measured there.
 _EVALUATION_SETS = {"xquad": "xquad-r", "xquad-r": "xquad-r", "milpac": "milpac"}
+# Training sets with sentence breaks: their pairs' group prefix -> the LAReQA benchmark over all their
+# sentences, from which the dev task takes the held-out questions and their paragraphs' sentences.
+IN_CONTEXT_BENCHMARKS = {"mlqa": "mlqa-r"}
 DEV_METRICS = ("map_avg", "map_mono", "map_cross", "map_multi", "recall_at_1_multi", "rank_distance")
 
 
@@ -210,10 +213,12 @@ def dev_task(dev: Sequence[Pair], *, passage: str = "sentence", data_dir: str | 
     """
     from corpora.registry import load_benchmark
 
-    in_mlqa = [p for p in dev if p.group.startswith("mlqa:")]
-    if in_mlqa and passage == "sentence":
-        full = load_benchmark("mlqa-r", langs=sorted({p.lang for p in in_mlqa}), data_dir=data_dir)
-        return dev_benchmark_in_context(in_mlqa, full)
+    if passage == "sentence":
+        for prefix, name in IN_CONTEXT_BENCHMARKS.items():
+            held_out = [p for p in dev if p.group.startswith(f"{prefix}:")]
+            if held_out:
+                full = load_benchmark(name, langs=sorted({p.lang for p in held_out}), data_dir=data_dir)
+                return dev_benchmark_in_context(held_out, full)
     return dev_benchmark(dev, "dev")
 
 
