@@ -61,7 +61,7 @@ def test_sweep_scores_each_weight_on_the_runs_dev_split(tiny_run, default_encode
     best = max(result.sweep, key=lambda r: r["map_avg"])
     assert result.weight == best["weight"] and result.dev["map_avg"] == best["map_avg"]
     # the end points are the base model and the run itself, scored on the same rebuilt dev split
-    evaluator = dev_evaluator([], batch_size=64, benchmark=dev_task(read_card(tiny_run), get_settings()))
+    evaluator = dev_evaluator(dev_task(read_card(tiny_run), get_settings()), batch_size=64)
     assert result.sweep[0]["map_avg"] == pytest.approx(evaluator(default_encoder)["dev_map_avg"], abs=1e-6)
     assert result.sweep[1]["map_avg"] == pytest.approx(evaluator(load_encoder(str(tiny_run)))["dev_map_avg"], abs=1e-6)
     assert result.sweep[0]["map_avg"] != pytest.approx(result.sweep[1]["map_avg"], abs=1e-6)
@@ -119,3 +119,33 @@ def test_the_dev_task_puts_every_sentence_of_the_answer_paragraphs_in_the_pool(t
     assert {c.rsplit(".", 1)[0] for c in pool} == {c.rsplit(".", 1)[0] for c in relevant}
     answers = {p.passage for p in dev}
     assert answers <= {c.text for c in task.candidates if c.id in relevant}
+
+
+def test_cli_refuses_to_overwrite_a_non_empty_folder_before_any_work(tiny_run, tmp_path, capsys):
+    taken = tmp_path / "someone-elses-run"
+    taken.mkdir()
+    (taken / "model.safetensors").write_bytes(b"precious")
+    # --weight auto would sweep for minutes first; the refusal must come before that
+    assert main(["merge", "--tuned", str(tiny_run), "--out", str(taken)]) == 2
+    assert "already exists and is not empty" in capsys.readouterr().err
+    assert (taken / "model.safetensors").read_bytes() == b"precious"
+    assert [p.name for p in taken.iterdir()] == ["model.safetensors"]
+
+
+def test_the_dev_task_keeps_held_out_pairs_of_other_data_beside_mlqa(tiny_run):
+    from corpora.records import Pair
+    from corpora.settings import get_settings
+    from trainer.merge import dev_split
+    from trainer.train import dev_task
+
+    mlqa = dev_split(read_card(tiny_run), get_settings())
+    other = [Pair("afriqa:ha:dev:1", "ha", "Wanene ya kafa Kano?", "Kano was founded by Bagauda.", "en"),
+             Pair("afriqa:ha:dev:2", "ha", "Yaushe aka haifi Sardauna?", "Ahmadu Bello was born in 1910.", "en")]
+    task = dev_task(mlqa + other, data_dir=get_settings().data)
+    in_context = dev_task(mlqa, data_dir=get_settings().data)
+    assert len(task.queries) == len(in_context.queries) + 2
+    assert len(task.candidates) == len(in_context.candidates) + 2
+    hausa = [q for q in task.queries if q.lang == "ha"]
+    assert sorted(q.text for q in hausa) == sorted(p.query for p in other)
+    answers = {c.id: c.text for c in task.candidates}
+    assert {answers[cid] for q in hausa for cid in task.relevant[q.id]} == {p.passage for p in other}

@@ -51,11 +51,12 @@ def run(args: argparse.Namespace) -> int:
     from corpora.files import DataNotFound
     from corpora.registry import UnknownDataset
     from trainer.encoder import EncoderNotFound
-    from trainer.merge import MergeError, merge, sweep
+    from trainer.merge import MergeError, check_out, merge, sweep
 
     settings = get_settings(data=args.data)
     try:
         result = None
+        check_out(args.tuned, args.out)
         if args.weight == "auto":
             result = sweep(args.tuned, args.grid, base=args.base, settings=settings)
             print("weight  map_avg  mono   cross  multi  rank_distance", file=sys.stderr)

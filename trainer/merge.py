@@ -96,7 +96,7 @@ def sweep(tuned: str | Path, grid: tuple[float, ...] = DEFAULT_GRID, *, base: st
     settings = settings or get_settings()
     tuned = Path(tuned)
     card = _card_of(tuned)
-    evaluator = dev_evaluator([], batch_size=64, benchmark=dev_task(card, settings))
+    evaluator = dev_evaluator(dev_task(card, settings), batch_size=64)
     model = load_encoder(str(tuned), settings=settings)
     base_state = load_encoder(base or card.get("base_model") or "default", settings=settings).state_dict()
     tuned_state = copy.deepcopy(model.state_dict())
@@ -109,12 +109,23 @@ def sweep(tuned: str | Path, grid: tuple[float, ...] = DEFAULT_GRID, *, base: st
     return MergeResult(best["weight"], {k: v for k, v in best.items() if k != "weight"}, rows)
 
 
+def check_out(tuned: str | Path, out: str | Path) -> None:
+    """Refuse an ``out`` that would overwrite the run or any other non-empty folder (a trained model
+    lost to a typo takes hours to make again). Called before the sweep, so a bad --out fails at once."""
+    tuned, out = Path(tuned), Path(out)
+    if out.resolve() == tuned.resolve():
+        raise MergeError("--out must be a new folder; the tuned run stays as it is")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise MergeError(f"{out} already exists and is not empty; choose a new --out (nothing was overwritten)")
+
+
 def merge(tuned: str | Path, out: str | Path, weight: float, *, base: str | None = None,
           settings: Settings | None = None, result: MergeResult | None = None) -> Path:
     """Write the interpolated model to ``out`` with a training card that records the merge.
 
     Raises:
-        MergeError: ``weight`` outside [0, 1], ``out`` is the tuned folder, or the models differ.
+        MergeError: ``weight`` outside [0, 1], ``out`` is the tuned folder or another non-empty
+            one (``check_out``), or the models differ.
     """
     from trainer.card import write_card
     from trainer.encoder import load_encoder
@@ -123,8 +134,7 @@ def merge(tuned: str | Path, out: str | Path, weight: float, *, base: str | None
         raise MergeError(f"weight must be between 0 (base) and 1 (tuned), got {weight}")
     settings = settings or get_settings()
     tuned, out = Path(tuned), Path(out)
-    if out.resolve() == tuned.resolve():
-        raise MergeError("--out must be a new folder; the tuned run stays as it is")
+    check_out(tuned, out)
     card = _card_of(tuned)
     base = base or card.get("base_model") or "default"
     model = load_encoder(str(tuned), settings=settings)

@@ -93,3 +93,20 @@ def dev_benchmark_in_context(dev: Sequence[Pair], full: Benchmark, name: str = "
     candidates = [c for c in full.candidates if c.id.rsplit(".", 1)[0] in paragraphs]
     relevant = {q.id: full.relevant[q.id] for q in queries}
     return Benchmark(name, queries, candidates, relevant, {q.id: full.groups[q.id] for q in queries})
+
+
+def pool_benchmarks(parts: Sequence[Benchmark], name: str) -> Benchmark:
+    """One task from several whose ids do not collide: queries and candidates together, each query
+    relevant to what it was relevant to before, the others' candidates as extra distractors."""
+    if len(parts) == 1:
+        return parts[0]
+    pooled = Benchmark(name, [], [], {}, {})
+    for part in parts:
+        pooled.queries += part.queries
+        pooled.candidates += part.candidates
+        pooled.relevant.update(part.relevant)
+        pooled.groups.update(part.groups)
+    ids = [q.id for q in pooled.queries] + [c.id for c in pooled.candidates]
+    if len(set(ids)) != len(ids):
+        raise ValueError("the benchmarks share query or candidate ids; they cannot be pooled")
+    return pooled

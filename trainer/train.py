@@ -38,7 +38,8 @@ from corpora.records import Benchmark, Pair
 from corpora.registry import UnknownDataset
 from corpora.settings import Settings, get_settings
 from trainer.encoder import EncoderNotFound
-from trainer.pairs import dev_benchmark, dev_benchmark_in_context, limit_groups, split_by_group, training_pairs
+from trainer.pairs import (dev_benchmark, dev_benchmark_in_context, limit_groups, pool_benchmarks, split_by_group,
+                           training_pairs)
 from trainer.sampling import BatchPolicy, BatchPolicyError, HybridBatchSampler
 
 # Sets that are benchmarks: training on them inflates the scores measured there.
@@ -204,25 +205,31 @@ def make_sampler(data: TrainingData, policy: BatchPolicy, batch_size: int, seed:
 
 
 def dev_task(dev: Sequence[Pair], *, passage: str = "sentence", data_dir: str | Path | None = None) -> Benchmark:
-    """The retrieval task of the dev split, made as hard as the data allows.
+    """The retrieval task of the dev split, made as hard as the data allows; every held-out pair is in it.
 
     MLQA-R dev groups: their questions against every sentence of the paragraphs holding their
     answers (``trainer.pairs.dev_benchmark_in_context``), the LAReQA setting; the answer sentences
-    alone saturate within a hundred steps (mAP 0.88, no signal left to stop on). Other data: the
-    held-out pairs' own passages (``trainer.pairs.dev_benchmark``).
+    alone saturate within a hundred steps (mAP 0.88, no signal left to stop on). Dev pairs of
+    other data (AfriQA, JSONL files): their questions against the held-out passages
+    (``trainer.pairs.dev_benchmark``). Several parts are pooled into one task.
     """
     from corpora.registry import load_benchmark
 
+    parts, rest = [], list(dev)
     if passage == "sentence":
         for prefix, name in IN_CONTEXT_BENCHMARKS.items():
-            held_out = [p for p in dev if p.group.startswith(f"{prefix}:")]
+            held_out = [p for p in rest if p.group.startswith(f"{prefix}:")]
             if held_out:
                 full = load_benchmark(name, langs=sorted({p.lang for p in held_out}), data_dir=data_dir)
-                return dev_benchmark_in_context(held_out, full)
-    return dev_benchmark(dev, "dev")
+                parts.append(dev_benchmark_in_context(held_out, full))
+                rest = [p for p in rest if not p.group.startswith(f"{prefix}:")]
+    if rest:
+        parts.append(dev_benchmark(rest, "dev"))
+    return pool_benchmarks(parts, "dev")
 
 
-def dev_evaluator(dev: list[Pair], batch_size: int, benchmark: Benchmark | None = None):
+def dev_evaluator(benchmark: Benchmark, batch_size: int):
+    """The sentence-transformers evaluator that scores a model on ``benchmark`` (``dev_task``)."""
     from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
 
     class DevEvaluator(BaseEvaluator):
@@ -234,7 +241,7 @@ def dev_evaluator(dev: list[Pair], batch_size: int, benchmark: Benchmark | None 
 
         def __init__(self) -> None:
             super().__init__()
-            self.benchmark = benchmark or dev_benchmark(dev, "dev")
+            self.benchmark = benchmark
             self.primary_metric = "map_avg"
 
         def __call__(self, model, output_path=None, epoch: float = -1, steps: int = -1) -> dict[str, float]:
@@ -399,8 +406,7 @@ def train(config: TrainConfig, *, settings: Settings | None = None) -> Path:
 
     started = time.time()
     model, inference_max_length = prepare_model(config, settings)
-    evaluator = (dev_evaluator(data.dev, batch_size=64,
-                               benchmark=dev_task(data.dev, passage=config.passage, data_dir=settings.data))
+    evaluator = (dev_evaluator(dev_task(data.dev, passage=config.passage, data_dir=settings.data), batch_size=64)
                  if data.dev else None)
     trainer = build_trainer(config, data, policy, model, evaluator=evaluator)
     evaluate = trainer.args.eval_strategy != "no"
