@@ -13,7 +13,8 @@ import json
 import sys
 from typing import Any
 
-from app.errors import ModelMismatch, StoreError
+from app.errors import AppError
+from corpora.errors import PolylexError
 
 EPILOG = """examples:
   python -m app ingest contracts/ statutes/constitution-de.pdf
@@ -26,7 +27,7 @@ EPILOG = """examples:
 """
 
 
-class UsageError(ValueError):
+class UsageError(AppError, ValueError):
     """Bad arguments or input: one line on stderr, exit code 2."""
 
 
@@ -244,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("reindex needs --model M (the model to re-embed with)")
     try:
         return int(args._run(args) or 0)
-    except (UsageError, ModelMismatch, StoreError, ValueError, KeyError) as exc:
+    except (PolylexError, ValueError, KeyError) as exc:  # Polylex errors: UsageError, ModelMismatch, StoreError ...
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"error: {message}", file=sys.stderr)
         return 2

@@ -50,15 +50,27 @@ def status_line() -> str:
     plural = ui_html.plural
     spec = ui_resources.library_model_spec()
     state = "ready" if ui_resources.encoder_loaded(spec) else "loads on first use"
+    configured = settings.model or "default"
+    hint = ""
+    if chunks and spec != configured:
+        # e.g. a library embedded with the untuned encoder before the fine-tuned default shipped
+        hint = (f" · the configured model is **{ui_resources.label_of(configured)}**: re-index the library with it "
+                "(Search → More options → Model)")
     return (f"Library: **{plural(documents, 'document')}, {plural(chunks, 'passage')}, {plural(languages, 'language')}** "
             f"(store `{settings.store}`) · "
-            f"Model: {ui_resources.label_of(spec)} ({state}) · largest PDF accepted: {settings.max_mb:g} MB")
+            f"Model: **{ui_resources.label_of(spec)}** ({state}){hint} · largest PDF accepted: {settings.max_mb:g} MB")
 
 
 def warm_up(progress: gr.Progress = gr.Progress()) -> str:
     """Load the library's model once at page load, so the first search does not wait for it."""
+    from app import ui_errors
+    from corpora.errors import PolylexError
+
     progress(0.0, desc="loading the model (the first start also builds it: about a minute)")
-    ui_resources.get_encoder()
+    try:
+        ui_resources.get_encoder()
+    except PolylexError as exc:  # e.g. a damaged adapter: say so where everyone looks, the page stays up
+        return status_line() + "\n\n**The model could not be loaded.** " + ui_errors.message(exc)
     return status_line()
 
 

@@ -6,9 +6,9 @@ Settings are read from the environment on each call (``POLYLEX_*``), so a test c
 at a temporary store before the first request.
 
 Models: the library's embeddings belong to one model (``Store.model_id``); searching needs that
-same model. ``model_options`` lists the default encoder and every trained folder under
-``settings.runs`` (a folder with ``training_card.json``), and ``library_model_spec`` says which
-of them the library is indexed with.
+same model. ``model_options`` lists the default model (base encoder + the shipped fine-tuned
+adapter), the untuned base encoder and every trained folder under ``settings.runs`` (a folder with
+``training_card.json``), and ``library_model_spec`` says which of them the library is indexed with.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Any
 
 from corpora.settings import Settings, get_settings
 
-DEFAULT_LABEL = "Default encoder (multilingual-e5-small, not fine-tuned)"
+DEFAULT_LABEL = "Default: multilingual-e5-small + Polylex's fine-tuned adapter (less language bias)"
+BASE_LABEL = "Base: multilingual-e5-small, not fine-tuned"
 
 _lock = threading.Lock()
 _stores: dict[Path, Any] = {}
@@ -108,9 +109,17 @@ def _label(folder: Path, runs: Path, card: dict | None) -> str:
 
 
 def model_options() -> list[ModelOption]:
+    from trainer.card import read_card
+    from trainer.encoder import SHIPPED_ADAPTER
+
     configured = settings().model
-    options = [ModelOption("default", DEFAULT_LABEL, None, None)]
-    if configured not in ("", "default") and not Path(configured).expanduser().is_dir():
+    try:
+        shipped_card = read_card(SHIPPED_ADAPTER)
+    except (OSError, ValueError):
+        shipped_card = None
+    options = [ModelOption("default", DEFAULT_LABEL, SHIPPED_ADAPTER, shipped_card),
+               ModelOption("base", BASE_LABEL, None, None)]
+    if configured not in ("", "default", "base") and not Path(configured).expanduser().is_dir():
         options.append(ModelOption(configured, f"{configured} (POLYLEX_MODEL)", None, None))
     for option in trained_models():
         options.append(option)
@@ -121,17 +130,22 @@ def model_options() -> list[ModelOption]:
 
 
 def spec_matches_model_id(spec: str, model_id: str | None) -> bool:
-    """Whether ``spec`` names the model whose embeddings carry ``model_id`` (folder part only:
-    a retrained folder is caught by the store's own check when searching)."""
+    """Whether ``spec`` names the model whose embeddings carry ``model_id``.
+
+    Adapters (``default`` included) must match exactly: they share their base's folder. Full model
+    folders match on the folder alone: a retrained folder is caught by the store's own check when
+    searching.
+    """
     if not model_id:
         return False
-    from trainer.encoder import default_model_path
+    from trainer.encoder import spec_id
 
-    stored = model_id.split("@", 1)[0]
-    if spec in ("", "default"):
-        return stored == str(default_model_path(settings()).resolve())
-    path = Path(spec).expanduser()
-    return stored == (str(path.resolve()) if path.is_dir() else spec)
+    expected = spec_id(spec, settings())
+    if expected is None:
+        return model_id.split("@", 1)[0] == spec  # a hub id
+    if "+lora:" in expected or "+lora:" in model_id:
+        return expected == model_id
+    return expected.split("@", 1)[0] == model_id.split("@", 1)[0]
 
 
 def library_model_spec() -> str:

@@ -56,17 +56,19 @@ def _check_model(spec: str) -> None:
 
 
 def _encoder(spec: str) -> object:
-    from trainer.encoder import EncoderNotFound
+    from app import ui_errors
+    from corpora.errors import PolylexError
 
     try:
         return ui_resources.get_encoder(spec)
-    except EncoderNotFound as exc:
-        raise gr.Error(f"Cannot open the model “{spec}”: {exc}") from exc
+    except PolylexError as exc:  # a missing model, a damaged adapter
+        raise gr.Error(ui_errors.message(exc)) from exc
 
 
 def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, docs: list | None, mode: str,
                model: str | None) -> tuple[str, str, LastSearch]:
     """Search the library; returns the result cards, the query-language line and the search's record."""
+    from app import ui_errors
     from app.errors import ModelMismatch
     from app.search import search
 
@@ -87,7 +89,7 @@ def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, d
         response = search(store, encoder, query, k=int(k), langs=langs or None,
                           docs=doc_ids or None, mode=mode or "dense", query_lang=override)
     except ModelMismatch as exc:
-        raise gr.Error(f"The library's embeddings come from another model: {exc}") from exc
+        raise gr.Error(ui_errors.message(exc)) from exc
     except ValueError as exc:
         raise gr.Error(str(exc)) from exc
     lang_line = describe_query_language(query, override)

@@ -97,15 +97,27 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--train", default="mlqa-r-dev")
+    parser.add_argument("--modes", help="comma-separated subset of the modes (default: all)")
+    parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated (default: all three)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
     data = load_training_data([args.train], dev_groups=0, seed=0)
-    modes = {"cpu_full": dict(freeze_embeddings=False), "cpu_frozen_embeddings": dict(freeze_embeddings=True)}
-    if torch.cuda.is_available():
-        modes = {"cuda_bf16": dict(freeze_embeddings=False), "cuda_bf16_frozen_embeddings": dict(freeze_embeddings=True)}
+    device = "cuda_bf16" if torch.cuda.is_available() else "cpu"
+    modes = {f"{device}_full": dict(freeze_embeddings=False),
+             f"{device}_frozen_embeddings": dict(freeze_embeddings=True),
+             # LoRA on every linear layer of the blocks (trainer.adapters): only the adapter trains
+             f"{device}_lora_r16": dict(lora_rank=16),
+             f"{device}_lora_r16_no_dropout": dict(lora_rank=16, lora_dropout=0.0)}
+    if args.modes:
+        wanted = [m for m in args.modes.split(",") if m]
+        unknown = set(wanted) - set(modes)
+        if unknown:
+            parser.error(f"unknown modes {sorted(unknown)}; valid: {', '.join(modes)}")
+        modes = {m: modes[m] for m in wanted}
     results: dict[str, dict] = {mode: {} for mode in modes}
     with tempfile.TemporaryDirectory() as tmp:
-        for policy in POLICIES:  # modes interleaved, so a change in the machine's load hits both alike
+        for policy in [p for p in args.policies.split(",") if p]:  # modes interleaved, so a change in the machine's load hits both alike
             for mode, extra in modes.items():
                 config = TrainConfig(train=[args.train], out=Path(tmp) / mode / policy, policy=policy,
                                      batch_size=args.batch_size, max_seq_length=args.max_seq_length,
@@ -129,8 +141,8 @@ def main() -> None:
         # the machine is shared: a load above the core count means the figures are pessimistic
         "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

@@ -13,10 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from corpora.errors import DataError
 from corpora.settings import get_settings
 
 
-class DataNotFound(FileNotFoundError):
+class DataNotFound(DataError, FileNotFoundError):
     """A data set folder or file is absent; the message says where it was looked for."""
 
 

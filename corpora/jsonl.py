@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from corpora.errors import DataError
 from corpora.languages import UnknownLanguage, normalize_code
 from corpora.parallel import ParallelUnit, check_limit, first_groups_per_lang, parallel_benchmark, select_langs
 from corpora.records import Benchmark, Candidate, Pair, Query
@@ -40,7 +41,7 @@ LINE_TYPES = ("query", "candidate", "parallel")
 _LANG_TAG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
 
-class JsonlFormatError(ValueError):
+class JsonlFormatError(DataError, ValueError):
     """A line of a user's JSONL file breaks the format; ``line`` is 1-based (0: the file as a whole)."""
 
     def __init__(self, path: str | Path, line: int, problem: str) -> None:

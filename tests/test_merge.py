@@ -35,8 +35,8 @@ def _vectors(folder) -> np.ndarray:
     return load_encoder(str(folder)).encode(TEXTS, normalize_embeddings=True)
 
 
-def test_merged_models_sit_between_base_and_tuned(tiny_run, tmp_path, default_encoder):
-    base = default_encoder.encode(TEXTS, normalize_embeddings=True)
+def test_merged_models_sit_between_base_and_tuned(tiny_run, tmp_path, base_encoder):
+    base = base_encoder.encode(TEXTS, normalize_embeddings=True)
     tuned = _vectors(tiny_run)
     at_0 = _vectors(merge(tiny_run, tmp_path / "w0", 0.0))
     at_1 = _vectors(merge(tiny_run, tmp_path / "w1", 1.0))
@@ -47,11 +47,11 @@ def test_merged_models_sit_between_base_and_tuned(tiny_run, tmp_path, default_en
     assert np.linalg.norm(half - base) < np.linalg.norm(tuned - base)
     assert np.linalg.norm(half - tuned) < np.linalg.norm(tuned - base)
     card = read_card(tmp_path / "w05")
-    assert card["merge"]["weight"] == 0.5 and card["merge"]["base"] == "default"
+    assert card["merge"]["weight"] == 0.5 and card["merge"]["base"] == "base"
     assert card["merge"]["chosen_on"] == "given" and card["policy"] == "hybrid"
 
 
-def test_sweep_scores_each_weight_on_the_runs_dev_split(tiny_run, default_encoder):
+def test_sweep_scores_each_weight_on_the_runs_dev_split(tiny_run, base_encoder):
     from corpora.settings import get_settings
     from trainer.merge import dev_task
     from trainer.train import dev_evaluator
@@ -62,7 +62,7 @@ def test_sweep_scores_each_weight_on_the_runs_dev_split(tiny_run, default_encode
     assert result.weight == best["weight"] and result.dev["map_avg"] == best["map_avg"]
     # the end points are the base model and the run itself, scored on the same rebuilt dev split
     evaluator = dev_evaluator(dev_task(read_card(tiny_run), get_settings()), batch_size=64)
-    assert result.sweep[0]["map_avg"] == pytest.approx(evaluator(default_encoder)["dev_map_avg"], abs=1e-6)
+    assert result.sweep[0]["map_avg"] == pytest.approx(evaluator(base_encoder)["dev_map_avg"], abs=1e-6)
     assert result.sweep[1]["map_avg"] == pytest.approx(evaluator(load_encoder(str(tiny_run)))["dev_map_avg"], abs=1e-6)
     assert result.sweep[0]["map_avg"] != pytest.approx(result.sweep[1]["map_avg"], abs=1e-6)
 
@@ -93,7 +93,7 @@ def test_cli_refuses_bad_weights(tiny_run, tmp_path, capsys, extra, message):
     assert not (tmp_path / "m").exists()
 
 
-def test_cli_refuses_a_folder_that_is_not_a_run_and_overwriting_the_run(tiny_run, tmp_path, capsys, default_encoder):
+def test_cli_refuses_a_folder_that_is_not_a_run_and_overwriting_the_run(tiny_run, tmp_path, capsys, base_encoder):
     from trainer.encoder import default_model_path
 
     assert main(["merge", "--tuned", str(default_model_path()), "--out", str(tmp_path / "m"), "--weight", "0.5"]) == 2

@@ -43,7 +43,7 @@ def test_a_short_run_lowers_the_loss_and_writes_the_card(tiny_run):
 
 
 def test_the_output_is_a_model_the_loader_opens(tiny_run):
-    trained, base = load_encoder(str(tiny_run)), load_encoder("default")
+    trained, base = load_encoder(str(tiny_run)), load_encoder("base")
     text = ["Wer wählt den Bundesrat?"]
     vector = trained.encode_query(text)
     assert vector.shape == (1, 384)
@@ -67,18 +67,20 @@ def test_resume_continues_from_the_checkpoint(tiny_run, tmp_path):
     shutil.rmtree(out)
 
 
-def test_two_processes_train_with_torchrun_on_cpu(data_set, tmp_path):
+@pytest.mark.parametrize("weights", [["--freeze-embeddings"], ["--lora-rank", "4"]], ids=["full", "lora"])
+def test_two_processes_train_with_torchrun_on_cpu(data_set, tmp_path, weights):
     data_set("mlqa-r-dev")
     out = tmp_path / "ddp"
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "trainer", "train",
                "--train", "mlqa-r-dev", "--limit", "40", "--dev-groups", "0", "--batch-size", "4",
-               "--max-seq-length", "16", "--freeze-embeddings", "--max-steps", "2", "--out", str(out)]
+               "--max-seq-length", "16", *weights, "--max-steps", "2", "--out", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == str(out)
     card = read_card(out)
     assert card["hardware"]["processes"] == 2 and card["steps"] == 2
+    assert (card["adapter"] is not None) == ("--lora-rank" in weights)
     load_encoder(str(out))
     shutil.rmtree(out)
 

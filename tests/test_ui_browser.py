@@ -295,6 +295,26 @@ def test_models_view_shows_the_trained_run_and_its_report(ui):
     assert ui.console_errors == []
 
 
+def test_the_shipped_default_model_is_named_with_its_card(ui):
+    """The status line and the Models tab say the library uses base + the shipped fine-tuned adapter,
+    and show that adapter's card: its figures and the sha256 it was checked against."""
+    from trainer.card import read_card
+    from trainer.encoder import SHIPPED_ADAPTER
+
+    expect(ui.page.locator("#plx-status")).to_contain_text("fine-tuned adapter", timeout=TIMEOUT_MS)
+    ui.tab("Models")
+    table = ui.page.locator("#plx-models")
+    expect(table).to_contain_text("Polylex's fine-tuned adapter", timeout=TIMEOUT_MS)
+    expect(table).to_contain_text("Base: multilingual-e5-small, not fine-tuned")
+    ui.choose("#plx-model-pick", "Default:")
+    report = ui.page.locator("#plx-model-report")
+    digest = read_card(SHIPPED_ADAPTER)["shipped"]["sha256"]["adapter_model.safetensors"]
+    expect(report).to_contain_text(digest, timeout=TIMEOUT_MS)
+    expect(report).to_contain_text("xquad-r (all)")
+    ui.shot("10-models-default")
+    assert ui.console_errors == []
+
+
 def _cuda() -> bool:
     import torch
 

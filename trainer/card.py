@@ -56,3 +56,10 @@ def read_card(folder: str | Path) -> dict[str, Any] | None:
     """The card of a model folder, or ``None`` when it has none (e.g. the base model)."""
     path = Path(folder) / CARD_NAME
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def base_of(card: dict[str, Any]) -> str:
+    """The model spec a run started from. Cards written before ``default`` meant base + shipped
+    adapter say ``default`` for the untuned encoder, which is now ``base``."""
+    spec = card.get("base_model") or "base"
+    return "base" if spec in ("default", "intfloat/multilingual-e5-small") else spec

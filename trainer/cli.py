@@ -1,7 +1,9 @@
 """``python -m trainer COMMAND``: each command lives in its own module.
 
 A command module defines ``configure(parser)`` (its flags; its docstring is the help text) and
-``run(args) -> int``. Bad arguments end with one ``error: ...`` line on stderr and exit code 2.
+``run(args) -> int``. Bad arguments, and any Polylex error a command lets through (the whole
+``PolylexError`` family: unknown data sets, bad JSONL, damaged adapters ...), end with one
+``error: ...`` line on stderr and exit code 2; commands need not list the errors they expect.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import argparse
 import importlib
 import sys
 
+from corpora.errors import PolylexError
+from trainer.errors import TrainerError
+
 COMMANDS = {
     "build-default": "trainer.cmd_build_default",
     "batches": "trainer.cmd_batches",
@@ -17,10 +22,11 @@ COMMANDS = {
     "evaluate": "trainer.cmd_evaluate",
     "compare": "trainer.cmd_compare",
     "merge": "trainer.cmd_merge",
+    "ship": "trainer.cmd_ship",
 }
 
 
-class UsageError(ValueError):
+class UsageError(TrainerError, ValueError):
     """Bad arguments or input: shown to the user as one line, exit code 2."""
 
 
@@ -28,12 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # command not built yet
-            raise
+        module = importlib.import_module(module_name)  # a command that fails to import is a bug: say so
         doc = (module.__doc__ or name).strip()
         command = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -46,6 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except UsageError as exc:
+    except PolylexError as exc:  # UsageError is one of them
         print(f"error: {exc}", file=sys.stderr)
         return 2

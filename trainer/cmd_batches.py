@@ -18,7 +18,7 @@ import json
 from corpora.settings import get_settings
 from trainer.cli import UsageError
 from trainer.sampling import draw_batches, summarize_batches
-from trainer.train import SETUP_ERRORS, TrainConfig, load_training_data, make_sampler
+from trainer.train import TrainConfig, load_training_data, make_sampler
 
 
 def add_data_flags(parser: argparse.ArgumentParser) -> None:
@@ -60,13 +60,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--n must be at least 1, got {args.n}")
     settings = get_settings(data=args.data)
     config = config_from(args)
-    try:
-        policy = config.check()
-        data = load_training_data(config.train, langs=config.langs, passage=config.passage, limit=config.limit,
-                                  dev_groups=config.dev_groups, seed=config.seed, data_dir=settings.data)
-        sampler = make_sampler(data, policy, config.batch_size, config.seed)
-    except SETUP_ERRORS as exc:
-        raise UsageError(str(exc)) from exc
+    policy = config.check()
+    data = load_training_data(config.train, langs=config.langs, passage=config.passage, limit=config.limit,
+                              dev_groups=config.dev_groups, seed=config.seed, data_dir=settings.data)
+    sampler = make_sampler(data, policy, config.batch_size, config.seed)
     summary = {"sampler": sampler.describe(), "data": data.describe(),
                **summarize_batches(data.rows, draw_batches(sampler, args.n))}
     if args.json:

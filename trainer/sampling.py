@@ -35,6 +35,7 @@ import torch
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
 from corpora.records import Pair
+from trainer.errors import TrainerError
 
 POLICIES = ("xx", "xy", "hybrid")
 WEIGHTINGS = ("uniform", "size")
@@ -42,7 +43,7 @@ KINDS = ("xx", "xy")
 LABELS = {"xx": "X-X", "xy": "X-Y"}
 
 
-class BatchPolicyError(ValueError):
+class BatchPolicyError(TrainerError, ValueError):
     """The policy cannot be applied to these pairs (or its settings are invalid)."""
 
 

@@ -37,7 +37,9 @@ from corpora.parallel import select_langs
 from corpora.records import Benchmark, Pair
 from corpora.registry import UnknownDataset
 from corpora.settings import Settings, get_settings
+from trainer.adapters import AdapterError, LoraSettings, add_lora
 from trainer.encoder import EncoderNotFound
+from trainer.errors import TrainerError
 from trainer.pairs import (dev_benchmark, dev_benchmark_in_context, limit_groups, pool_benchmarks, split_by_group,
                            training_pairs)
 from trainer.sampling import BatchPolicy, BatchPolicyError, HybridBatchSampler
@@ -50,12 +52,11 @@ IN_CONTEXT_BENCHMARKS = {"mlqa": "mlqa-r"}
 DEV_METRICS = ("map_avg", "map_mono", "map_cross", "map_multi", "recall_at_1_multi", "rank_distance")
 
 
-class TrainSetupError(ValueError):
+class TrainSetupError(TrainerError, ValueError):
     """The training run asked for cannot be set up (bad settings, no usable data, no checkpoint)."""
 
 
-# Everything train() and load_training_data() raise for bad input: commands turn these into UsageError.
-SETUP_ERRORS = (TrainSetupError, BatchPolicyError, UnknownDataset, DataNotFound, JsonlFormatError, EncoderNotFound)
+
 
 
 @dataclass
@@ -68,7 +69,7 @@ class TrainConfig:
         policy, alpha, weighting: the batch policy (:class:`trainer.sampling.BatchPolicy`).
         langs: query languages to train on (default: all the data has).
         passage: ``sentence`` (answer sentence) or ``context`` (paragraph) as the passage.
-        model: the encoder to start from (``default``, a folder, a hub id).
+        model: the encoder to start from (``base``, the untuned encoder; ``default``, a folder, a hub id).
         epochs: passes over the data; one epoch = questions / batch size batches (see sampling).
         batch_size: pairs per batch (per process).
         lr: peak learning rate (linear warmup over ``warmup`` of the steps, then linear decay).
@@ -86,6 +87,11 @@ class TrainConfig:
         limit: train on this many groups only (a reproducible slice for quick runs).
         resume: continue from the last checkpoint in ``out/checkpoints``.
         logging_steps: log the loss every this many steps.
+        lora_rank: train a LoRA adapter of this rank instead of all weights (0: full fine-tuning);
+            the run folder then holds the adapter, not a copy of the base weights
+            (:mod:`trainer.adapters`).
+        lora_alpha, lora_dropout, lora_targets: the adapter's scale (default 2 x rank), dropout and
+            target modules (``attention``, ``all``, or module names).
     """
 
     train: list[str]
@@ -95,7 +101,7 @@ class TrainConfig:
     weighting: str = "uniform"
     langs: list[str] | None = None
     passage: str = "sentence"
-    model: str = "default"
+    model: str = "base"
     epochs: float = 1.0
     batch_size: int = 32
     lr: float = 3e-5
@@ -112,6 +118,10 @@ class TrainConfig:
     limit: int | None = None
     resume: bool = False
     logging_steps: int = 10
+    lora_rank: int = 0
+    lora_alpha: float | None = None
+    lora_dropout: float = 0.0
+    lora_targets: str = "all"
     extra: dict[str, Any] = field(default_factory=dict)  # passed to SentenceTransformerTrainingArguments
 
     def check(self) -> BatchPolicy:
@@ -131,7 +141,22 @@ class TrainConfig:
             raise TrainSetupError(f"passage must be 'sentence' or 'context', got {self.passage!r}")
         if self.limit is not None and self.limit < 1:
             raise TrainSetupError(f"limit must be a positive number of groups, got {self.limit}")
+        if self.lora_rank < 0:
+            raise TrainSetupError(f"LoRA rank must be positive (or 0 for full fine-tuning), got {self.lora_rank}")
+        if self.lora is not None:
+            try:
+                self.lora.check()
+            except AdapterError as exc:
+                raise TrainSetupError(str(exc)) from exc
         return BatchPolicy(self.policy, self.alpha, self.weighting)
+
+    @property
+    def lora(self) -> LoraSettings | None:
+        """The adapter to train, or ``None`` for full fine-tuning."""
+        if not self.lora_rank:
+            return None
+        return LoraSettings(rank=self.lora_rank, alpha=self.lora_alpha, dropout=self.lora_dropout,
+                            targets=self.lora_targets)
 
 
 @dataclass
@@ -314,10 +339,14 @@ def prepare_model(config: TrainConfig, settings: Settings):
     """The encoder to train, set up for ``config``; returns ``(model, its own max_seq_length)``."""
     from trainer.encoder import load_encoder
 
-    model = load_encoder(config.model, settings=settings)
+    # An adapter is trained on unfused base weights: PEFT must see its own layers, not merged ones.
+    model = load_encoder(config.model, settings=settings, fuse=False)
     inference_max_length = model.max_seq_length
     model.max_seq_length = config.max_seq_length
     backbone = model[0].auto_model
+    if config.lora is not None:
+        add_lora(model, config.lora)  # PEFT freezes every base weight
+        return model, inference_max_length
     if config.freeze_embeddings:
         backbone.get_input_embeddings().weight.requires_grad_(False)
     if getattr(backbone, "pooler", None) is not None:
@@ -387,7 +416,9 @@ def train(config: TrainConfig, *, settings: Settings | None = None) -> Path:
     """Train one model; returns the output folder (a sentence-transformers model + training card).
 
     Raises:
-        One of ``SETUP_ERRORS`` for bad settings or data, before any training starts.
+        A ``PolylexError`` (``TrainSetupError``, ``BatchPolicyError``, ``UnknownDataset``, ``DataNotFound``,
+        ``JsonlFormatError``, ``EncoderNotFound``, ``AdapterError``) for bad settings or data, before
+        any training starts.
     """
     from trainer.card import hardware, library_versions, write_card
 
@@ -438,6 +469,9 @@ def train(config: TrainConfig, *, settings: Settings | None = None) -> Path:
                 "temperature": 1 / config.scale, "freeze_embeddings": config.freeze_embeddings,
                 "eval_steps": config.eval_steps, "patience": config.patience,
             },
+            "adapter": ({**config.lora.describe(), "format": "peft-lora",
+                         "parameters": sum(p.numel() for n, p in model.named_parameters() if "lora_" in n)}
+                        if config.lora is not None else None),
             "loss": {"first": losses[0][1] if losses else None, "last": losses[-1][1] if losses else None,
                      "history": losses},
             "dev": dev_metrics,

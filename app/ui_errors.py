@@ -1,0 +1,28 @@
+"""Polylex errors as the browser shows them: one place that turns a ``PolylexError`` into a sentence.
+
+The command line prints an error's own message (it may name flags and environment variables); the
+page must not ask a lawyer to pass CLI flags, so errors whose remedy differs in the browser get
+their own wording here.
+"""
+
+from __future__ import annotations
+
+from corpora.errors import PolylexError
+
+
+def message(exc: PolylexError) -> str:
+    """The sentence the page shows for ``exc``."""
+    from app.errors import ModelMismatch
+    from trainer.adapters import AdapterError
+    from trainer.encoder import EncoderNotFound
+
+    if isinstance(exc, AdapterError):
+        return ("The default model's fine-tuned adapter cannot be used: its files are missing or damaged "
+                f"({str(exc).split(';')[0]}). Choose “Base” under Search → More options → Model to search with "
+                "the untuned encoder, and ask whoever runs this server to rebuild the adapter (`make adapter`).")
+    if isinstance(exc, EncoderNotFound):
+        return f"This model cannot be opened: {exc}. Choose another under Search → More options → Model."
+    if isinstance(exc, ModelMismatch):
+        return (f"The library's passages were encoded with another model ({exc}). Re-index the library with this "
+                "model (Search → More options → Model), or choose the library's model.")
+    return str(exc)
