@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trainer.encoder import Encoder
+
 TEXTS = Path(__file__).parent / "demo_texts"
 FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/opentype/noto"),
              Path("/usr/share/fonts"))
@@ -167,7 +169,7 @@ class DemoInstall:
     translation_sets: dict[str, list[int]]
 
 
-def install_demo(store: Any, encoder: Any, *, progress: Callable[..., Any] | None = None) -> DemoInstall:
+def install_demo(store: Any, encoder: Encoder, *, progress: Callable[..., Any] | None = None) -> DemoInstall:
     """Write the demo PDFs into a temporary folder, ingest each with its known language, and mark
     each set of translations (``app.ui_translation_sets``) so the rank-distance chart has them.
 

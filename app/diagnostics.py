@@ -44,6 +44,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from corpora.languages import language_name
+from trainer.encoder import Encoder
 
 DocId = Hashable
 
@@ -799,7 +800,7 @@ def diagnose_results(
 
 def diagnose_search(
     store: Any,
-    encoder: Any,
+    encoder: Encoder,
     response: Any,
     *,
     langs: Sequence[str] | None = None,

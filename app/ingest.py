@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from app.store import NewChunk, Store, crash_point
 from corpora.settings import get_settings
 
 from app.langid import detect_batch, document_language
+from trainer.encoder import Encoder
 
 Progress = Callable[..., Any]
 """``progress(fraction, desc=...)``: ``gr.Progress`` or any callable of that shape."""
@@ -43,6 +44,9 @@ ENCODE_BATCH = 8
 """Chunks per forward pass. One document's chunks vary in length, and a batch is padded to its
 longest: small batches waste little on padding, and on CPU they cost no throughput."""
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+Status = Literal["added", "duplicate", "refused"]
 
 
 @dataclass
@@ -54,7 +58,7 @@ class IngestResult:
     """
 
     path: str
-    status: str
+    status: Status
     reason: str = ""
     doc_id: int | None = None
     title: str = ""
@@ -74,14 +78,14 @@ class IngestResult:
         return asdict(self)
 
 
-def model_id(encoder: Any) -> str:
+def model_id(encoder: Encoder) -> str:
     """The id of the weights an encoder holds (set by ``trainer.encoder.load_encoder``)."""
     from trainer.encoder import model_id as _model_id
 
     return _model_id(encoder)
 
 
-def token_counter(encoder: Any) -> CountTokens:
+def token_counter(encoder: Encoder) -> CountTokens:
     """Token counts with the encoder's own tokenizer, without special tokens or prompt."""
     tokenizer = encoder.tokenizer
 
@@ -95,14 +99,14 @@ def token_counter(encoder: Any) -> CountTokens:
     return count
 
 
-def chunk_budget(encoder: Any) -> int:
+def chunk_budget(encoder: Encoder) -> int:
     """Tokens per chunk: :data:`DEFAULT_BUDGET`, or less if the model reads fewer (prompt and
     special tokens need room too)."""
     limit = int(getattr(encoder, "max_seq_length", 512) or 512)
     return max(16, min(DEFAULT_BUDGET, limit - 16))
 
 
-def encode_passages(encoder: Any, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH,
+def encode_passages(encoder: Encoder, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH,
                     on_batch: Callable[[int], None] | None = None) -> np.ndarray:
     """Normalised float32 passage embeddings, (len(texts), dim).
 
@@ -149,7 +153,7 @@ def languages_of(chunks: list[Chunk], *, lang: str | None = None) -> tuple[list[
     return langs, doc_lang, shares
 
 
-def ingest_pdf(pdf: PdfText, *, store: Store, encoder: Any, lang: str | None = None,
+def ingest_pdf(pdf: PdfText, *, store: Store, encoder: Encoder, lang: str | None = None,
                on_encoded: Callable[[int, int], None] | None = None) -> IngestResult:
     """Chunk, label, embed and store one PDF already read (``pdf`` from :func:`app.pdf.read_pdf`)."""
     shown = str(pdf.path)
@@ -178,7 +182,7 @@ def ingest_pdf(pdf: PdfText, *, store: Store, encoder: Any, lang: str | None = N
                         chunks=doc.chunks, languages=shares)
 
 
-def ingest_paths(paths: Sequence[str | Path], *, store: Store, encoder: Any, lang: str | None = None,
+def ingest_paths(paths: Sequence[str | Path], *, store: Store, encoder: Encoder, lang: str | None = None,
                  max_mb: float | None = None, progress: Progress | None = None) -> list[IngestResult]:
     """Ingest PDFs and folders of PDFs; one :class:`IngestResult` per file (or refused folder).
 
@@ -223,7 +227,7 @@ def ingest_paths(paths: Sequence[str | Path], *, store: Store, encoder: Any, lan
     return results
 
 
-def reindex(store: Store, encoder: Any, *, batch: int = 256, progress: Progress | None = None) -> int:
+def reindex(store: Store, encoder: Encoder, *, batch: int = 256, progress: Progress | None = None) -> int:
     """Re-embed every chunk with ``encoder``; the old embeddings and index serve until the swap.
 
     Embeddings are staged in batches (an interrupted reindex resumes), then swapped in with

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 from app.ingest import model_id
 from app.langid import detect
 from app.store import Store
+from trainer.encoder import Encoder
 
-MODES = ("dense", "hybrid")
+Mode = Literal["dense", "hybrid"]
+MODES: tuple[str, ...] = get_args(Mode)
 RRF_K = 60
 """The constant of Cormack et al. (2009); it damps the weight of the very first ranks."""
 HYBRID_DEPTH = 100
@@ -65,7 +67,7 @@ class SearchResponse:
 
     query: str
     query_lang: str
-    mode: str
+    mode: Mode
     results: list[SearchHit] = field(default_factory=list)
     query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -76,7 +78,7 @@ class SearchResponse:
                 "results": [asdict(hit) for hit in self.results]}
 
 
-def encode_query(encoder: Any, query: str) -> np.ndarray:
+def encode_query(encoder: Encoder, query: str) -> np.ndarray:
     """The normalised float32 embedding of one query, (dim,)."""
     vectors = encoder.encode_query([query], convert_to_numpy=True, normalize_embeddings=True,
                                    show_progress_bar=False)
@@ -95,8 +97,8 @@ def rrf(rankings: Sequence[Sequence[int]], *, k: int = RRF_K) -> list[tuple[int,
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
-def search(store: Store, encoder: Any, query: str, *, k: int = 10, langs: Sequence[str] | None = None,
-           docs: Sequence[int] | None = None, mode: str = "dense", query_lang: str | None = None) -> SearchResponse:
+def search(store: Store, encoder: Encoder, query: str, *, k: int = 10, langs: Sequence[str] | None = None,
+           docs: Sequence[int] | None = None, mode: Mode = "dense", query_lang: str | None = None) -> SearchResponse:
     """Search the store in any language.
 
     Args:

@@ -91,21 +91,12 @@ def trained_models(runs: Path | None = None) -> list[ModelOption]:
 
 
 def _label(folder: Path, runs: Path, card: dict | None) -> str:
+    from trainer.card import TrainingCard
+
     name = str(folder.relative_to(runs))
     if not card:
         return f"{name} (trained; card unreadable)"
-    policy = card.get("policy", "?")
-    if policy == "hybrid" and card.get("alpha") is not None:
-        policy = f"hybrid α={card['alpha']:g}"
-    data = card.get("data", {})
-    sets = data.get("sets") or ""
-    if isinstance(sets, (list, tuple)):
-        sets = ",".join(map(str, sets))
-    steps = card.get("steps", "?")
-    merged = card.get("merge") or {}
-    merge_note = f", merged with the base model at w={merged['weight']:g}" if "weight" in merged else ""
-    return (f"{name} (trained: {policy}" + (f", on {sets}" if sets else "")
-            + f", {steps} step{'' if steps == 1 else 's'}{merge_note})")
+    return f"{name} ({TrainingCard.from_dict(card).label})"
 
 
 def model_options() -> list[ModelOption]:

@@ -1,8 +1,10 @@
 """``training_card.json``: what a trained model folder was made from, how, on what, and how it scored.
 
-The card sits beside the sentence-transformers files, so a model folder carries its own recipe:
-policy and alpha, data sets and languages, steps, seed, time, hardware, dev metrics and library
-versions. ``trainer.report`` and the app read it to label models.
+The card sits beside the sentence-transformers files (or the adapter files), so a model folder
+carries its own recipe: policy and alpha, data sets and languages, steps, seed, time, hardware, dev
+metrics and library versions. :class:`TrainingCard` is the typed view every reader uses
+(``TrainingCard.load(folder)``): it accepts cards written by older versions and gives the run's
+config back with ``TrainConfig``'s own defaults, so no reader invents fallbacks of its own.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import os
 import platform
 from importlib import metadata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +66,82 @@ def base_of(card: dict[str, Any]) -> str:
     adapter say ``default`` for the untuned encoder, which is now ``base``."""
     spec = card.get("base_model") or "base"
     return "base" if spec in ("default", "intfloat/multilingual-e5-small") else spec
+
+
+@dataclass
+class TrainingCard:
+    """The typed view of ``training_card.json``; unknown keys are kept in ``extra``.
+
+    ``config`` is the run's ``TrainConfig`` as written (a dict); :meth:`train_config` rebuilds it
+    with ``TrainConfig``'s defaults for keys an older card lacks.
+    """
+
+    model: str = ""
+    base_model: str = "base"
+    policy: str | None = None
+    alpha: float | None = None
+    steps: int | None = None
+    seed: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    dev: dict[str, float] = field(default_factory=dict)
+    time: dict[str, Any] = field(default_factory=dict)
+    hardware: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    adapter: dict[str, Any] | None = None
+    merge: dict[str, Any] | None = None
+    shipped: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, card: dict[str, Any]) -> TrainingCard:
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        values = {k: v for k, v in card.items() if k in known and v is not None}
+        values["base_model"] = base_of(card)
+        return cls(**values, extra={k: v for k, v in card.items() if k not in known})
+
+    @classmethod
+    def load(cls, folder: str | Path) -> TrainingCard | None:
+        """The card of a model folder, or ``None`` when it has none (e.g. the base model).
+
+        Raises:
+            ValueError: the file is not JSON (a damaged card).
+        """
+        card = read_card(folder)
+        return None if card is None else cls.from_dict(card)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
+        return {**self.extra, **{k: v for k, v in out.items() if v is not None}}
+
+    def train_config(self):  # -> trainer.train.TrainConfig
+        """The run's ``TrainConfig``: the card's values over ``TrainConfig``'s own defaults."""
+        from trainer.train import TrainConfig
+
+        known = set(TrainConfig.__dataclass_fields__)
+        values = {k: v for k, v in self.config.items() if k in known}
+        values.setdefault("train", self.data.get("sets") or [])
+        values.setdefault("out", self.model or ".")
+        return TrainConfig(**values)
+
+    @property
+    def sets(self) -> list[str]:
+        sets = self.data.get("sets") or self.config.get("train") or []
+        return [str(s) for s in sets] if isinstance(sets, (list, tuple)) else [str(sets)]
+
+    @property
+    def label(self) -> str:
+        """How the app names the run: batches, data, steps, merge and adapter in one phrase."""
+        policy = self.policy or "?"
+        if policy == "hybrid" and self.alpha is not None:
+            policy = f"hybrid α={self.alpha:g}"
+        parts = [f"trained: {policy}"]
+        if self.sets:
+            parts.append(f"on {','.join(self.sets)}")
+        steps = self.steps if self.steps is not None else "?"
+        parts.append(f"{steps} step{'' if steps == 1 else 's'}")
+        if self.adapter:
+            parts.append(f"LoRA rank {self.adapter.get('rank')}")
+        if self.merge and "weight" in self.merge:
+            parts.append(f"merged with the base model at w={self.merge['weight']:g}")
+        return ", ".join(parts)

@@ -27,6 +27,7 @@ import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from typing import Any, Protocol
 
 from corpora.settings import Settings, get_settings
 from trainer.errors import TrainerError
@@ -42,6 +43,22 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_ADAPTER = _REPO_ROOT / "models" / "polylex-hybrid"
 BASE_SPECS = ("base",)
 DEFAULT_SPECS = ("", "default")
+
+
+class Encoder(Protocol):
+    """What the app needs of an encoder; ``load_encoder`` returns a ``SentenceTransformer``, which is one.
+
+    Tests may pass a small fake with the same methods (e.g. a keyword one-hot encoder).
+    """
+
+    max_seq_length: int
+    tokenizer: Any
+
+    def encode_query(self, sentences: list[str], **kwargs: Any) -> Any: ...
+
+    def encode_document(self, sentences: list[str], **kwargs: Any) -> Any: ...
+
+    def get_embedding_dimension(self) -> int | None: ...
 
 
 class EncoderNotFound(TrainerError, ValueError):

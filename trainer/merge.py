@@ -65,23 +65,24 @@ def adapter_start(state: dict) -> dict:
 
 
 def _card_of(tuned: Path) -> dict[str, Any]:
-    from trainer.card import read_card
+    from trainer.card import TrainingCard
 
-    card = read_card(tuned)
-    if not card or "config" not in card:
+    card = TrainingCard.load(tuned)
+    if card is None or not card.config:
         raise MergeError(f"{tuned} has no training card with its config; merge needs a folder written by "
                          "`python -m trainer train`")
-    return card
+    return card.to_dict()
 
 
 def dev_split(card: dict[str, Any], settings: Settings):
-    """The held-out dev pairs of the run ``card`` describes, rebuilt the way training built them."""
+    """The held-out dev pairs of the run ``card`` describes, rebuilt the way training built them
+    (the card's config over ``TrainConfig``'s own defaults: the same seed and dev groups)."""
+    from trainer.card import TrainingCard
     from trainer.train import load_training_data
 
-    config = card["config"]
-    data = load_training_data(config["train"], langs=config.get("langs"), passage=config.get("passage", "sentence"),
-                              limit=config.get("limit"), dev_groups=config.get("dev_groups", 0),
-                              seed=config.get("seed", 0), data_dir=settings.data)
+    config = TrainingCard.from_dict(card).train_config()
+    data = load_training_data(config.train, langs=config.langs, passage=config.passage, limit=config.limit,
+                              dev_groups=config.dev_groups, seed=config.seed, data_dir=settings.data)
     if not data.dev:
         raise MergeError("the run held out no dev split (dev_groups 0), so no weight can be chosen; pass --weight")
     return data.dev
