@@ -297,6 +297,11 @@ class Store:
     def generation(self) -> int:
         return int(self._meta("generation") or 0)
 
+    def labels_revision(self) -> int:
+        """Bumped by every language correction: caches of chunk languages (the diagnostics corpus)
+        include it in their key, since corrections keep the embeddings and the generation."""
+        return int(self._meta("labels") or 0)
+
     def _bump_generation(self) -> int:
         generation = self.generation() + 1
         self._set_meta("generation", str(generation))
@@ -515,7 +520,8 @@ class Store:
     def set_language(self, doc_id: int, lang: str) -> Document:
         """Give a document and all its chunks the language ``lang`` (one transaction), as the user's choice.
 
-        Embeddings, FAISS and the generation do not change; the FTS5 triggers keep the text index in step.
+        Embeddings, FAISS and the generation do not change; the FTS5 triggers keep the text index in step;
+        ``labels_revision`` goes up by one.
 
         Raises:
             ValueError: ``lang`` is not a known language code (``corpora.languages.UnknownLanguage``).
@@ -527,6 +533,7 @@ class Store:
                                [code, doc_id]).rowcount == 0:
                 raise KeyError(f"no document with id {doc_id}")
             self.db.execute("UPDATE chunks SET lang = ? WHERE doc_id = ?", [code, doc_id])
+            self._set_meta("labels", str(self.labels_revision() + 1))
         return self.document(doc_id)
 
     # --- translation sets the user marked -----------------------------------------------------------

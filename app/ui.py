@@ -17,7 +17,8 @@ import os
 import gradio as gr
 
 from app import ui_diagnostics, ui_html, ui_library, ui_models, ui_resources, ui_search
-from app.ui_library import AUTO, language_choices
+from app.ui_library import language_choices
+from app.ui_resources import AUTO
 
 INTRO = """# Polylex — search legal documents across languages
 Add PDFs in any language, then ask a question in any language: Polylex finds the passages that answer it,
@@ -74,8 +75,9 @@ def warm_up(progress: gr.Progress = gr.Progress()) -> str:
     return status_line()
 
 
-def refresh(langs_selected: list | None, docs_selected: list | None, model_selected: str | None) -> tuple:
-    """Everything that depends on the library's contents, recomputed after any change."""
+def refresh(langs_selected: list | None, docs_selected: list | None, model_selected: str | None) -> dict[str, object]:
+    """Everything that depends on the library's contents, recomputed after any change, keyed by the
+    name of the component it goes to (``build`` maps the names to the components)."""
     view = ui_library.library_view()
     lang_values = [lang for lang in langs_selected or [] if lang in {v for _, v in view["lang_filter"]}]
     doc_ids = {v for _, v in view["doc_choices"]}
@@ -84,20 +86,20 @@ def refresh(langs_selected: list | None, docs_selected: list | None, model_selec
     model_value = model_selected if model_selected in {v for _, v in model_update["choices"]} else model_update["value"]
     model_update["value"] = model_value
     notice, reindex_visible = ui_search.model_notice(model_value)
-    return (
-        status_line(),
-        gr.update(visible=view["empty"]),
-        gr.update(choices=view["lang_filter"], value=lang_values),
-        gr.update(choices=view["doc_choices"], value=doc_values),
-        view["table"],
-        view["chart"],
-        view["totals"],
-        gr.update(choices=view["doc_choices"], value=None),
-        gr.update(choices=view["doc_choices"], value=[]),
-        model_update,
-        notice,
-        reindex_visible,
-    )
+    return {
+        "status": status_line(),
+        "demo_box": gr.update(visible=view["empty"]),
+        "lang_filter": gr.update(choices=view["lang_filter"], value=lang_values),
+        "doc_filter": gr.update(choices=view["doc_choices"], value=doc_values),
+        "table": view["table"],
+        "chart": view["chart"],
+        "totals": view["totals"],
+        "doc_pick": gr.update(choices=view["doc_choices"], value=None),
+        "set_docs": gr.update(choices=view["doc_choices"], value=[]),
+        "model": model_update,
+        "model_note": notice,
+        "reindex_button": reindex_visible,
+    }
 
 
 with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
@@ -107,7 +109,7 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
         gr.Markdown(DEMO_TEXT)
         demo_button = gr.Button("Load the demo library", variant="primary", elem_id="plx-demo-button")
     demo_report = gr.HTML(elem_id="plx-demo-report")
-    last_search = gr.State(ui_search.LastSearch())
+    last_search = gr.State(ui_resources.LastSearch())
 
     with gr.Tabs():
         with gr.Tab("Search", id="search", elem_id="plx-tab-search"):
@@ -216,10 +218,16 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
     search_pool = {"concurrency_limit": settings.concurrency, "concurrency_id": "search"}
     write_pool = {"concurrency_limit": 1, "concurrency_id": "write"}
     refresh_inputs = [lang_filter, doc_filter, model]
-    refresh_outputs = [status, demo_box, lang_filter, doc_filter, table, chart, totals, doc_pick, set_docs, model,
-                       model_note, reindex_button]
+    refresh_targets = {"status": status, "demo_box": demo_box, "lang_filter": lang_filter, "doc_filter": doc_filter,
+                       "table": table, "chart": chart, "totals": totals, "doc_pick": doc_pick, "set_docs": set_docs,
+                       "model": model, "model_note": model_note, "reindex_button": reindex_button}
+    refresh_outputs = list(refresh_targets.values())
 
-    demo.load(refresh, refresh_inputs, refresh_outputs, queue=False).then(
+    def refresh_components(langs: list | None, docs: list | None, model_selected: str | None) -> dict:
+        # values keyed by component: an output added later is one entry in refresh() and one here
+        return {refresh_targets[name]: value for name, value in refresh(langs, docs, model_selected).items()}
+
+    demo.load(refresh_components, refresh_inputs, refresh_outputs, queue=False).then(
         warm_up, None, status, concurrency_id="warm_up", concurrency_limit=1)
 
     query.change(ui_search.describe_query_language, [query, query_lang], query_lang_note, queue=False,
@@ -235,25 +243,25 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
             **search_pool)
     model.change(ui_search.model_notice, model, [model_note, reindex_button], queue=False, show_progress="hidden")
     reindex_button.click(ui_search.reindex_library, model, results, **write_pool).then(
-        refresh, refresh_inputs, refresh_outputs)
+        refresh_components, refresh_inputs, refresh_outputs)
 
     # The report replaces the file list (cleared, so the same file can be dropped again); the progress bar
     # shows over both while the batch runs.
     files.upload(ui_library.upload, [files, upload_lang], [upload_report, files], api_name="upload",
-                 **write_pool).then(refresh, refresh_inputs, refresh_outputs, api_name=False)
+                 **write_pool).then(refresh_components, refresh_inputs, refresh_outputs, api_name=False)
     demo_button.click(ui_library.load_demo, None, demo_report, api_name="load_demo", **write_pool).then(
-        refresh, refresh_inputs, refresh_outputs, api_name=False)
+        refresh_components, refresh_inputs, refresh_outputs, api_name=False)
     set_lang_button.click(ui_library.set_language, [doc_pick, doc_lang], library_message, **write_pool).then(
-        refresh, refresh_inputs, refresh_outputs, api_name=False)
+        refresh_components, refresh_inputs, refresh_outputs, api_name=False)
     delete_button.click(ui_library.delete_document, doc_pick, library_message,
                         js=f"(doc) => (doc === null || confirm('Delete this document and its passages from the library?'))"
                            f" ? doc : '{ui_library.CANCELLED}'",
-                        **write_pool).then(refresh, refresh_inputs, refresh_outputs, api_name=False)
+                        **write_pool).then(refresh_components, refresh_inputs, refresh_outputs, api_name=False)
     doc_pick.change(ui_library.language_of, doc_pick, doc_lang, queue=False, show_progress="hidden")
     mark_button.click(ui_library.mark_translations, set_docs, translations_message, **write_pool).then(
-        refresh, refresh_inputs, refresh_outputs, api_name=False)
+        refresh_components, refresh_inputs, refresh_outputs, api_name=False)
     unmark_button.click(ui_library.unmark_translation, doc_pick, translations_message, **write_pool).then(
-        refresh, refresh_inputs, refresh_outputs, api_name=False)
+        refresh_components, refresh_inputs, refresh_outputs, api_name=False)
 
     bias_button.click(ui_diagnostics.diagnose_library, None, [bias_plot, bias_text], **search_pool)
 

@@ -12,11 +12,11 @@ import threading
 import gradio as gr
 
 from app import ui_resources
-from app.ui_search import LastSearch
+from app.ui_resources import LastSearch
 from app.ui_translation_sets import load_sets
 
 _cache_lock = threading.Lock()
-_corpus_cache: dict[tuple[str, int], object] = {}
+_corpus_cache: dict[tuple[str, int, int], object] = {}
 
 NO_SEARCH = ("Run a search first (Search tab): this section then shows how the languages of its results "
              "compare with the library's, and how far apart translations of the same text were ranked.")
@@ -25,18 +25,13 @@ NO_SEARCH = ("Run a search first (Search tab): this section then shows how the l
 def _corpus(store: object) -> object:
     from app.diagnostics import load_corpus
 
-    key = (str(store.folder), store.generation())
+    # a language correction keeps the generation but changes the chunks' languages: it bumps labels_revision
+    key = (str(store.folder), store.generation(), store.labels_revision())
     with _cache_lock:
         if key not in _corpus_cache:
             _corpus_cache.clear()  # only the current generation is worth keeping
             _corpus_cache[key] = load_corpus(store)
         return _corpus_cache[key]
-
-
-def forget_corpus() -> None:
-    """Drop the cached corpus (after a change that keeps the store's generation, e.g. a language fix)."""
-    with _cache_lock:
-        _corpus_cache.clear()
 
 
 def _explained(diagnostic: object) -> str:

@@ -14,10 +14,10 @@ import gradio as gr
 import pandas as pd
 
 from app import ui_html, ui_resources
+from app.ui_resources import AUTO
 from app.ui_translation_sets import load_sets, mark_set, unmark
 from corpora.languages import LANGUAGES
 
-AUTO = "auto"
 CANCELLED = "__cancelled__"
 """What the delete button's confirm dialog passes on when the user says no."""
 
@@ -143,9 +143,6 @@ def set_language(doc_choice: object, lang: str) -> str:
         raise gr.Error(f"Document {doc_id} is not in the library any more (deleted elsewhere?).") from exc
     except ValueError as exc:
         raise gr.Error(f"Not a language Polylex knows: {exc}") from exc
-    from app.ui_diagnostics import forget_corpus
-
-    forget_corpus()
     return ui_html.note(f"Document {doc_id} ({doc.file}) is now marked as {ui_html.lang_label(doc.lang)}.")
 
 

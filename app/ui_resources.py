@@ -14,14 +14,32 @@ adapter), the untuned base encoder and every trained folder under ``settings.run
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from corpora.settings import Settings, get_settings
 
 DEFAULT_LABEL = "Default: multilingual-e5-small + Polylex's fine-tuned adapter (less language bias)"
 BASE_LABEL = "Base: multilingual-e5-small, not fine-tuned"
+
+AUTO = "auto"  # the language dropdowns' "detect it" choice
+
+
+@dataclass
+class LastSearch:
+    """What the Diagnostics tab needs from the most recent search of this browser session."""
+
+    query: str = ""
+    query_lang: str = ""
+    model: str = ""
+    chunk_ids: list[int] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
+    k: int = 0
+    query_vector: np.ndarray | None = None  # as the search used it: diagnostics reuse it
+
 
 _lock = threading.Lock()
 _stores: dict[Path, Any] = {}

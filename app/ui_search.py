@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import gradio as gr
-import numpy as np
 
 from app import ui_html, ui_resources
-from app.ui_library import AUTO
+from app.ui_resources import AUTO, LastSearch
 
 MODE_CHOICES = [
     ("Meaning (dense: finds answers in any language)", "dense"),
     ("Meaning + exact words (hybrid: also boosts passages sharing the query's words, e.g. article numbers)", "hybrid"),
 ]
-
-
-@dataclass
-class LastSearch:
-    """What the Diagnostics tab needs from the most recent search of this browser session."""
-
-    query: str = ""
-    query_lang: str = ""
-    model: str = ""
-    chunk_ids: list[int] = field(default_factory=list)
-    langs: list[str] = field(default_factory=list)
-    k: int = 0
-    query_vector: np.ndarray | None = None  # as the search used it: diagnostics reuse it
 
 
 def describe_query_language(query: str, override: str | None) -> str:

@@ -3,8 +3,9 @@
 The card sits beside the sentence-transformers files (or the adapter files), so a model folder
 carries its own recipe: policy and alpha, data sets and languages, steps, seed, time, hardware, dev
 metrics and library versions. :class:`TrainingCard` is the typed view every reader uses
-(``TrainingCard.load(folder)``): it accepts cards written by older versions and gives the run's
-config back with ``TrainConfig``'s own defaults, so no reader invents fallbacks of its own.
+(``TrainingCard.load(folder)``): it accepts cards written by older versions, and
+``trainer.train.TrainConfig.from_card`` gives the run's config back with ``TrainConfig``'s own
+defaults, so no reader invents fallbacks of its own.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def base_of(card: dict[str, Any]) -> str:
 class TrainingCard:
     """The typed view of ``training_card.json``; unknown keys are kept in ``extra``.
 
-    ``config`` is the run's ``TrainConfig`` as written (a dict); :meth:`train_config` rebuilds it
-    with ``TrainConfig``'s defaults for keys an older card lacks.
+    ``config`` is the run's ``TrainConfig`` as written (a dict); ``TrainConfig.from_card`` rebuilds
+    it with ``TrainConfig``'s defaults for keys an older card lacks.
     """
 
     model: str = ""
@@ -113,16 +114,6 @@ class TrainingCard:
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
         return {**self.extra, **{k: v for k, v in out.items() if v is not None}}
-
-    def train_config(self):  # -> trainer.train.TrainConfig
-        """The run's ``TrainConfig``: the card's values over ``TrainConfig``'s own defaults."""
-        from trainer.train import TrainConfig
-
-        known = set(TrainConfig.__dataclass_fields__)
-        values = {k: v for k, v in self.config.items() if k in known}
-        values.setdefault("train", self.data.get("sets") or [])
-        values.setdefault("out", self.model or ".")
-        return TrainConfig(**values)
 
     @property
     def sets(self) -> list[str]:

@@ -78,9 +78,9 @@ def dev_split(card: dict[str, Any], settings: Settings):
     """The held-out dev pairs of the run ``card`` describes, rebuilt the way training built them
     (the card's config over ``TrainConfig``'s own defaults: the same seed and dev groups)."""
     from trainer.card import TrainingCard
-    from trainer.train import load_training_data
+    from trainer.train import TrainConfig, load_training_data
 
-    config = TrainingCard.from_dict(card).train_config()
+    config = TrainConfig.from_card(TrainingCard.from_dict(card))
     data = load_training_data(config.train, langs=config.langs, passage=config.passage, limit=config.limit,
                               dev_groups=config.dev_groups, seed=config.seed, data_dir=settings.data)
     if not data.dev:

@@ -38,6 +38,7 @@ from corpora.records import Benchmark, Pair
 from corpora.registry import UnknownDataset
 from corpora.settings import Settings, get_settings
 from trainer.adapters import AdapterError, LoraSettings, add_lora
+from trainer.card import TrainingCard
 from trainer.encoder import EncoderNotFound
 from trainer.errors import TrainerError
 from trainer.pairs import (dev_benchmark, dev_benchmark_in_context, limit_groups, pool_benchmarks, split_by_group,
@@ -149,6 +150,14 @@ class TrainConfig:
             except AdapterError as exc:
                 raise TrainSetupError(str(exc)) from exc
         return BatchPolicy(self.policy, self.alpha, self.weighting)
+
+    @classmethod
+    def from_card(cls, card: TrainingCard) -> TrainConfig:
+        """The config a training card records, over this class's own defaults for keys it lacks."""
+        values = {k: v for k, v in card.config.items() if k in cls.__dataclass_fields__}
+        values.setdefault("train", card.sets)
+        values.setdefault("out", card.model or ".")
+        return cls(**values)
 
     @property
     def lora(self) -> LoraSettings | None:
