@@ -37,16 +37,21 @@ def _vectors(model) -> np.ndarray:
 
 
 def test_a_lora_run_writes_an_adapter_not_a_copy_of_the_weights(tiny_lora_run):
-    assert (tiny_lora_run / ADAPTER_WEIGHTS).is_file() and (tiny_lora_run / ADAPTER_CONFIG).is_file()
+    assert (tiny_lora_run / ADAPTER_WEIGHTS).is_file()
+    assert (tiny_lora_run / ADAPTER_CONFIG).is_file()
     assert not (tiny_lora_run / "model.safetensors").exists()
     weights = load_file(str(tiny_lora_run / ADAPTER_WEIGHTS))
-    assert weights and all("lora_" in name for name in weights)
+    assert weights
+    assert all("lora_" in name for name in weights)
     # 12 blocks x 6 linear layers x (A and B); the pooler is left out
-    assert len(weights) == 12 * 6 * 2 and not any("pooler" in name for name in weights)
+    assert len(weights) == 12 * 6 * 2
+    assert not any("pooler" in name for name in weights)
     card = read_card(tiny_lora_run)
-    assert card["adapter"]["rank"] == 4 and card["adapter"]["alpha"] == 8
+    assert card["adapter"]["rank"] == 4
+    assert card["adapter"]["alpha"] == 8
     assert card["adapter"]["parameters"] == sum(t.numel() for t in weights.values())
-    assert card["base_model"] == "base" and [h["step"] for h in card["dev_history"]] == [5, 10]
+    assert card["base_model"] == "base"
+    assert [h["step"] for h in card["dev_history"]] == [5, 10]
 
 
 def test_the_adapter_loads_on_the_base_and_keeps_its_length(tiny_lora_run, base_encoder):
@@ -55,7 +60,8 @@ def test_the_adapter_loads_on_the_base_and_keeps_its_length(tiny_lora_run, base_
     assert tuned.max_seq_length == 512  # trained at 32 tokens; reads what the base reads
     # PEFT's fused layers give what the separate adapter layers give
     assert np.allclose(_vectors(tuned), _vectors(load_encoder(str(tiny_lora_run), fuse=False)), atol=1e-5)
-    assert "+lora:" in tuned.polylex_id and tuned.polylex_id.startswith(base_encoder.polylex_id)
+    assert "+lora:" in tuned.polylex_id
+    assert tuned.polylex_id.startswith(base_encoder.polylex_id)
 
 
 def test_resume_gives_the_adapter_of_an_uninterrupted_run(tiny_lora_run, tmp_path):
@@ -85,7 +91,8 @@ def test_merging_an_adapter_scales_its_delta(tiny_lora_run, tmp_path, base_encod
         expected = original[name] * (0.5 if ".lora_B." in name else 1.0)
         assert np.allclose(halved[name].numpy(), expected.numpy(), atol=1e-7), name
     card = read_card(half_folder)
-    assert card["merge"]["weight"] == 0.5 and "LoRA" in card["merge"]["method"]
+    assert card["merge"]["weight"] == 0.5
+    assert "LoRA" in card["merge"]["method"]
 
 
 def test_ship_writes_the_files_their_sha256_and_a_readable_card(tiny_lora_run, tmp_path, capsys):
@@ -102,7 +109,8 @@ def test_ship_writes_the_files_their_sha256_and_a_readable_card(tiny_lora_run, t
     licences = {row["set"]: row for row in card["shipped"]["data_licences"]}
     assert "non-commercial" in licences["mlqa-r-dev"]["note"]
     readme = (out / "README.md").read_text()
-    assert card["shipped"]["sha256"][ADAPTER_WEIGHTS] in readme and "make adapter" in readme
+    assert card["shipped"]["sha256"][ADAPTER_WEIGHTS] in readme
+    assert "make adapter" in readme
     assert "| xquad-r (all) | 13,090 × 13,014 | 0.800 | 0.700 | 0.600 | 250.0 | 40.0 |" in readme
     assert np.allclose(_vectors(load_encoder(str(out))), _vectors(load_encoder(str(tiny_lora_run))), atol=1e-6)
     # a second ship over it needs --force; nothing is replaced without it
@@ -142,7 +150,9 @@ def test_a_damaged_adapter_is_refused_by_name_never_served_as_default(shipped_co
     with pytest.raises(AdapterError) as caught:
         load_encoder("default")
     message = str(caught.value)
-    assert str(weights) in message and "POLYLEX_MODEL=base" in message and "README.md" in message
+    assert str(weights) in message
+    assert "POLYLEX_MODEL=base" in message
+    assert "README.md" in message
 
 
 def test_an_adapter_without_its_card_sha256_is_refused(shipped_copy, monkeypatch):
@@ -184,5 +194,7 @@ def test_the_page_explains_a_damaged_default_without_cli_flags(shipped_copy, mon
     with pytest.raises(gr.Error) as caught:
         ui_search._encoder("default")
     text = str(caught.value.message if hasattr(caught.value, "message") else caught.value)
-    assert "“Base”" in text and ADAPTER_WEIGHTS in text
-    assert "--" not in text and "POLYLEX_MODEL" not in text
+    assert "“Base”" in text
+    assert ADAPTER_WEIGHTS in text
+    assert "--" not in text
+    assert "POLYLEX_MODEL" not in text

@@ -53,11 +53,13 @@ def test_ingest_search_list_delete_doctor(app_cli, library):
     lines = out.splitlines()
     assert code == 1  # one file was refused
     assert [line.split()[0] for line in lines] == ["refused", "added", "added", "added"]
-    assert "scan.pdf: no extractable text" in lines[0] and "OCR" in lines[0]
+    assert "scan.pdf: no extractable text" in lines[0]
+    assert "OCR" in lines[0]
     assert lines[2].endswith("udhr-en.pdf: 1 pages, 2 chunks, en (document 2)")
 
     code, out, _ = app_cli("ingest", str(library / "udhr-en.pdf"))
-    assert code == 0 and out.startswith("duplicate ")
+    assert code == 0
+    assert out.startswith("duplicate ")
 
     code, out, _ = app_cli("search", "Has everyone a right to life?", "--k", "2")
     assert code == 0
@@ -66,7 +68,8 @@ def test_ingest_search_list_delete_doctor(app_cli, library):
 
     code, out, err = app_cli("search", "право на жизнь", "--json", "--langs", "en,am", "--mode", "hybrid")
     document = json.loads(out)  # stdout is exactly one JSON document
-    assert document["query_lang"] == "ru" and document["mode"] == "hybrid"
+    assert document["query_lang"] == "ru"
+    assert document["mode"] == "hybrid"
     assert {r["lang"] for r in document["results"]} == {"en", "am"}
     assert set(document["results"][0]) >= {"doc_id", "file", "title", "page", "heading", "lang", "score", "text"}
 
@@ -74,7 +77,8 @@ def test_ingest_search_list_delete_doctor(app_cli, library):
     assert {r["file"] for r in json.loads(out)["results"]} == {"udhr-am.pdf"}
 
     code, out, _ = app_cli("list")
-    assert code == 0 and "udhr-en.pdf — Universal Declaration" in out
+    assert code == 0
+    assert "udhr-en.pdf — Universal Declaration" in out
     assert out.splitlines()[-1].startswith("3 documents, 6 chunks; index IDMap,Flat (6 vectors")
 
     code, out, _ = app_cli("delete", "udhr-ru.pdf")
@@ -82,18 +86,22 @@ def test_ingest_search_list_delete_doctor(app_cli, library):
 
     code, out, _ = app_cli("doctor", "--json")
     report = json.loads(out)
-    assert code == 0 and report["ok"] and (report["documents"], report["chunks"]) == (2, 4)
+    assert code == 0
+    assert report["ok"]
+    assert (report["documents"], report["chunks"]) == (2, 4)
 
     code, out, _ = app_cli("list", "--json")
     listing = json.loads(out)
     assert [d["file"] for d in listing["documents"]] == ["udhr-am.pdf", "udhr-en.pdf"]
-    assert listing["stats"]["chunks"] == 4 and listing["stats"]["languages"] == {"am": 2, "en": 2}
+    assert listing["stats"]["chunks"] == 4
+    assert listing["stats"]["languages"] == {"am": 2, "en": 2}
 
 
 def test_ingest_json_and_lang_override(app_cli, library):
     code, out, _ = app_cli("ingest", str(library / "udhr-am.pdf"), "--lang", "ti", "--json")
     result = json.loads(out)["results"][0]
-    assert code == 0 and (result["status"], result["lang"], result["languages"]) == ("added", "ti", {"ti": 1.0})
+    assert code == 0
+    assert (result["status"], result["lang"], result["languages"]) == ("added", "ti", {"ti": 1.0})
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -104,18 +112,23 @@ def test_ingest_json_and_lang_override(app_cli, library):
 ])
 def test_bad_input_is_one_line_and_exit_2(app_cli, argv, message):
     code, out, err = app_cli(*argv)
-    assert code == 2 and out == ""
-    assert err.startswith(message) and err.count("\n") == 1
+    assert code == 2
+    assert out == ""
+    assert err.startswith(message)
+    assert err.count("\n") == 1
 
 
 def test_reindex_with_another_model_then_search_needs_it(app_cli, library, monkeypatch):
     assert app_cli("ingest", str(library / "udhr-en.pdf"))[0] == 0
     monkeypatch.setattr(cli, "_load_encoder", lambda args: FakeEncoder(model_id="fake-v2"))
     code, out, _ = app_cli("reindex", "--model", "fake-v2")
-    assert code == 0 and out.startswith("re-embedded 2 chunks: ") and "-> fake-v2; index IDMap,Flat" in out
+    assert code == 0
+    assert out.startswith("re-embedded 2 chunks: ")
+    assert "-> fake-v2; index IDMap,Flat" in out
     monkeypatch.setattr(cli, "_load_encoder", lambda args: real_encoder())
     code, _, err = app_cli("search", "life")
-    assert code == 2 and "reindex" in err
+    assert code == 2
+    assert "reindex" in err
 
 
 def test_reindex_requires_a_model(app_cli):
@@ -132,5 +145,6 @@ def test_real_subprocess_help_and_list(tmp_path):
         assert command in done.stdout
     done = subprocess.run([sys.executable, "-m", "app", "list", "--json"], env=env, cwd=ROOT, capture_output=True,
                           text=True)
-    assert done.returncode == 0 and json.loads(done.stdout)["documents"] == []
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["documents"] == []
     assert (tmp_path / "store" / "polylex.db").is_file()  # POLYLEX_STORE is honoured

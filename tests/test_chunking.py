@@ -63,7 +63,8 @@ def test_wrapped_lines_join_and_paragraphs_split():
             "第三条\n本合同自双方签字之日起生\n效。")
     chunks = chunk_pages([page], count_tokens=words, budget=20)
     texts = [c.text for c in chunks]
-    assert [c.heading for c in chunks][0] == "Article 2" and chunks[-1].heading == "第三条"
+    assert [c.heading for c in chunks][0] == "Article 2"
+    assert chunks[-1].heading == "第三条"
     assert any("in the contract between the parties." in t for t in texts)  # hyphenation undone
     assert any(t.startswith("(2) Risk passes") for t in texts)  # a paragraph of its own at this budget
     assert texts[-1] == "第三条\n本合同自双方签字之日起生效。"  # CJK joins without a space

@@ -17,10 +17,12 @@ def test_list_json_lists_all_nine_sets(data_dir: Path, capsys) -> None:
     assert main(["list", "--json", "--data", str(data_dir)]) == 0
     report = json.loads(capsys.readouterr().out)  # stdout is one JSON document and nothing else
     by_name = {s["name"]: s for s in report["sets"]}
-    assert set(by_name) == set(DATA_SETS) and len(by_name) == 9
+    assert set(by_name) == set(DATA_SETS)
+    assert len(by_name) == 9
     assert report["missing"] == []
     assert all("error" not in s for s in report["sets"])
-    assert by_name["xquad-r"]["queries"] == 13_090 and by_name["xquad-r"]["candidates"] == 13_014
+    assert by_name["xquad-r"]["queries"] == 13_090
+    assert by_name["xquad-r"]["candidates"] == 13_014
     assert by_name["mlqa-r-dev"]["pairs"] == 4_199
     assert len(by_name["ntrex128-subset"]["languages"]) == 53
     assert by_name["afriqa"]["pairs_by_split"]["train"] > 0
@@ -39,11 +41,14 @@ def test_list_missing_folder_says_where(tmp_path: Path, capsys) -> None:
     (tmp_path / "amqa").mkdir()  # present but empty: reported as an error, not a crash
     assert main(["list", "--data", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert f"absent (8), looked for in {tmp_path}" in out and "xquad-r" in out
-    assert "amqa" in out and "ERROR" in out
+    assert f"absent (8), looked for in {tmp_path}" in out
+    assert "xquad-r" in out
+    assert "amqa" in out
+    assert "ERROR" in out
     assert main(["list", "--json", "--data", str(tmp_path / "nowhere")]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert report["sets"] == [] and len(report["missing"]) == 9
+    assert report["sets"] == []
+    assert len(report["missing"]) == 9
     assert report["missing"][0]["looked_for"] == str(tmp_path / "nowhere" / "xquad")
 
 

@@ -63,7 +63,8 @@ def test_benchmark_file_with_queries_and_candidates(tmp_path: Path) -> None:
     assert bench.relevant == {"q1": {"de8", "fr8"}, "q2": {"de8", "fr8"}}
     assert bench.groups == {"q1": "a8", "q2": "a8"}
     only_fr = load_benchmark(path, langs=["fr"])
-    assert [q.id for q in only_fr.queries] == ["q2"] and only_fr.relevant["q2"] == {"fr8"}
+    assert [q.id for q in only_fr.queries] == ["q2"]
+    assert only_fr.relevant["q2"] == {"fr8"}
 
 
 def test_benchmark_errors(tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ def root(data_dir):
 def _check_ids(bench) -> None:
     query_ids = [q.id for q in bench.queries]
     candidate_ids = [c.id for c in bench.candidates]
-    assert len(set(query_ids)) == len(query_ids) and len(set(candidate_ids)) == len(candidate_ids)
+    assert len(set(query_ids)) == len(query_ids)
+    assert len(set(candidate_ids)) == len(candidate_ids)
     assert set(bench.relevant) == set(query_ids) == set(bench.groups)
     assert all(ids and ids <= set(candidate_ids) for ids in bench.relevant.values())
 
@@ -28,7 +29,8 @@ def test_constitutions(root, data_set) -> None:
     ch = load_benchmark("constitutions-ch", data_dir=root)
     no = load_benchmark("constitutions-no", data_dir=root)
     both = load_benchmark("constitutions", data_dir=root)
-    assert ch.languages == ["de", "en", "fr", "it"] and no.languages == ["en", "nb", "nn"]
+    assert ch.languages == ["de", "en", "fr", "it"]
+    assert no.languages == ["en", "nb", "nn"]
     assert Counter(q.lang for q in ch.queries) == {"de": 199, "en": 199, "fr": 199, "it": 199}
     assert Counter(q.lang for q in no.queries) == {"en": 121, "nb": 121, "nn": 121}
     assert len(both.queries) == len(ch.queries) + len(no.queries) == 1159

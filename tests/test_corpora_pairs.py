@@ -45,7 +45,8 @@ def test_xquad_pairs_are_parallel_across_twelve_languages(root, data_set) -> Non
     assert len(pairs) == 12 * 1190
     assert Counter(Counter(p.group for p in pairs).values()) == {12: 1190}
     en = next(p for p in pairs if p.lang == "en" and p.group == "xquad:56beb4343aeaaa14008c925b")
-    assert "308" in en.passage and en.passage.startswith("The Panthers defense")
+    assert "308" in en.passage
+    assert en.passage.startswith("The Panthers defense")
 
 
 def test_afriqa_cross_lingual_and_translation_pairs(root, data_set) -> None:
@@ -56,7 +57,8 @@ def test_afriqa_cross_lingual_and_translation_pairs(root, data_set) -> None:
         by_group[p.group].append(p)
     first = by_group["afriqa:hau:train:0"]
     assert {(p.lang, p.passage_lang) for p in first} == {("ha", "en"), ("en", "en")}
-    assert first[0].passage == first[1].passage and "2021" in first[0].passage
+    assert first[0].passage == first[1].passage
+    assert "2021" in first[0].passage
     assert {p.query for p in first} == {
         "A wace shekara aka fara samun mace a matsayin kataimakiyar shugaban kasar amurka?",
         "In what year did a woman first become the vice to the US president?",
@@ -64,7 +66,9 @@ def test_afriqa_cross_lingual_and_translation_pairs(root, data_set) -> None:
     assert all(len(v) == 2 for v in by_group.values())
     # fon uses French passages; wol has no gold passages at all
     fon = load_pairs("afriqa", langs=["fon"], data_dir=root)
-    assert fon and {p.passage_lang for p in fon} == {"fr"} and {p.lang for p in fon} == {"fon", "fr"}
+    assert fon
+    assert {p.passage_lang for p in fon} == {"fr"}
+    assert {p.lang for p in fon} == {"fon", "fr"}
     assert load_pairs("afriqa", langs=["wo"], data_dir=root) == []
     assert load_pairs("afriqa", split="test", langs=["sw"], data_dir=root)
     assert load_pairs("afriqa", split="train", langs=["sw"], data_dir=root) == []
@@ -96,7 +100,8 @@ def test_ntrex_alignment_pairs(root, data_set) -> None:
     assert Counter(p.lang for p in pairs) == {"sw": 1997, "zh": 1997}
     assert {p.passage_lang for p in pairs} == {"en"}
     line0 = [p for p in pairs if p.group == "ntrex/0"]
-    assert len(line0) == 2 and line0[0].passage == "Welsh AMs worried about 'looking like muppets'"
+    assert len(line0) == 2
+    assert line0[0].passage == "Welsh AMs worried about 'looking like muppets'"
 
 
 def test_unknown_names(root) -> None:

@@ -95,12 +95,14 @@ def test_crash_during_reindex_keeps_the_old_model_in_force(tmp_path, pdfs, step)
         ingest_paths(list(pdfs), store=store, encoder=FakeEncoder())
     assert run("reindex", store_dir, crash=step) == 70
     with Store.open(store_dir) as store:
-        assert store.model_id == "fake-bag-of-words" and store.index.d == 64
+        assert store.model_id == "fake-bag-of-words"
+        assert store.index.d == 64
         assert store.doctor(repair=False).problems == [
             "an unfinished reindex to 'fake-v2' is staged (run reindex again to finish it)"]
     assert run("reindex", store_dir) == 0
     with Store.open(store_dir) as store:
-        assert store.model_id == "fake-v2" and store.index.d == 32
+        assert store.model_id == "fake-v2"
+        assert store.index.d == 32
         assert store.doctor(repair=False).ok
 
 
@@ -119,4 +121,5 @@ def test_real_cli_killed_before_commit_then_after_commit(tmp_path, pdfs):
     assert killed.returncode == 70
     doctor = subprocess.run([sys.executable, "-m", "app", "doctor", "--no-repair"], env=env, cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
-    assert doctor.returncode == 0 and doctor.stdout.strip().splitlines()[-1].startswith("consistent: 1 documents")
+    assert doctor.returncode == 0
+    assert doctor.stdout.strip().splitlines()[-1].startswith("consistent: 1 documents")

@@ -29,7 +29,8 @@ def _require_fonts() -> None:
 def test_texts_cover_six_languages_two_low_resource_and_translation_sets():
     documents = demo_documents()
     langs = {d.lang for d in documents}
-    assert len(langs) >= 6 and all(lang in LANGUAGES for lang in langs)
+    assert len(langs) >= 6
+    assert all(lang in LANGUAGES for lang in langs)
     assert len({lang for lang in langs if is_low_resource(lang)}) >= 2
     by_set = defaultdict(list)
     for document in documents:
@@ -39,7 +40,8 @@ def test_texts_cover_six_languages_two_low_resource_and_translation_sets():
         # translations: the same number of articles, numbered alike, in every language
         numbers = {tuple(p.split("\n")[0].split()[-1] for p in d.paragraphs if HEADING.match(p.split("\n")[0]))
                    for d in members}
-        assert len(numbers) == 1 and len(next(iter(numbers))) >= 3, (name, numbers)
+        assert len(numbers) == 1, (name, numbers)
+        assert len(next(iter(numbers))) >= 3, (name, numbers)
 
 
 def test_every_text_is_labelled_demo():
@@ -54,7 +56,8 @@ def test_pdfs_read_back_with_title_language_and_headings(tmp_path):
 
     _require_fonts()
     written, skipped = write_demo_pdfs(tmp_path)
-    assert skipped == [] and len(written) == len(demo_documents())
+    assert skipped == []
+    assert len(written) == len(demo_documents())
     for document, path in written:
         pdf = read_pdf(path, max_mb=5)
         text = "\n".join(pdf.pages)
@@ -75,7 +78,8 @@ def test_install_into_an_empty_store_marks_translations_and_is_idempotent(tmp_pa
     calls = []
     install = install_demo(store, default_encoder, progress=lambda fraction, desc="": calls.append(fraction))
     assert [r.status for r in install.results] == ["added"] * len(demo_documents())
-    assert calls and max(calls) <= 1.0
+    assert calls
+    assert max(calls) <= 1.0
     docs = {d.id: d for d in store.documents()}
     assert all(d.title.startswith("DEMO") and d.lang_source == "user" for d in docs.values())
     sets = load_sets(store)
@@ -86,7 +90,8 @@ def test_install_into_an_empty_store_marks_translations_and_is_idempotent(tmp_pa
 
     again = install_demo(store, default_encoder)
     assert {r.status for r in again.results} == {"duplicate"}
-    assert len(store.documents()) == len(docs) and load_sets(store) == sets
+    assert len(store.documents()) == len(docs)
+    assert load_sets(store) == sets
 
     response = search(store, default_encoder, "How long may the landlord keep the security deposit?", k=5)
     assert "tenancy" in response.results[0].file

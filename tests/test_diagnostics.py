@@ -82,7 +82,8 @@ def test_language_shares_exact():
     assert shares.corpus_share == pytest.approx([0.5, 0.25, 0.25])
     assert shares.total_variation == pytest.approx(0.5 * (1 / 6 + 5 / 12 + 1 / 4))
     assert shares.max_over_representation == pytest.approx(8 / 3)
-    assert shares.most_over_represented == "de" and shares.k == 3
+    assert shares.most_over_represented == "de"
+    assert shares.k == 3
     assert dg.language_shares(["de", "de", "en"], {"de": 1, "en": 2, "fr": 1}).total_variation == pytest.approx(
         shares.total_variation)
 
@@ -171,8 +172,9 @@ def test_a_mutual_match_must_stand_out_from_the_other_pairings():
             "B": DocChunks("de", b / np.linalg.norm(b, axis=1, keepdims=True))}
     assert dg.alignment_coverage(docs, min_margin=0)[1][0, 1] == 1.0  # mutual best matching alone
     assert dg.alignment_coverage(docs)[1][0, 1] == 0  # 0.05 of the room above the others: not aligned
-    assert dg.detect_translation_sets(docs) == [] and dg.detect_translation_sets(docs, min_margin=0) == [
-        frozenset("AB")]
+    assert dg.detect_translation_sets(docs) == []
+    assert (dg.detect_translation_sets(docs, min_margin=0) == [
+        frozenset("AB")])
 
 
 def test_two_chunk_documents_are_never_linked_by_default():
@@ -207,7 +209,8 @@ def test_translation_rank_distance_exact():
     found = dg.translation_rank_distances(query, embeddings, chunks, sets, [en0, distractor, fr0])
     assert len(found) == 1  # the set appears once, anchored at its first result; law2 has no result
     item = found[0]
-    assert item.anchor_chunk_id == en0 and item.docs == ("de", "en", "fr")
+    assert item.anchor_chunk_id == en0
+    assert item.docs == ("de", "en", "fr")
     assert [(v.lang, v.chunk_id, v.rank) for v in item.versions] == [("en", en0, 1), ("de", de0, 2), ("fr", fr0, 4)]
     assert (item.distance, item.floor) == (3, 2)
 
@@ -294,7 +297,8 @@ def test_corpus_bias_matrix_encodes_once_with_truncated_texts():
 def test_corpus_bias_matrix_without_translations_is_empty():
     chunks, embeddings = topic_corpus({"A": ("en", [0])})
     matrix = dg.corpus_bias_matrix(RecordingEncoder({}), ["x"], embeddings, chunks, [])
-    assert matrix.languages == [] and matrix.gap.shape == (0, 0)
+    assert matrix.languages == []
+    assert matrix.gap.shape == (0, 0)
     assert np.isnan(matrix.off_diagonal_mean())
 
 
@@ -303,18 +307,22 @@ def test_corpus_bias_matrix_without_translations_is_empty():
 
 def assert_png(diagnostic: dg.Diagnostic) -> bytes:
     png = dg.figure_png(diagnostic.figure)
-    assert png.startswith(PNG_MAGIC) and len(png) > 2000
-    assert diagnostic.title and any(word in diagnostic.explanation for word in ("good", "ideal", "best possible"))
+    assert png.startswith(PNG_MAGIC)
+    assert len(png) > 2000
+    assert diagnostic.title
+    assert any(word in diagnostic.explanation for word in ("good", "ideal", "best possible"))
     return png
 
 
 def test_every_figure_renders_including_empty_ones():
     chunks, embeddings, query = rank_distance_case()
     shares = dg.plot_language_shares(dg.language_shares(["en", "de"], ["en", "en", "de", "fr"]))
-    assert shares.title == "Languages in the top 2 vs. the library" and "total variation" in shares.explanation
+    assert shares.title == "Languages in the top 2 vs. the library"
+    assert "total variation" in shares.explanation
     items = dg.translation_rank_distances(query, embeddings, chunks, [{"en", "de", "fr"}], [chunks[0].chunk_id])
     distances = dg.plot_rank_distances(items, titles={"en": "Tenancy Act"})
-    assert distances.data == items and "minus one" in distances.explanation
+    assert distances.data == items
+    assert "minus one" in distances.explanation
     assert [t.get_text() for t in distances.figure.axes[0].get_yticklabels()] == ["Tenancy Act"]
     matrix = dg.bias_matrix(np.eye(2), ["en", "sw"], np.eye(2), ["en", "sw"], [[0, 1], [0, 1]])
     heatmap = dg.plot_bias_matrix(matrix)
@@ -353,20 +361,24 @@ def test_legends_stay_off_the_bars():
     # A language with nearly all of the results and of the library: its bars reach the top.
     shares = dg.plot_language_shares(dg.language_shares(["en"] * 9 + ["de"], {"en": 90, "de": 5, "fr": 5}))
     axes = _drawn(shares.figure).axes[0]
-    assert axes.get_legend() and not _overlaps(shares.figure, axes.get_legend(), axes.patches)
+    assert axes.get_legend()
+    assert not _overlaps(shares.figure, axes.get_legend(), axes.patches)
 
     from app.ui_library import language_chart
 
     figure = _drawn(language_chart({"en": 120, "de": 50, "sw": 10}, {"en": 3, "de": 1, "sw": 1}))
     axes = figure.axes[0]
-    assert axes.get_legend() and not _overlaps(figure, axes.get_legend(), [*axes.patches, *axes.texts])
+    assert axes.get_legend()
+    assert not _overlaps(figure, axes.get_legend(), [*axes.patches, *axes.texts])
 
 
 def test_figures_go_into_gradio_plot():
     gr = pytest.importorskip("gradio")
     diagnostic = dg.plot_language_shares(dg.language_shares(["en"], ["en", "de"]))
     shown = gr.Plot().postprocess(diagnostic.figure)
-    assert shown.type == "matplotlib" and shown.plot.startswith("data:image/") and len(shown.plot) > 1000
+    assert shown.type == "matplotlib"
+    assert shown.plot.startswith("data:image/")
+    assert len(shown.plot) > 1000
 
 
 # --- the store adapter, end to end ----------------------------------------------------------
@@ -392,8 +404,10 @@ def test_diagnostics_from_a_real_store(tmp_path):
         marked = [set(corpus.doc_langs)]  # the user marks the two as translations
         response = search(store, encoder, "the right to life, liberty and security of person", k=3)
         shares, distances = dg.diagnose_search(store, encoder, response, translation_sets=marked)
-        assert shares.data.k == 3 and set(shares.data.languages) == {"en", "de"}
-        assert len(distances.data) == 1 and {v.lang for v in distances.data[0].versions} == {"en", "de"}
+        assert shares.data.k == 3
+        assert set(shares.data.languages) == {"en", "de"}
+        assert len(distances.data) == 1
+        assert {v.lang for v in distances.data[0].versions} == {"en", "de"}
         heatmap = dg.diagnose_corpus(store, encoder, translation_sets=marked)
         assert heatmap.data.languages in ([], ["de", "en"])  # bag-of-words knows no translations
         for diagnostic in (shares, distances, heatmap):
@@ -434,7 +448,8 @@ def test_real_encoder_bias_matrix(parallel_corpus):
     encoder, chunks, texts, embeddings = parallel_corpus
     sets = dg.detect_translation_sets(doc_chunks_of(chunks, embeddings))
     matrix = dg.corpus_bias_matrix(encoder, texts, embeddings, chunks, sets)
-    assert matrix.languages == ["de", "en", "fr", "sw"] and matrix.gap.shape == (4, 4)
+    assert matrix.languages == ["de", "en", "fr", "sw"]
+    assert matrix.gap.shape == (4, 4)
     assert np.isfinite(matrix.gap).all()
     np.testing.assert_array_equal(np.diag(matrix.gap), 0)  # the query's own text is its own-language version
     assert (matrix.gap >= 0).all()  # the own-language version ranks at or above every translation

@@ -45,7 +45,8 @@ def test_every_error_we_define_is_a_polylex_error():
 def _one_error_line(capsys) -> str:
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
-    assert lines and lines[-1].startswith("error: "), captured.err[-2000:]
+    assert lines, captured.err[-2000:]
+    assert lines[-1].startswith("error: "), captured.err[-2000:]
     assert "Traceback" not in captured.err
     return lines[-1]
 

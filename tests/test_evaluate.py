@@ -138,9 +138,11 @@ def test_vectorised_settings_match_brute_force():
 def test_second_evaluation_encodes_nothing(tiny, tmp_path):
     benchmark, encoder = tiny
     first = evaluate(encoder, benchmark, cache_root=tmp_path, model_key="fake")
-    assert first["timing"]["encoded"] == 6 and len(encoder.encoded) == 6
+    assert first["timing"]["encoded"] == 6
+    assert len(encoder.encoded) == 6
     second = evaluate(encoder, benchmark, cache_root=tmp_path, model_key="fake")
-    assert second["timing"]["encoded"] == 0 and len(encoder.encoded) == 6
+    assert second["timing"]["encoded"] == 0
+    assert len(encoder.encoded) == 6
     assert second["summary"] == first["summary"]
     # a subset of the same benchmark is served from the same cache
     subset = replace(benchmark, queries=benchmark.queries[:1])
@@ -153,7 +155,8 @@ def test_cache_keys_follow_prompt_and_text(tiny, tmp_path):
     _, encoder = tiny
     assert text_keys(encoder, ["one"], "query") != text_keys(encoder, ["one"], "passage")
     vectors, encoded = encode_cached(encoder, ["one", "two", "one"], "passage", folder=tmp_path)
-    assert encoded == 2 and vectors.shape == (3, 2)
+    assert encoded == 2
+    assert vectors.shape == (3, 2)
     np.testing.assert_array_equal(vectors[0], vectors[2])
     _, encoded = encode_cached(encoder, ["two", "zwei"], "passage", folder=tmp_path)
     assert encoded == 1  # only the new text
@@ -176,10 +179,12 @@ def test_report_writes_markdown_and_plots(tiny, tmp_path):
     result = {"model": "fake", **evaluate(encoder, benchmark)}
     path = write_report(result, tmp_path / "report")
     text = path.read_text()
-    assert "| mono | 1.000 |" in text and "high-resource mean" in text
+    assert "| mono | 1.000 |" in text
+    assert "high-resource mean" in text
     for name in ("map_heatmap", "map_by_language", "rank_distance", "rank_gap_heatmap"):
         image = tmp_path / "report" / f"{name}.png"
-        assert image.stat().st_size > 1000 and f"]({name}.png)" in text
+        assert image.stat().st_size > 1000
+        assert f"]({name}.png)" in text
 
 
 # --- the real default encoder ---------------------------------------------------------------
@@ -205,9 +210,11 @@ def test_real_encoder_on_a_small_legal_benchmark(default_encoder, tmp_path):
     s = result["summary"]
     assert s["map_mono"] == pytest.approx(1.0)  # an easy question finds its own-language answer first
     assert s["map_cross"] > 0.9
-    assert 0 < s["map_multi"] <= 1 and s["rank_distance"] >= 2  # 3 relevant: spread is at least 2
+    assert 0 < s["map_multi"] <= 1
+    assert s["rank_distance"] >= 2
     again = evaluate(default_encoder, benchmark, cache_root=tmp_path)
-    assert again["timing"]["encoded"] == 0 and again["summary"] == s
+    assert again["timing"]["encoded"] == 0
+    assert again["summary"] == s
 
 
 def test_cli_on_xquad_r_with_the_default_encoder(data_set, default_encoder, tmp_path, capsys):
@@ -219,8 +226,10 @@ def test_cli_on_xquad_r_with_the_default_encoder(data_set, default_encoder, tmp_
             "--json", str(out), "--report", str(tmp_path / "report"), "--cache", str(tmp_path / "cache")]
     assert main(argv) == 0
     result = json.loads(out.read_text())
-    assert result["counts"]["queries"] == 12 and result["model"] == "default"
-    assert sorted(result["pairs"]) == ["de", "en", "th"] and set(result["pairs"]["th"]) == {"de", "en", "th"}
+    assert result["counts"]["queries"] == 12
+    assert result["model"] == "default"
+    assert sorted(result["pairs"]) == ["de", "en", "th"]
+    assert set(result["pairs"]["th"]) == {"de", "en", "th"}
     s = result["summary"]
     assert set(s) >= {"map_mono", "map_cross", "map_multi", "rank_distance", "rank_distance_median",
                       "rank_distance_p90", "mean_rank_gap", "recall_at_1_multi", "recall_at_10_cross"}
@@ -230,7 +239,8 @@ def test_cli_on_xquad_r_with_the_default_encoder(data_set, default_encoder, tmp_
     # again, JSON on stdout: one document, nothing else, and nothing re-encoded
     assert main(argv[:-6] + ["--json", "-", "--cache", str(tmp_path / "cache")]) == 0
     again = json.loads(capsys.readouterr().out)
-    assert again["timing"]["encoded"] == 0 and again["summary"] == s
+    assert again["timing"]["encoded"] == 0
+    assert again["summary"] == s
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -41,14 +41,18 @@ def test_merged_models_sit_between_base_and_tuned(tiny_run, tmp_path, base_encod
     at_0 = _vectors(merge(tiny_run, tmp_path / "w0", 0.0))
     at_1 = _vectors(merge(tiny_run, tmp_path / "w1", 1.0))
     half = _vectors(merge(tiny_run, tmp_path / "w05", 0.5))
-    assert np.allclose(at_0, base, atol=1e-5) and np.allclose(at_1, tuned, atol=1e-5)
-    assert not np.allclose(half, base, atol=1e-4) and not np.allclose(half, tuned, atol=1e-4)
+    assert np.allclose(at_0, base, atol=1e-5)
+    assert np.allclose(at_1, tuned, atol=1e-5)
+    assert not np.allclose(half, base, atol=1e-4)
+    assert not np.allclose(half, tuned, atol=1e-4)
     # halfway in weights lands between the two in embedding space
     assert np.linalg.norm(half - base) < np.linalg.norm(tuned - base)
     assert np.linalg.norm(half - tuned) < np.linalg.norm(tuned - base)
     card = read_card(tmp_path / "w05")
-    assert card["merge"]["weight"] == 0.5 and card["merge"]["base"] == "base"
-    assert card["merge"]["chosen_on"] == "given" and card["policy"] == "hybrid"
+    assert card["merge"]["weight"] == 0.5
+    assert card["merge"]["base"] == "base"
+    assert card["merge"]["chosen_on"] == "given"
+    assert card["policy"] == "hybrid"
 
 
 def test_sweep_scores_each_weight_on_the_runs_dev_split(tiny_run, base_encoder):
@@ -59,7 +63,8 @@ def test_sweep_scores_each_weight_on_the_runs_dev_split(tiny_run, base_encoder):
     result = sweep(tiny_run, (0.0, 1.0), progress=False)
     assert [row["weight"] for row in result.sweep] == [0.0, 1.0]
     best = max(result.sweep, key=lambda r: r["map_avg"])
-    assert result.weight == best["weight"] and result.dev["map_avg"] == best["map_avg"]
+    assert result.weight == best["weight"]
+    assert result.dev["map_avg"] == best["map_avg"]
     # the end points are the base model and the run itself, scored on the same rebuilt dev split
     evaluator = dev_evaluator(dev_task(read_card(tiny_run), get_settings()), batch_size=64)
     assert result.sweep[0]["map_avg"] == pytest.approx(evaluator(base_encoder)["dev_map_avg"], abs=1e-6)
@@ -72,9 +77,11 @@ def test_cli_auto_writes_the_chosen_model_and_the_sweep(tiny_run, tmp_path, caps
     assert main(["merge", "--tuned", str(tiny_run), "--out", str(out), "--grid", "0.5,1"]) == 0
     captured = capsys.readouterr()
     assert captured.out.strip().splitlines()[-1] == str(out)
-    assert "<- chosen" in captured.err and "rank_distance" in captured.err
+    assert "<- chosen" in captured.err
+    assert "rank_distance" in captured.err
     merge_info = read_card(out)["merge"]
-    assert merge_info["chosen_on"] == "dev split" and [r["weight"] for r in merge_info["sweep"]] == [0.5, 1.0]
+    assert merge_info["chosen_on"] == "dev split"
+    assert [r["weight"] for r in merge_info["sweep"]] == [0.5, 1.0]
     assert load_encoder(str(out)).encode_query(["Wer?"]).shape == (1, 384)
     # the app's model list says what the folder is
     from app.ui_resources import trained_models
@@ -109,7 +116,8 @@ def test_the_dev_task_puts_every_sentence_of_the_answer_paragraphs_in_the_pool(t
     dev = dev_split(read_card(tiny_run), get_settings())
     task = dev_task(read_card(tiny_run), get_settings())
     groups = {p.group.split(":", 1)[1] for p in dev}
-    assert len(groups) == 6 and {task.groups[q.id] for q in task.queries} == groups
+    assert len(groups) == 6
+    assert {task.groups[q.id] for q in task.queries} == groups
     assert {(q.lang, q.text) for q in task.queries} == {(p.lang, p.query) for p in dev}
     relevant = set().union(*task.relevant.values())
     pool = {c.id for c in task.candidates}

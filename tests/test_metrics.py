@@ -33,8 +33,10 @@ def test_recall_by_hand(tiny_ranks):
 
 def test_rank_distance_by_hand(tiny_ranks):
     distance = metrics.rank_distance(np.vstack([tiny_ranks, [[7, 2, 40]]]))
-    assert distance[0] == 2 and distance[3] == 38
-    assert np.isnan(distance[1]) and np.isnan(distance[2])  # fewer than two relevant: no spread
+    assert distance[0] == 2
+    assert distance[3] == 38
+    assert np.isnan(distance[1])
+    assert np.isnan(distance[2])
 
 
 def test_rank_gap_by_hand():

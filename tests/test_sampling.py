@@ -99,7 +99,8 @@ def test_xx_batches_are_one_language_and_xy_batches_cross_languages(rows):
     assert all(q != p for q, p in (k.split("-") for k in xy["language_pairs"]))
     # passages of an X-Y batch come in several languages, drawn from the group links
     assert max(int(k) for k in xy["passage_languages_per_batch"]) > 1
-    assert "ha-en" in xy["language_pairs"] and "de-zh" in xy["language_pairs"]
+    assert "ha-en" in xy["language_pairs"]
+    assert "de-zh" in xy["language_pairs"]
 
 
 def test_batch_language_is_uniform_by_default_and_by_size_on_request(rows):
@@ -135,7 +136,8 @@ def test_an_epoch_is_one_batch_per_batch_size_questions_and_draws_without_replac
     sampler = HybridBatchSampler(pairs, 8, False, seed=0, policy=BatchPolicy("xx"))
     assert len(sampler) == 8
     epoch = list(sampler)
-    assert len(epoch) == 8 and all(len(b) == 8 for b in epoch)
+    assert len(epoch) == 8
+    assert all(len(b) == 8 for b in epoch)
     assert sorted(i for b in epoch for i in b) == list(range(64))  # each row exactly once
 
     rows = training_pairs(synthetic_pairs())
@@ -149,7 +151,8 @@ def test_works_as_a_plain_torch_batch_sampler(rows):
     sampler = HybridBatchSampler(rows, 8, False, seed=1, policy=BatchPolicy("xy"))
     loader = DataLoader(rows, batch_sampler=sampler, collate_fn=list)
     batch = next(iter(loader))
-    assert len(batch) == 8 and all(p.lang != p.passage_lang for p in batch)
+    assert len(batch) == 8
+    assert all(p.lang != p.passage_lang for p in batch)
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -173,8 +176,10 @@ def test_a_language_without_pairs_for_the_policy_is_an_error(rows):
         HybridBatchSampler(monolingual_am, 8, False, policy=BatchPolicy("hybrid"))
     # under hybrid each language joins the batches of the kinds it has (am: X-X, ha: X-Y)
     hybrid = HybridBatchSampler(rows + monolingual_am, 8, False, policy=BatchPolicy("hybrid"))
-    assert "am" in hybrid.languages["xx"] and "am" not in hybrid.languages["xy"]
-    assert "ha" in hybrid.languages["xy"] and "ha" not in hybrid.languages["xx"]
+    assert "am" in hybrid.languages["xx"]
+    assert "am" not in hybrid.languages["xy"]
+    assert "ha" in hybrid.languages["xy"]
+    assert "ha" not in hybrid.languages["xx"]
     with pytest.raises(BatchPolicyError, match=r"no training pairs"):
         HybridBatchSampler([], 8, False)
 

@@ -42,7 +42,8 @@ def test_dense_hits_carry_document_page_heading_and_text(fake_store):
     assert 0.7 < top.score <= 1.0 + 1e-6  # cosine of normalised vectors
     scores = [hit.score for hit in response.results]
     assert scores == sorted(scores, reverse=True)
-    assert response.query_lang == "en" and response.mode == "dense"
+    assert response.query_lang == "en"
+    assert response.mode == "dense"
     assert set(response.to_dict()) == {"query", "query_lang", "mode", "results"}
     assert {"doc_id", "file", "title", "page", "heading", "lang", "score", "text"} <= set(response.to_dict()["results"][0])
 
@@ -69,7 +70,8 @@ def test_the_response_keeps_the_query_vector_so_diagnostics_need_not_encode_agai
 def test_filters_by_language_and_document(fake_store):
     encoder = FakeEncoder()
     de_only = search(fake_store, encoder, "right to life", langs=["de"])
-    assert de_only.results and {h.lang for h in de_only.results} == {"de"}
+    assert de_only.results
+    assert {h.lang for h in de_only.results} == {"de"}
     doc = fake_store.find_documents("de.pdf")[0].id
     assert {h.doc_id for h in search(fake_store, encoder, "right to life", docs=[doc]).results} == {doc}
     assert search(fake_store, encoder, "right to life", langs=["sw"]).results == []
@@ -113,9 +115,12 @@ def test_one_bad_file_does_not_stop_the_batch(tmp_path):
                                progress=lambda fraction, desc="": seen.append((fraction, desc)))
         assert [(r.path.split("/")[-1], r.status) for r in results] == [
             ("nothing", "refused"), ("bad.pdf", "refused"), ("good.pdf", "added"), ("scan.pdf", "refused")]
-        assert store.chunk_count() == results[2].chunks and len(store.documents()) == 1
-        assert results[2].languages == {"sw": 1.0} and results[2].lang == "sw"
-    assert seen[-1][0] == pytest.approx(1.0) and all(0 <= f <= 1 for f, _ in seen)
+        assert store.chunk_count() == results[2].chunks
+        assert len(store.documents()) == 1
+        assert results[2].languages == {"sw": 1.0}
+        assert results[2].lang == "sw"
+    assert seen[-1][0] == pytest.approx(1.0)
+    assert all(0 <= f <= 1 for f, _ in seen)
     assert any("encoding" in desc for _, desc in seen)
 
 
@@ -137,7 +142,8 @@ def test_language_override(tmp_path):
     with Store.open(tmp_path / "store") as store:
         result = ingest_paths([path], store=store, encoder=FakeEncoder(), lang="fr")[0]
         assert (result.lang, result.languages) == ("fr", {"fr": 1.0})
-        assert store.languages() == {"fr": result.chunks} and store.documents()[0].lang_source == "user"
+        assert store.languages() == {"fr": result.chunks}
+        assert store.documents()[0].lang_source == "user"
         with pytest.raises(ValueError, match="not a language code"):
             ingest_paths([path], store=store, encoder=FakeEncoder(), lang="French")
 

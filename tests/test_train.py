@@ -34,12 +34,15 @@ def test_a_short_run_lowers_the_loss_and_writes_the_card(tiny_run):
     assert len(losses) == 10
     assert np.mean(losses[-3:]) < np.mean(losses[:3]) * 0.9, losses
     assert (card["policy"], card["alpha"], card["seed"], card["steps"]) == ("hybrid", 0.5, 7, 10)
-    assert card["data"]["sets"] == ["mlqa-r-dev"] and card["data"]["dev_groups"] == 6
+    assert card["data"]["sets"] == ["mlqa-r-dev"]
+    assert card["data"]["dev_groups"] == 6
     assert set(card["languages"]["xx"]) == {"ar", "de", "en", "es", "hi", "vi", "zh"}
     assert 0 < card["dev"]["dev_map_avg"] <= 1
     assert [h["step"] for h in card["dev_history"]] == [5, 10]
-    assert card["hardware"]["device"] == "cpu" and card["libraries"]["sentence-transformers"]
-    assert card["hyperparameters"]["scale"] == 20.0 and card["time"]["seconds"] > 0
+    assert card["hardware"]["device"] == "cpu"
+    assert card["libraries"]["sentence-transformers"]
+    assert card["hyperparameters"]["scale"] == 20.0
+    assert card["time"]["seconds"] > 0
 
 
 def test_the_output_is_a_model_the_loader_opens(tiny_run):
@@ -59,7 +62,8 @@ def test_resume_continues_from_the_checkpoint(tiny_run, tmp_path):
     shutil.copytree(tiny_run / "checkpoints" / "checkpoint-5", out / "checkpoints" / "checkpoint-5")
     train(TrainConfig(out=out, resume=True, **RECIPE))
     card = read_card(out)
-    assert card["resumed_from"].endswith("checkpoint-5") and card["steps"] == 10
+    assert card["resumed_from"].endswith("checkpoint-5")
+    assert card["steps"] == 10
     resumed = _trained_weights(out / "checkpoints" / "checkpoint-10")
     # the same batches, optimizer state and random state: steps 6-10 land on the same weights
     for name, tensor in straight.items():
@@ -79,7 +83,8 @@ def test_two_processes_train_with_torchrun_on_cpu(data_set, tmp_path, weights):
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == str(out)
     card = read_card(out)
-    assert card["hardware"]["processes"] == 2 and card["steps"] == 2
+    assert card["hardware"]["processes"] == 2
+    assert card["steps"] == 2
     assert (card["adapter"] is not None) == ("--lora-rank" in weights)
     load_encoder(str(out))
     shutil.rmtree(out)
@@ -90,7 +95,8 @@ def _fails(args: list[str], capsys) -> str:
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("error: "), captured.err
     return lines[0]
 
 
@@ -129,7 +135,9 @@ def test_batches_json_over_1000_batches(data_set, capsys):
     assert main(["batches", "--train", "mlqa-r-dev", "--policy", "hybrid", "--alpha", "0.5",
                  "--n", "1000", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["batches"] == 1000 and summary["duplicate_groups"] == 0 and summary["mixed_batches"] == 0
+    assert summary["batches"] == 1000
+    assert summary["duplicate_groups"] == 0
+    assert summary["mixed_batches"] == 0
     assert 0.448 <= summary["xx_share"] <= 0.552  # binomial 99.9% interval around 0.5 for n = 1000
     assert summary["query_languages_per_batch"] == {"1": 1000}
     assert sorted(summary["batch_language"]["xy"]) == ["ar", "de", "en", "es", "hi", "vi", "zh"]

@@ -198,8 +198,10 @@ def test_empty_library_offers_the_demo(ui):
 def test_upload_two_languages(ui, pdfs):
     report = ui.upload(pdfs["sw"], pdfs["de"])
     assert report.count("added") >= 2, report
-    assert "upangaji-sw.pdf" in report and "datenschutz-de.pdf" in report
-    assert "Swahili (sw)" in report and "German (de)" in report
+    assert "upangaji-sw.pdf" in report
+    assert "datenschutz-de.pdf" in report
+    assert "Swahili (sw)" in report
+    assert "German (de)" in report
     expect(ui.page.locator("#plx-documents")).to_contain_text("datenschutz-de.pdf", timeout=TIMEOUT_MS)
     ui.page.locator("#plx-lang-chart").scroll_into_view_if_needed()
     ui.shot("02-library-two-languages")
@@ -220,7 +222,8 @@ def test_language_filter(ui):
     ui.choose("#plx-lang-filter", "German (de)")
     cards = ui.search("When must the landlord return the security deposit to the tenant?",
                       shows="only languages: German (de)")
-    assert cards and {card.get_attribute("data-lang") for card in cards} == {"de"}
+    assert cards
+    assert {card.get_attribute("data-lang") for card in cards} == {"de"}
     ui.shot("04-language-filter-german")
     ui.page.locator("#plx-lang-filter").get_by_title("Clear").click()  # back to all languages
     assert ui.console_errors == []
@@ -240,7 +243,8 @@ def test_diagnostics_show_the_chart(ui):
 def test_non_pdf_is_refused_with_the_reason(ui, pdfs):
     report = ui.upload(pdfs["txt"], pdfs["fake"])
     assert report.count("refused") >= 2, report
-    assert "minutes.txt" in report and "contract.pdf" in report
+    assert "minutes.txt" in report
+    assert "contract.pdf" in report
     assert "not a PDF" in report
     ui.shot("06-non-pdf-refused")
     assert ui.console_errors == []
@@ -253,7 +257,10 @@ def test_pdf_markup_is_shown_as_text_and_never_runs(ui, pdfs):
     hostile = [card for card in cards if "hostile" in card.inner_text().lower()]
     assert hostile, [card.inner_text() for card in cards]
     text = hostile[0].inner_text()
-    assert "<script>" in text and "<img src=x onerror=" in text and "${7*7}" in text and "{{value}}" in text
+    assert "<script>" in text
+    assert "<img src=x onerror=" in text
+    assert "${7*7}" in text
+    assert "{{value}}" in text
     assert "Hostile <b>title</b>" in text  # the title, from the PDF's metadata, is text too
     assert ui.page.evaluate("window.__plx_pwned") is None
     assert ui.page.locator("#plx-results img, #plx-results script, #plx-results b").count() == 0
@@ -332,9 +339,14 @@ def test_result_card_escapes_every_pdf_field_and_marks_rtl():
                     page=3, page_end=4, heading='Art. 1 <b onclick="h()">', lang="ar",
                     score=0.5, text="المادة 1 <script>alert(1)</script> & ${x} `y`")
     html = result_cards([hit], query="script alert", mode="hybrid")
-    assert "<script>" not in html and "<img" not in html and "<b " not in html
-    assert "&lt;script&gt;t()&lt;/script&gt;" in html and "&lt;img src=x onerror=&quot;a()&quot;&gt;.pdf" in html
-    assert 'dir="rtl"' in html and "pages 3–4" in html and "Arabic" in html
+    assert "<script>" not in html
+    assert "<img" not in html
+    assert "<b " not in html
+    assert "&lt;script&gt;t()&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=&quot;a()&quot;&gt;.pdf" in html
+    assert 'dir="rtl"' in html
+    assert "pages 3–4" in html
+    assert "Arabic" in html
     assert "<mark>alert</mark>" in html  # hybrid mode marks the query's words, escaped like the rest
 
 
@@ -348,7 +360,9 @@ def test_ingest_report_says_each_outcome_in_words():
         IngestResult("/tmp/x/<c>.txt", "refused", "not a PDF (no %PDF header)"),
     ])
     assert "1 added, 1 already in the library, 1 refused" in html
-    assert "Swahili (sw)" in html and "same file as document 1" in html and "&lt;c&gt;.txt" in html
+    assert "Swahili (sw)" in html
+    assert "same file as document 1" in html
+    assert "&lt;c&gt;.txt" in html
 
 
 def test_launch_kwargs_reads_login_and_size_limit(monkeypatch):
@@ -357,7 +371,8 @@ def test_launch_kwargs_reads_login_and_size_limit(monkeypatch):
     monkeypatch.setenv("POLYLEX_AUTH", "clerk:s3cret:with-colon")
     monkeypatch.setenv("POLYLEX_MAX_MB", "20")
     kwargs = launch_kwargs()
-    assert kwargs["auth"] == ("clerk", "s3cret:with-colon") and kwargs["max_file_size"] == "21mb"
+    assert kwargs["auth"] == ("clerk", "s3cret:with-colon")
+    assert kwargs["max_file_size"] == "21mb"
     monkeypatch.setenv("POLYLEX_AUTH", "no-password")
     with pytest.raises(ValueError, match="user:password"):
         launch_kwargs()
