@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.store_protocol import StoreBackend
 from trainer.encoder import Encoder
 
 TEXTS = Path(__file__).parent / "demo_texts"
@@ -169,7 +170,7 @@ class DemoInstall:
     translation_sets: dict[str, list[int]]
 
 
-def install_demo(store: Any, encoder: Encoder, *, progress: Callable[..., Any] | None = None) -> DemoInstall:
+def install_demo(store: StoreBackend, encoder: Encoder, *, progress: Callable[..., Any] | None = None) -> DemoInstall:
     """Write the demo PDFs into a temporary folder, ingest each with its known language, and mark
     each set of translations (``app.ui_translation_sets``) so the rank-distance chart has them.
 

@@ -31,7 +31,8 @@ import numpy as np
 from app.chunking import DEFAULT_BUDGET, Chunk, CountTokens, chunk_pages
 from app.errors import ModelMismatch, RefusedFile
 from app.pdf import PdfText, find_pdfs, read_pdf
-from app.store import NewChunk, Store, crash_point
+from app.store import NewChunk, crash_point
+from app.store_protocol import StoreBackend
 from corpora.settings import get_settings
 
 from app.langid import detect_batch, document_language
@@ -153,7 +154,7 @@ def languages_of(chunks: list[Chunk], *, lang: str | None = None) -> tuple[list[
     return langs, doc_lang, shares
 
 
-def ingest_pdf(pdf: PdfText, *, store: Store, encoder: Encoder, lang: str | None = None,
+def ingest_pdf(pdf: PdfText, *, store: StoreBackend, encoder: Encoder, lang: str | None = None,
                on_encoded: Callable[[int, int], None] | None = None) -> IngestResult:
     """Chunk, label, embed and store one PDF already read (``pdf`` from :func:`app.pdf.read_pdf`)."""
     shown = str(pdf.path)
@@ -182,7 +183,7 @@ def ingest_pdf(pdf: PdfText, *, store: Store, encoder: Encoder, lang: str | None
                         chunks=doc.chunks, languages=shares)
 
 
-def ingest_paths(paths: Sequence[str | Path], *, store: Store, encoder: Encoder, lang: str | None = None,
+def ingest_paths(paths: Sequence[str | Path], *, store: StoreBackend, encoder: Encoder, lang: str | None = None,
                  max_mb: float | None = None, progress: Progress | None = None) -> list[IngestResult]:
     """Ingest PDFs and folders of PDFs; one :class:`IngestResult` per file (or refused folder).
 
@@ -227,7 +228,7 @@ def ingest_paths(paths: Sequence[str | Path], *, store: Store, encoder: Encoder,
     return results
 
 
-def reindex(store: Store, encoder: Encoder, *, batch: int = 256, progress: Progress | None = None) -> int:
+def reindex(store: StoreBackend, encoder: Encoder, *, batch: int = 256, progress: Progress | None = None) -> int:
     """Re-embed every chunk with ``encoder``; the old embeddings and index serve until the swap.
 
     Embeddings are staged in batches (an interrupted reindex resumes), then swapped in with

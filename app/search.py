@@ -25,7 +25,7 @@ import numpy as np
 
 from app.ingest import model_id
 from app.langid import detect
-from app.store import Store
+from app.store_protocol import StoreBackend
 from trainer.encoder import Encoder
 
 Mode = Literal["dense", "hybrid"]
@@ -97,7 +97,7 @@ def rrf(rankings: Sequence[Sequence[int]], *, k: int = RRF_K) -> list[tuple[int,
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
-def search(store: Store, encoder: Encoder, query: str, *, k: int = 10, langs: Sequence[str] | None = None,
+def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, langs: Sequence[str] | None = None,
            docs: Sequence[int] | None = None, mode: Mode = "dense", query_lang: str | None = None) -> SearchResponse:
     """Search the store in any language.
 

@@ -1,3 +1,4 @@
+# Over 400 lines: one class over one SQLite schema, whose write order is the crash-consistency argument.
 """The store: SQLite (through sqlite-utils) is the source of truth, FAISS is derived from it.
 
 A store is a folder::
@@ -14,11 +15,10 @@ index whose generation is behind is caught up from SQLite (missing ids added, ex
 removed) the next time the store is opened or searched. ``doctor()`` checks everything against
 everything and repairs by rebuilding from SQLite.
 
-The index is built from a factory string (:class:`IndexPolicy`): exact inner product on
-normalised vectors (``IDMap,Flat``) up to ``approximate_from`` chunks (20k), then inverted files
-(``IDMap,IVF256,Flat``, and ``IDMap,IVF2048,Flat`` from 200k), where exact search would cost a
-noticeable share of a query (see ``bench/results/search_latency.json`` for the measured latency
-and recall@10 against exact search). Ids in FAISS are SQLite rowids.
+The index itself (its policy, the generation files, catching up, search, the consistency check)
+is :mod:`app.vector_index`, which takes arrays and ids; this module reads those from SQLite and
+keeps the transactions and the order of the writes. Ids in FAISS are SQLite rowids. The store's
+interface, which a second backend implements too, is :class:`app.store_protocol.StoreBackend`.
 
 Example::
 
@@ -31,24 +31,33 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
+import json
+import logging
 import os
 import sqlite3
 import threading
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import faiss
 import numpy as np
 import sqlite_utils
 
 from app.errors import ModelMismatch, StoreError
+from app.store_protocol import CorpusEmbeddings, DoctorReport, Document, NewChunk
+from app.vector_index import IndexFiles, IndexPolicy, VectorIndex, exact_search
 from corpora.languages import get_language
+
+if TYPE_CHECKING:
+    import faiss
+
+__all__ = ["CRASH_ENV", "DB_FILE", "SCHEMA_VERSION", "CorpusEmbeddings", "DoctorReport", "Document", "IndexPolicy",
+           "NewChunk", "Store", "crash_point"]
 
 DB_FILE = "polylex.db"
 SCHEMA_VERSION = 2
+LEGACY_SETS_FILE = "translation_sets.json"  # before schema 2 the sets lived in this file
+log = logging.getLogger(__name__)
 """1: documents, chunks, meta. 2: translation_sets (added to a schema-1 store when it is opened)."""
 CRASH_ENV = "POLYLEX_CRASH_AT"
 """Test hook: ``POLYLEX_CRASH_AT=<step>`` ends the process with ``os._exit`` at that step
@@ -60,129 +69,6 @@ def crash_point(step: str) -> None:
     """Die here, without cleanup, when the crash test asks for this step."""
     if os.environ.get(CRASH_ENV) == step:
         os._exit(70)
-
-
-@dataclass(frozen=True)
-class IndexPolicy:
-    """How the FAISS index is built, as factory strings (inner product on normalised vectors).
-
-    Three tiers by store size, measured in ``bench/search_latency.py`` (latency and recall@10
-    against exact search, ``bench/results/search_latency.json``). Inverted files rather than HNSW
-    for the approximate tiers: on 100k clustered e5 vectors IVF1024 at nprobe 32 kept recall@10 at
-    0.999 for 1.1 ms a query where HNSW32 needed efSearch 512 (4.3 ms) for 0.988; IVF builds
-    3.5x faster and deletes in place, where HNSW must be rebuilt. Any factory string works here.
-
-    Args:
-        exact: factory below ``approximate_from`` chunks (default ``IDMap,Flat``).
-        approximate: factory from ``approximate_from`` chunks on (default ``IDMap,IVF256,Flat``).
-        approximate_from: store size in chunks where exact search starts to cost a noticeable share
-            of a query (about 3 ms at 20k chunks on one core, against 20-50 ms to encode a query).
-        large: factory from ``large_from`` chunks on (default ``IDMap,IVF2048,Flat``): more lists
-            keep the share of the store a query scans small as it grows (at 1M chunks, nprobe 24 of
-            2048 lists: recall@10 0.9997 for about 2 ms on one core; IVF1024 needed 15 ms at nprobe 32).
-        large_from: store size where ``large`` takes over (the index is rebuilt and retrained once).
-        nprobe: inverted lists an IVF search visits below ``large_from``.
-        large_nprobe: inverted lists an IVF search visits from ``large_from`` on.
-        ef_search: HNSW search depth (when a factory names HNSW).
-        ef_construction: HNSW build depth.
-        exact_filter_max: with a language/document filter matching at most this many chunks, those
-            chunks are scored exactly from SQLite instead of searching the index with a selector.
-    """
-
-    exact: str = "IDMap,Flat"
-    approximate: str = "IDMap,IVF256,Flat"
-    approximate_from: int = 20_000
-    large: str = "IDMap,IVF2048,Flat"
-    large_from: int = 200_000
-    nprobe: int = 32
-    large_nprobe: int = 24
-    ef_search: int = 512
-    ef_construction: int = 80
-    exact_filter_max: int = 20_000
-
-    def factory_for(self, n_chunks: int) -> str:
-        if n_chunks >= self.large_from:
-            return self.large
-        return self.approximate if n_chunks >= self.approximate_from else self.exact
-
-    def build(self, dim: int, n_chunks: int) -> faiss.Index:
-        """An empty index for a store of ``n_chunks``, with its search parameters set (IVF still untrained)."""
-        index = faiss.index_factory(dim, self.factory_for(n_chunks), faiss.METRIC_INNER_PRODUCT)
-        self.configure(index)
-        return index
-
-    def configure(self, index: faiss.Index) -> None:
-        """Set the search-time parameters of a filled or loaded index (they depend on its size)."""
-        inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
-        if isinstance(inner, faiss.IndexHNSW):
-            inner.hnsw.efConstruction = self.ef_construction
-            inner.hnsw.efSearch = self.ef_search
-        if isinstance(inner, faiss.IndexIVF):
-            inner.nprobe = self.large_nprobe if index.ntotal >= self.large_from else self.nprobe
-
-    def train(self, index: faiss.Index, vectors: np.ndarray, *, seed: int = 0) -> None:
-        """Train an IVF index on a sample (about 64 vectors per list; faiss wants at least 39)."""
-        if index.is_trained:
-            return
-        rng = np.random.default_rng(seed)
-        sample = vectors if len(vectors) <= 65_536 else vectors[rng.choice(len(vectors), 65_536, replace=False)]
-        index.train(np.ascontiguousarray(sample, dtype="float32"))
-
-
-@dataclass(frozen=True)
-class Document:
-    id: int
-    sha256: str
-    text_sha256: str
-    file: str
-    title: str
-    lang: str
-    lang_source: str  # "detected" or "user"
-    pages: int
-    chunks: int
-    bytes: int
-    added: str
-    model: str
-
-
-@dataclass(frozen=True)
-class NewChunk:
-    """A chunk ready to store; ``embedding`` is a normalised float32 vector."""
-
-    seq: int
-    page: int
-    page_end: int
-    heading: str | None
-    lang: str
-    text: str
-    embedding: np.ndarray
-
-
-@dataclass
-class DoctorReport:
-    """What ``doctor`` found (``problems``) and what it did about it (``repaired``)."""
-
-    ok: bool
-    documents: int
-    chunks: int
-    model: str | None
-    index: str
-    problems: list[str] = field(default_factory=list)
-    repaired: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class CorpusEmbeddings:
-    """All chunk embeddings with their labels (for diagnostics): row i of ``vectors`` (n, dim)
-    is chunk ``ids[i]`` of document ``doc_ids[i]`` in language ``langs[i]``."""
-
-    ids: np.ndarray
-    doc_ids: np.ndarray
-    langs: list[str]
-    vectors: np.ndarray
 
 
 def _blob(vector: np.ndarray) -> bytes:
@@ -198,6 +84,8 @@ def _matrix(blobs: list[bytes], dim: int) -> np.ndarray:
 class Store:
     """One store folder, open: the SQLite database and the FAISS index loaded in memory.
 
+    Implements :class:`app.store_protocol.StoreBackend`.
+
     Thread-safe: the UI may search from several threads while an ingest writes. Create with
     :meth:`open`; the CLI and the UI keep one open store for their lifetime, so searches pay
     neither for loading the index nor for opening the database.
@@ -208,7 +96,8 @@ class Store:
         self.db = db
         self.policy = policy
         self._lock = threading.RLock()
-        self._index: faiss.Index | None = None
+        self._files = IndexFiles(folder)
+        self._index: VectorIndex | None = None
         self._index_generation = -1
 
     # --- opening -------------------------------------------------------------------------------
@@ -227,6 +116,7 @@ class Store:
         store = cls(folder, db, policy or IndexPolicy())
         store._migrate()
         store._load_index()
+        store._import_legacy_sets()
         return store
 
     def close(self) -> None:
@@ -271,6 +161,30 @@ class Store:
                 self.db["translation_sets"].create_index(["set_id"])
             if version < SCHEMA_VERSION:
                 self._set_meta("schema", str(SCHEMA_VERSION))
+
+    def _import_legacy_sets(self) -> int:
+        """Migration of an older layout: marked translation sets once lived beside the database in
+        ``translation_sets.json`` (``{"sets": [[doc_id, ...], ...]}``). Their documents still in the
+        store are marked here, once, and the file is renamed ``translation_sets.json.imported``, so
+        nothing marked is lost, whether the UI or the command line opens the store first. Returns
+        the number of sets imported (0 without a file)."""
+        path = self.folder / LEGACY_SETS_FILE
+        if not path.exists():
+            return 0
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8")).get("sets", [])
+        except (OSError, ValueError, AttributeError) as exc:
+            log.warning("ignoring unreadable %s: %s", path, exc)
+            raw = []
+        existing = {d.id for d in self.documents()}
+        imported = 0
+        for members in raw:
+            kept = sorted({int(m) for m in members if int(m) in existing})
+            if len(kept) >= 2:
+                self.mark_translation_set(kept)
+                imported += 1
+        os.replace(path, path.with_name(LEGACY_SETS_FILE + ".imported"))
+        return imported
 
     # --- meta ---------------------------------------------------------------------------------
 
@@ -425,40 +339,27 @@ class Store:
         With filters, a small matching set is scored exactly from SQLite; a large one is searched
         in FAISS with an id selector, so filtered results are never fewer than FAISS can give.
         """
-        query = np.ascontiguousarray(query, dtype="float32").reshape(1, -1)
+        query = np.ascontiguousarray(query, dtype="float32").reshape(-1)
         with self._lock:
             self._refresh_if_stale()
+            among = None
             if langs or docs:
-                ids = self.chunk_ids(langs=langs, docs=docs)
-                if len(ids) == 0:
+                among = self.chunk_ids(langs=langs, docs=docs)
+                if len(among) == 0:
                     return []
-                if len(ids) <= self.policy.exact_filter_max:
+                if len(among) <= self.policy.exact_filter_max:
                     corpus = self.embeddings(langs=langs, docs=docs)
-                    scores = corpus.vectors @ query[0]
-                    top = np.argsort(-scores, kind="stable")[:k]
-                    return [(int(corpus.ids[i]), float(scores[i])) for i in top]
-                selector = faiss.IDSelectorBatch(ids)
-                params = self._search_params(selector)
-            else:
-                params = None
-            if self._index is None or self._index.ntotal == 0:
+                    ids, scores = exact_search(query, corpus.ids, corpus.vectors, k)
+                    return [(int(i), float(s)) for i, s in zip(ids, scores)]
+            if self._index is None:
                 return []
-            scores, labels = self._index.search(query, k, params=params)  # (1, k); label -1 = none
-        return [(int(i), float(s)) for i, s in zip(labels[0], scores[0]) if i >= 0]
-
-    def _search_params(self, selector: faiss.IDSelector) -> faiss.SearchParameters:
-        inner = faiss.downcast_index(self._index.index) if isinstance(self._index, faiss.IndexIDMap) else self._index
-        if isinstance(inner, faiss.IndexHNSW):
-            # A selective filter leaves HNSW fewer reachable neighbours: search deeper.
-            return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.policy.ef_search, 512))
-        if isinstance(inner, faiss.IndexIVF):
-            return faiss.SearchParametersIVF(sel=selector, nprobe=max(self.policy.nprobe, 128))
-        return faiss.SearchParameters(sel=selector)
+            ids, scores = self._index.search(query, k, among=among)
+        return [(int(i), float(s)) for i, s in zip(ids, scores)]
 
     @property
     def index(self) -> faiss.Index | None:
         """The loaded FAISS index (read it, do not change it)."""
-        return self._index
+        return self._index.faiss_index if self._index is not None else None
 
     def index_description(self) -> str:
         index = self._index
@@ -667,69 +568,33 @@ class Store:
                 self._set_meta("factory", self.policy.factory_for(len(ids)))
                 self.db["pending_embeddings"].drop()
             self._index, self._index_generation = index, generation
-            self._remove_old_index_files(generation)
+            self._files.remove_all_but(generation)
             return len(ids)
 
     # --- the FAISS index ------------------------------------------------------------------------
-
-    def _index_path(self, generation: int) -> Path:
-        return self.folder / f"index-g{generation:08d}.faiss"
-
-    def _index_files(self) -> list[tuple[int, Path]]:
-        found = []
-        for path in self.folder.glob("index-g*.faiss"):
-            with contextlib.suppress(ValueError):
-                found.append((int(path.stem.removeprefix("index-g")), path))
-        return sorted(found)
 
     def _all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         rows = self.db.execute("SELECT id, embedding FROM chunks ORDER BY id").fetchall()
         return np.array([r[0] for r in rows], dtype="int64"), _matrix([r[1] for r in rows], self.dim or 0)
 
-    def _build_index(self, ids: np.ndarray, vectors: np.ndarray) -> faiss.Index:
-        dim = vectors.shape[1] if len(vectors) else (self.dim or 384)
-        index = self.policy.build(dim, len(ids))
-        if len(ids):
-            vectors = np.ascontiguousarray(vectors, dtype="float32")
-            faiss.normalize_L2(vectors)  # stored vectors are normalised already; this guards imports
-            self.policy.train(index, vectors)
-            index.add_with_ids(vectors, ids)
-            self.policy.configure(index)
-        return index
+    def _build_index(self, ids: np.ndarray, vectors: np.ndarray) -> VectorIndex:
+        return VectorIndex.build(self.policy, ids, vectors, dim=self.dim or 384)  # 384: e5-small's, when empty
 
-    def _write_index(self, index: faiss.Index, generation: int) -> None:
-        final = self._index_path(generation)
-        tmp = final.with_suffix(".faiss.tmp")
-        faiss.write_index(index, str(tmp))
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        crash_point("index-written")
-        os.replace(tmp, final)
-        with contextlib.suppress(OSError):  # make the rename itself durable
-            dir_fd = os.open(self.folder, os.O_RDONLY)
-            os.fsync(dir_fd)
-            os.close(dir_fd)
-
-    def _remove_old_index_files(self, keep: int) -> None:
-        for generation, path in self._index_files():
-            if generation != keep:
-                path.unlink(missing_ok=True)
-        for tmp in self.folder.glob("*.faiss.tmp"):
-            tmp.unlink(missing_ok=True)
+    def _write_index(self, index: VectorIndex, generation: int) -> None:
+        self._files.write(index, generation, before_rename=lambda: crash_point("index-written"))
 
     def _load_index(self) -> None:
         """Load the index of the current generation; catch it up from SQLite if it is missing or stale."""
         with self._lock:
             generation = self.generation()
-            path = self._index_path(generation)
+            path = self._files.path(generation)
             if path.exists():
                 try:
-                    index = faiss.read_index(str(path))
+                    index = VectorIndex.read(path, self.policy)
                 except RuntimeError:  # unreadable file: rebuild from SQLite below
                     path.unlink(missing_ok=True)
                 else:
                     if index.ntotal == self.chunk_count():
-                        self.policy.configure(index)
                         self._index, self._index_generation = index, generation
                         return
             self._index = None
@@ -748,39 +613,16 @@ class Store:
         (the store crossed ``approximate_from``), when the index cannot remove ids (HNSW), or
         when nothing usable is on disk.
         """
-        ids, index = None, self._index
-        if index is None:
-            files = self._index_files()
-            for _, path in reversed(files):
-                try:
-                    index = faiss.read_index(str(path))
-                    self.policy.configure(index)
-                    break
-                except RuntimeError:
-                    continue
+        index = self._index if self._index is not None else self._files.read_newest(self.policy)
         n_chunks = self.chunk_count()
         factory = self.policy.factory_for(n_chunks)
         if index is not None and (self._meta("factory") != factory or
-                                  (self.dim is not None and index.d != self.dim)):
+                                  (self.dim is not None and index.dim != self.dim)):
             index = None
         if index is not None:
             stored = np.array([r[0] for r in self.db.execute("SELECT id FROM chunks").fetchall()], dtype="int64")
-            indexed = faiss.vector_to_array(index.id_map) if isinstance(index, faiss.IndexIDMap) else None
-            if indexed is None:
-                index = None
-            else:
-                extra = np.setdiff1d(indexed, stored)
-                missing = np.setdiff1d(stored, indexed)
-                if len(extra):
-                    try:
-                        index.remove_ids(faiss.IDSelectorBatch(extra))
-                    except RuntimeError:
-                        index = None  # HNSW cannot remove: rebuild below
-                if index is not None and len(missing):
-                    rows = self.fetch_embeddings(missing)
-                    index.add_with_ids(rows, missing)
-                if index is not None:
-                    self.policy.configure(index)
+            if not index.catch_up(stored, self.fetch_embeddings):
+                index = None  # no id map, or HNSW cannot remove: rebuild below
         if index is None:
             ids, vectors = self._all_vectors()
             index = self._build_index(ids, vectors)
@@ -788,7 +630,7 @@ class Store:
             self._set_meta("factory", factory)
         self._write_index(index, generation)
         self._index, self._index_generation = index, generation
-        self._remove_old_index_files(generation)
+        self._files.remove_all_but(generation)
 
     def fetch_embeddings(self, ids: np.ndarray) -> np.ndarray:
         """Embeddings of the given chunk ids, in that order, as an (n, dim) float32 matrix."""
@@ -869,28 +711,22 @@ class Store:
     def _check_index(self) -> list[str]:
         problems = []
         generation = self.generation()
-        if not self._index_path(generation).exists():
+        if not self._files.path(generation).exists():
             problems.append(f"FAISS index file of generation {generation} is missing")
         index = self._index
-        n = self.chunk_count()
         if index is None:
             return problems + ["no FAISS index loaded"]
         if self._index_generation != generation:
             problems.append(f"FAISS index is generation {self._index_generation}, SQLite is at {generation}")
-        if index.ntotal != n:
-            problems.append(f"FAISS has {index.ntotal} vectors, SQLite {n} chunks")
-        indexed = np.sort(faiss.vector_to_array(index.id_map))
         stored = np.array([r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id").fetchall()], dtype="int64")
-        if len(indexed) == len(stored) and not np.array_equal(indexed, stored):
+        # The vectors are sampled only when nothing else is wrong (as before: the cheap checks first).
+        found = index.check(stored, None if problems else self.fetch_embeddings)
+        if found.vectors != found.expected:
+            problems.append(f"FAISS has {found.vectors} vectors, SQLite {found.expected} chunks")
+        if found.ids_differ:
             problems.append("FAISS ids differ from SQLite chunk ids")
-        if n and not problems:
-            sample = stored[np.linspace(0, n - 1, num=min(n, 5)).astype(int)]
-            vectors = self.fetch_embeddings(sample)
-            _, labels = index.search(vectors, 1)
-            scores = np.einsum("ij,ij->i", vectors, self.fetch_embeddings(labels[:, 0])) if (labels >= 0).all() else None
-            # A vector must find itself, or an exact duplicate of itself (repeated boilerplate).
-            if scores is None or (scores < 0.9999).any():
-                problems.append("FAISS vectors do not match the embeddings stored in SQLite")
+        if found.vectors_match is False:
+            problems.append("FAISS vectors do not match the embeddings stored in SQLite")
         return problems
 
     # --- iteration for exports / diagnostics ----------------------------------------------------

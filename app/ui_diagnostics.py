@@ -12,6 +12,7 @@ import threading
 import gradio as gr
 
 from app import ui_resources
+from app.store_protocol import StoreBackend
 from app.ui_resources import LastSearch
 from app.ui_translation_sets import load_sets
 
@@ -22,7 +23,7 @@ NO_SEARCH = ("Run a search first (Search tab): this section then shows how the l
              "compare with the library's, and how far apart translations of the same text were ranked.")
 
 
-def _corpus(store: object) -> object:
+def _corpus(store: StoreBackend) -> object:
     from app.diagnostics import load_corpus
 
     # a language correction keeps the generation but changes the chunks' languages: it bumps labels_revision

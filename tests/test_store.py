@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 
 import faiss
@@ -10,6 +11,8 @@ import pytest
 
 from app.errors import ModelMismatch
 from app.store import IndexPolicy, NewChunk, Store
+from app.store_protocol import StoreBackend
+from app.vector_index import IndexFiles
 from tests.app_helpers import FakeEncoder
 
 ENC = FakeEncoder()
@@ -41,11 +44,13 @@ def store(tmp_path):
 def test_add_writes_rows_blobs_fts_and_faiss(store):
     doc = add(store, "contract", ["the seller delivers the goods", "the buyer pays the price"])
     assert (doc.id, doc.chunks, doc.model) == (1, 2, ENC.polylex_id)
-    assert faiss_ids(store) == sql_ids(store) and len(sql_ids(store)) == 2
+    assert faiss_ids(store) == sql_ids(store)
+    assert len(sql_ids(store)) == 2
     blob = store.db.execute("SELECT embedding FROM chunks WHERE seq = 1").fetchone()[0]
     np.testing.assert_array_equal(np.frombuffer(blob, dtype="<f4"), ENC.encode_document(["the buyer pays the price"])[0])
     assert store.search_text("price", limit=5) == [sql_ids(store)[1]]
-    assert store.model_id == ENC.polylex_id and store.dim == ENC.dim
+    assert store.model_id == ENC.polylex_id
+    assert store.dim == ENC.dim
     assert list(store.folder.glob("index-g*.faiss")) == [store.folder / f"index-g{store.generation():08d}.faiss"]
 
 
@@ -54,7 +59,8 @@ def test_same_hash_is_refused_and_nothing_written(store):
     generation = store.generation()
     with pytest.raises(ValueError, match="already stored"):
         add(store, "contract", ["other text"])
-    assert store.chunk_count() == 1 and store.generation() == generation
+    assert store.chunk_count() == 1
+    assert store.generation() == generation
 
 
 def test_another_model_is_refused(store):
@@ -70,7 +76,8 @@ def test_delete_removes_rows_fts_and_vectors(store):
     gone = add(store, "gone", ["epsilon zeta"])
     store.delete_document(gone.id)
     assert [d.id for d in store.documents()] == [keep.id]
-    assert faiss_ids(store) == sql_ids(store) and len(faiss_ids(store)) == 2
+    assert faiss_ids(store) == sql_ids(store)
+    assert len(faiss_ids(store)) == 2
     assert store.search_text("epsilon", limit=5) == []
     assert store.doctor().ok
     with pytest.raises(KeyError):
@@ -83,16 +90,17 @@ def test_reopen_loads_the_index_file_without_rebuilding(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(Store, "_build_index", lambda self, *a: calls.append(1))
     with Store.open(tmp_path / "s") as store:
-        assert store.index.ntotal == 3 and calls == []
+        assert store.index.ntotal == 3
+        assert calls == []
 
 
 @pytest.mark.parametrize("damage", ["missing", "garbage", "stale"])
 def test_a_bad_index_file_is_rebuilt_from_sqlite_on_open(tmp_path, damage):
     with Store.open(tmp_path / "s") as store:
         add(store, "a", ["one", "two"])
-        stale = store._index_path(store.generation()).read_bytes()
+        stale = IndexFiles(store.folder).path(store.generation()).read_bytes()
         add(store, "b", ["three"])
-        path = store._index_path(store.generation())
+        path = IndexFiles(store.folder).path(store.generation())
     if damage == "missing":
         path.unlink()
     elif damage == "garbage":
@@ -100,7 +108,8 @@ def test_a_bad_index_file_is_rebuilt_from_sqlite_on_open(tmp_path, damage):
     else:  # an index of an older generation under the current name: one vector short
         path.write_bytes(stale)
     with Store.open(tmp_path / "s") as store:
-        assert faiss_ids(store) == sql_ids(store) and len(sql_ids(store)) == 3
+        assert faiss_ids(store) == sql_ids(store)
+        assert len(sql_ids(store)) == 3
         assert store.doctor(repair=False).ok
 
 
@@ -108,9 +117,11 @@ def test_doctor_finds_and_repairs_a_tampered_index(store):
     add(store, "a", ["one", "two", "three"])
     store.index.remove_ids(faiss.IDSelectorBatch(np.array(sql_ids(store)[:1], dtype="int64")))
     report = store.doctor(repair=False)
-    assert not report.ok and any("FAISS has 2 vectors, SQLite 3 chunks" in p for p in report.problems)
+    assert not report.ok
+    assert any("FAISS has 2 vectors, SQLite 3 chunks" in p for p in report.problems)
     report = store.doctor()
-    assert report.ok and "rebuilt the FAISS index from SQLite" in report.repaired
+    assert report.ok
+    assert "rebuilt the FAISS index from SQLite" in report.repaired
     assert faiss_ids(store) == sql_ids(store)
 
 
@@ -131,7 +142,8 @@ def test_doctor_rebuilds_a_broken_fts_index(store):
     store.db.conn.commit()
     report = store.doctor()
     assert any(p.startswith("full-text index") for p in report.problems)
-    assert report.ok and store.search_text("findable", limit=3) == sql_ids(store)
+    assert report.ok
+    assert store.search_text("findable", limit=3) == sql_ids(store)
 
 
 def test_hnsw_beyond_the_documented_size_and_rebuild_on_delete(tmp_path):
@@ -150,7 +162,8 @@ def test_hnsw_beyond_the_documented_size_and_rebuild_on_delete(tmp_path):
         assert np.isclose(found, exact, atol=1e-5).all(axis=1).mean() >= 0.9
         store.delete_document(first.id)  # HNSW cannot remove ids: rebuilt, and back to exact
         assert store.index_description().startswith("IDMap,Flat")
-        assert faiss_ids(store) == sql_ids(store) and store.doctor().ok
+        assert faiss_ids(store) == sql_ids(store)
+        assert store.doctor().ok
 
 
 def test_filters_use_exact_scoring_or_a_faiss_selector(tmp_path):
@@ -161,7 +174,8 @@ def test_filters_use_exact_scoring_or_a_faiss_selector(tmp_path):
         by_lang = store.search_vectors(query, 10, langs=["de"])  # 2 chunks: exact from SQLite
         assert {store.fetch_chunks([i])[i]["doc_id"] for i, _ in by_lang} == {b.id}
         by_doc = store.search_vectors(query, 10, docs=[a.id])  # 3 chunks: FAISS with a selector
-        assert len(by_doc) == 3 and by_doc[0][1] == pytest.approx(1.0)
+        assert len(by_doc) == 3
+        assert by_doc[0][1] == pytest.approx(1.0)
         assert store.search_vectors(query, 10, langs=["fr"]) == []
 
 
@@ -169,8 +183,10 @@ def test_embeddings_for_diagnostics(store):
     a = add(store, "a", ["one", "two"], lang="en")
     b = add(store, "b", ["drei"], lang="de")
     corpus = store.embeddings()
-    assert corpus.vectors.shape == (3, ENC.dim) and corpus.vectors.dtype == np.float32
-    assert corpus.langs == ["en", "en", "de"] and corpus.doc_ids.tolist() == [a.id, a.id, b.id]
+    assert corpus.vectors.shape == (3, ENC.dim)
+    assert corpus.vectors.dtype == np.float32
+    assert corpus.langs == ["en", "en", "de"]
+    assert corpus.doc_ids.tolist() == [a.id, a.id, b.id]
     np.testing.assert_allclose(np.linalg.norm(corpus.vectors, axis=1), 1.0, rtol=1e-5)
     assert store.languages() == {"en": 2, "de": 1}
 
@@ -181,14 +197,17 @@ def test_reindex_swaps_atomically_and_resumes(store):
     todo = store.begin_reindex(new.polylex_id)
     store.stage_embeddings(todo[:2], new.encode_document(store.chunk_texts(list(todo[:2]))))
     # interrupted here: the old model still serves
-    assert store.model_id == ENC.polylex_id and store.index.d == ENC.dim
+    assert store.model_id == ENC.polylex_id
+    assert store.index.d == ENC.dim
     assert store.search_vectors(ENC.encode_query(["beta"])[0], 1)
     assert any("unfinished reindex" in p for p in store.doctor(repair=False).problems)
     remaining = store.begin_reindex(new.polylex_id)  # resumes: only the last chunk is left
     assert remaining.tolist() == todo[2:].tolist()
     store.stage_embeddings(remaining, new.encode_document(store.chunk_texts(list(remaining))))
     assert store.finish_reindex(new.polylex_id) == 3
-    assert store.model_id == "fake-v2" and store.dim == 32 and store.index.d == 32
+    assert store.model_id == "fake-v2"
+    assert store.dim == 32
+    assert store.index.d == 32
     assert {d.model for d in store.documents()} == {"fake-v2"}
     assert store.doctor(repair=False).ok
 
@@ -197,7 +216,8 @@ def test_two_store_objects_see_each_others_writes(tmp_path):
     with Store.open(tmp_path / "s") as writer, Store.open(tmp_path / "s") as reader:
         add(writer, "a", ["seen by the reader"])
         hits = reader.search_vectors(ENC.encode_query(["seen by the reader"])[0], 1)
-        assert hits and hits[0][1] == pytest.approx(1.0)
+        assert hits
+        assert hits[0][1] == pytest.approx(1.0)
 
 
 def test_store_path_that_is_a_file(tmp_path):
@@ -220,7 +240,8 @@ def test_ivf_for_large_stores_trains_adds_and_deletes(tmp_path):
         assert store.index_description().startswith("IDMap,IVF4,Flat")
         b = add(store, "b", texts[45:])  # added to the trained index, no rebuild
         store.delete_document(b.id)  # IVF removes ids in place
-        assert faiss_ids(store) == sql_ids(store) and store.doctor(repair=False).ok
+        assert faiss_ids(store) == sql_ids(store)
+        assert store.doctor(repair=False).ok
         vectors = store.embeddings().vectors
         assert store.search_vectors(vectors[3], 1)[0][1] == pytest.approx(1.0)  # nprobe = all lists: exact
     with Store.open(tmp_path / "s", policy=policy) as store:
@@ -234,9 +255,12 @@ def test_set_language_relabels_the_document_and_its_chunks_only(store):
     doc = store.set_language(a.id, "fra")  # ISO 639-3 is stored as its canonical code
     assert (doc.lang, doc.lang_source) == ("fr", "user")
     assert [c["lang"] for c in store.iter_chunks(a.id)] == ["fr", "fr"]
-    assert store.document(b.id).lang_source == "detected" and store.languages() == {"fr": 2, "de": 1}
-    assert store.generation() == generation and store.index is index  # FAISS untouched
-    assert store.search_text("drei", limit=3) and store.doctor(repair=False).ok
+    assert store.document(b.id).lang_source == "detected"
+    assert store.languages() == {"fr": 2, "de": 1}
+    assert store.generation() == generation
+    assert store.index is index
+    assert store.search_text("drei", limit=3)
+    assert store.doctor(repair=False).ok
     with pytest.raises(ValueError, match="'xx-bogus'"):
         store.set_language(a.id, "xx-bogus")
     with pytest.raises(KeyError, match="99"):
@@ -250,7 +274,8 @@ def test_translation_sets_merge_survive_reopening_and_forget_deleted_documents(t
         assert store.translation_sets() == []
         first = store.mark_translation_set([ids[0], ids[1]])
         second = store.mark_translation_set([ids[3], ids[4]])
-        assert first != second and store.translation_set_of(ids[4]) == second
+        assert first != second
+        assert store.translation_set_of(ids[4]) == second
         assert store.mark_translation_set([ids[2], ids[1]]) == first  # sharing document b: one set
         with pytest.raises(ValueError, match="at least two"):
             store.mark_translation_set([ids[2], ids[2]])
@@ -259,7 +284,8 @@ def test_translation_sets_merge_survive_reopening_and_forget_deleted_documents(t
     with Store.open(tmp_path / "s") as store:
         assert store.translation_sets() == [ids[:3], ids[3:]]
         store.delete_document(ids[4])  # its set is left with one document and disappears
-        assert store.translation_sets() == [ids[:3]] and store.translation_set_of(ids[3]) is None
+        assert store.translation_sets() == [ids[:3]]
+        assert store.translation_set_of(ids[3]) is None
         store.unmark_translation_set(first, doc_id=ids[1])
         assert store.translation_sets() == [[ids[0], ids[2]]]
         store.unmark_translation_set(first)
@@ -276,21 +302,51 @@ def test_a_schema_1_store_gets_the_translation_sets_table(tmp_path):
         store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
         store.db.conn.commit()
     with Store.open(tmp_path / "s") as store:
-        assert store._meta("schema") == "2" and store.translation_sets() == []
+        assert store._meta("schema") == "2"
+        assert store.translation_sets() == []
         store.mark_translation_set([a, b])
         assert store.translation_sets() == [[a, b]]
 
 
-def test_the_ui_imports_an_old_translation_sets_json_once(store):
+def test_opening_a_store_imports_an_old_translation_sets_json_once(store):
     import json
 
-    from app.ui_translation_sets import FILE_NAME, load_sets, mark_set, unmark
+    from app.store import LEGACY_SETS_FILE
+    from app.ui_translation_sets import load_sets, mark_set, unmark
 
     ids = [add(store, name, [f"text of {name}"]).id for name in "abcd"]
     # as the UI wrote it before the store had the table; document 99 was deleted since
-    (store.folder / FILE_NAME).write_text(json.dumps({"sets": [[ids[0], ids[1]], [ids[2], 99]]}))
-    assert load_sets(store) == [ids[:2]] == store.translation_sets()
-    assert not (store.folder / FILE_NAME).exists() and (store.folder / (FILE_NAME + ".imported")).exists()
-    assert mark_set(store, [ids[2], ids[3]]) == [ids[:2], ids[2:]]
-    assert unmark(store, ids[0]) == [ids[2:]] and unmark(store, ids[0]) == [ids[2:]]  # again: no-op
-    assert load_sets(store) == [ids[2:]]  # the renamed file is not read again
+    (store.folder / LEGACY_SETS_FILE).write_text(json.dumps({"sets": [[ids[0], ids[1]], [ids[2], 99]]}))
+    folder = store.folder
+    store.close()
+    with Store.open(folder) as reopened:  # what the CLI and the UI both do first
+        assert reopened.translation_sets() == [ids[:2]]
+        assert not (folder / LEGACY_SETS_FILE).exists()
+        assert (folder / (LEGACY_SETS_FILE + ".imported")).exists()
+        assert mark_set(reopened, [ids[2], ids[3]]) == [ids[:2], ids[2:]]
+        assert unmark(reopened, ids[0]) == [ids[2:]]
+        assert unmark(reopened, ids[0]) == [ids[2:]]  # again: no-op
+    with Store.open(folder) as again:
+        assert load_sets(again) == [ids[2:]]  # the renamed file is not read again
+
+
+def test_a_language_correction_bumps_the_labels_revision(store):
+    doc = add(store, "a", ["text of a"])
+    before, generation = store.labels_revision(), store.generation()
+    store.set_language(doc.id, "de")
+    assert store.labels_revision() == before + 1
+    assert store.generation() == generation  # embeddings and index untouched
+
+
+def test_store_implements_the_store_protocol_with_the_same_signatures(store):
+    assert isinstance(store, StoreBackend)
+    members = [name for name, value in vars(StoreBackend).items()
+               if not name.startswith("_") and (callable(value) or isinstance(value, property))]
+    assert "search_vectors" in members
+    assert "model_id" in members
+    for name in members:
+        ours, theirs = getattr(Store, name), getattr(StoreBackend, name)
+        if isinstance(theirs, property):
+            assert isinstance(ours, property), name
+            continue
+        assert inspect.signature(ours) == inspect.signature(theirs), name

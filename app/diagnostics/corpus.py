@@ -14,6 +14,7 @@ from app.diagnostics.alignment import DocChunks, detect_translation_sets
 from app.diagnostics.bias import corpus_bias_matrix, plot_bias_matrix
 from app.diagnostics.common import ChunkInfo, Diagnostic, DocId, QueryEncoder, _rows_by_doc
 from app.diagnostics.rank_distance import plot_rank_distances, translation_rank_distances
+from app.store_protocol import StoreBackend
 from app.diagnostics.shares import language_shares, plot_language_shares
 from trainer.encoder import Encoder
 
@@ -34,7 +35,7 @@ class Corpus:
                 for doc, rows in _rows_by_doc(self.chunks).items()}
 
 
-def load_corpus(store: Any) -> Corpus:
+def load_corpus(store: StoreBackend) -> Corpus:
     """Read chunk labels, embeddings, titles and languages from an ``app.store.Store``.
 
     A chunk whose language was not identified (``und``: short or mixed text) takes its document's
@@ -53,7 +54,7 @@ def load_corpus(store: Any) -> Corpus:
 
 
 def translation_sets_of(corpus: Corpus, marked: Iterable[Iterable[DocId]] | None = None, *,
-                        store: Any = None) -> list[frozenset]:
+                        store: StoreBackend = None) -> list[frozenset]:
     """User-marked translation sets, plus the detected ones among the documents no mark covers.
 
     The marked sets are ``marked`` when given, else those stored in ``store``
@@ -69,7 +70,7 @@ def translation_sets_of(corpus: Corpus, marked: Iterable[Iterable[DocId]] | None
 
 
 def diagnose_results(
-    store: Any,
+    store: StoreBackend,
     query_vector: np.ndarray,
     result_chunk_ids: Sequence[int],
     *,
@@ -99,7 +100,7 @@ def diagnose_results(
 
 
 def diagnose_search(
-    store: Any,
+    store: StoreBackend,
     encoder: Encoder,
     response: Any,
     *,
@@ -119,7 +120,7 @@ def diagnose_search(
 
 
 def diagnose_corpus(
-    store: Any,
+    store: StoreBackend,
     encoder: QueryEncoder,
     *,
     translation_sets: Iterable[Iterable[DocId]] | None = None,
