@@ -30,12 +30,11 @@ import numpy as np
 
 from app.chunking import DEFAULT_BUDGET, Chunk, CountTokens, chunk_pages
 from app.errors import ModelMismatch, RefusedFile
+from app.langid import detect_batch, document_language
 from app.pdf import PdfText, find_pdfs, read_pdf
 from app.store import NewChunk, crash_point
 from app.store_protocol import StoreBackend
 from corpora.settings import get_settings
-
-from app.langid import detect_batch, document_language
 from trainer.encoder import Encoder
 
 Progress = Callable[..., Any]

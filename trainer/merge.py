@@ -89,8 +89,8 @@ def dev_split(card: dict[str, Any], settings: Settings):
 
 
 def dev_task(card: dict[str, Any], settings: Settings):
-    """The dev task the run itself was scored on (``trainer.train.dev_task``), rebuilt from its card."""
-    from trainer.train import dev_task as build
+    """The dev task the run itself was scored on (``trainer.dev.dev_task``), rebuilt from its card."""
+    from trainer.dev import dev_task as build
 
     return build(dev_split(card, settings), passage=card["config"].get("passage", "sentence"), data_dir=settings.data)
 
@@ -106,7 +106,7 @@ def sweep(tuned: str | Path, grid: tuple[float, ...] = DEFAULT_GRID, *, base: st
 
     from trainer.adapters import is_adapter_folder
     from trainer.encoder import load_encoder
-    from trainer.train import dev_evaluator
+    from trainer.dev import dev_evaluator
 
     settings = settings or get_settings()
     tuned = Path(tuned)

@@ -21,7 +21,6 @@ trains on whole policy batches (negatives stay within one GPU's batch; the effec
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -31,26 +30,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from corpora.files import DataNotFound
-from corpora.jsonl import JsonlFormatError
 from corpora.parallel import select_langs
-from corpora.records import Benchmark, Pair
-from corpora.registry import UnknownDataset
+from corpora.records import Pair
 from corpora.settings import Settings, get_settings
 from trainer.adapters import AdapterError, LoraSettings, add_lora
 from trainer.card import TrainingCard
-from trainer.encoder import EncoderNotFound
+from trainer.dev import dev_evaluator, dev_task
 from trainer.errors import TrainerError
-from trainer.pairs import (dev_benchmark, dev_benchmark_in_context, limit_groups, pool_benchmarks, split_by_group,
-                           training_pairs)
-from trainer.sampling import BatchPolicy, BatchPolicyError, HybridBatchSampler
+from trainer.pairs import limit_groups, split_by_group, training_pairs
+from trainer.progress import progress_callback
+from trainer.sampling import BatchPolicy, HybridBatchSampler
 
 # Sets that are benchmarks: training on them inflates the scores measured there.
 _EVALUATION_SETS = {"xquad": "xquad-r", "xquad-r": "xquad-r", "milpac": "milpac"}
-# Training sets with sentence breaks: their pairs' group prefix -> the LAReQA benchmark over all their
-# sentences, from which the dev task takes the held-out questions and their paragraphs' sentences.
-IN_CONTEXT_BENCHMARKS = {"mlqa": "mlqa-r"}
-DEV_METRICS = ("map_avg", "map_mono", "map_cross", "map_multi", "recall_at_1_multi", "rank_distance")
 
 
 class TrainSetupError(TrainerError, ValueError):
@@ -238,108 +230,6 @@ def make_sampler(data: TrainingData, policy: BatchPolicy, batch_size: int, seed:
     return HybridBatchSampler(data.rows, batch_size, False, seed=seed, pairs=data.rows, policy=policy)
 
 
-def dev_task(dev: Sequence[Pair], *, passage: str = "sentence", data_dir: str | Path | None = None) -> Benchmark:
-    """The retrieval task of the dev split, made as hard as the data allows; every held-out pair is in it.
-
-    MLQA-R dev groups: their questions against every sentence of the paragraphs holding their
-    answers (``trainer.pairs.dev_benchmark_in_context``), the LAReQA setting; the answer sentences
-    alone saturate within a hundred steps (mAP 0.88, no signal left to stop on). Dev pairs of
-    other data (AfriQA, JSONL files): their questions against the held-out passages
-    (``trainer.pairs.dev_benchmark``). Several parts are pooled into one task.
-    """
-    from corpora.registry import load_benchmark
-
-    parts, rest = [], list(dev)
-    if passage == "sentence":
-        for prefix, name in IN_CONTEXT_BENCHMARKS.items():
-            held_out = [p for p in rest if p.group.startswith(f"{prefix}:")]
-            if held_out:
-                full = load_benchmark(name, langs=sorted({p.lang for p in held_out}), data_dir=data_dir)
-                parts.append(dev_benchmark_in_context(held_out, full))
-                rest = [p for p in rest if not p.group.startswith(f"{prefix}:")]
-    if rest:
-        parts.append(dev_benchmark(rest, "dev"))
-    return pool_benchmarks(parts, "dev")
-
-
-def dev_evaluator(benchmark: Benchmark, batch_size: int):
-    """The sentence-transformers evaluator that scores a model on ``benchmark`` (``dev_task``)."""
-    from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
-
-    class DevEvaluator(BaseEvaluator):
-        """mAP (full ranking) of the held-out questions against all held-out passages, via trainer.evaluate.
-
-        ``map_avg`` (the mean of the mono-, cross- and multilingual mAP that the dev data defines)
-        picks the best checkpoint: the point of hybrid batches is to gain on all three at once.
-        """
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.benchmark = benchmark
-            self.primary_metric = "map_avg"
-
-        def __call__(self, model, output_path=None, epoch: float = -1, steps: int = -1) -> dict[str, float]:
-            from trainer.evaluate import rank_benchmark, score
-
-            bench = self.benchmark
-            queries = model.encode_query([q.text for q in bench.queries], batch_size=batch_size,
-                                         convert_to_numpy=True, normalize_embeddings=True)
-            candidates = model.encode_document([c.text for c in bench.candidates], batch_size=batch_size,
-                                               convert_to_numpy=True, normalize_embeddings=True)
-            summary = score(rank_benchmark(bench, queries, candidates))["summary"]
-            maps = [summary[k] for k in ("map_mono", "map_cross", "map_multi") if summary.get(k) is not None]
-            metrics = {"map_avg": sum(maps) / len(maps)} if maps else {}
-            metrics.update({k: summary[k] for k in DEV_METRICS[1:] if summary.get(k) is not None})
-            metrics = self.prefix_name_to_metrics(metrics, "dev")
-            self.store_metrics_in_model_card_data(model, metrics, epoch, steps)
-            return metrics
-
-    return DevEvaluator()
-
-
-def _progress_callback(pairs_per_step: int):
-    from transformers.trainer_callback import ProgressCallback
-
-    class PairsProgress(ProgressCallback):
-        """The trainer's tqdm bar (stderr) with the last loss and pairs/s; dev scores as lines.
-
-        pairs/s is a running mean over training steps only (step begin to step end), so the time
-        spent evaluating and saving checkpoints does not drag it down.
-        """
-
-        def on_train_begin(self, args, state, control, **kwargs):
-            super().on_train_begin(args, state, control, **kwargs)
-            self.loss, self.step_started, self.seconds_per_step = None, None, None
-            if self.training_bar is not None:
-                self.training_bar.update(state.global_step)  # a resumed run starts where it stopped
-                self.current_step = state.global_step
-
-        def on_step_begin(self, args, state, control, **kwargs):
-            self.step_started = time.perf_counter()
-
-        def on_step_end(self, args, state, control, **kwargs):
-            super().on_step_end(args, state, control, **kwargs)
-            if self.training_bar is None or self.step_started is None:
-                return
-            took = time.perf_counter() - self.step_started
-            mean = self.seconds_per_step
-            self.seconds_per_step = took if mean is None else 0.9 * mean + 0.1 * took
-            self.training_bar.set_postfix(loss=self.loss, pairs_s=f"{pairs_per_step / self.seconds_per_step:.1f}",
-                                          refresh=False)
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if self.training_bar is None or not logs:
-                return
-            if "loss" in logs:
-                self.loss = f"{logs['loss']:.4f}"
-            scores = {k.removeprefix("eval_dev_"): v for k, v in logs.items() if k.startswith("eval_dev_")}
-            if scores:
-                text = " ".join(f"{k} {v:.4f}" for k, v in scores.items())
-                self.training_bar.write(f"step {state.global_step}: dev {text}", file=sys.stderr)
-
-    return PairsProgress()
-
-
 def _checkpoints(folder: Path) -> list[Path]:
     return sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.rsplit("-", 1)[-1]))
 
@@ -368,8 +258,13 @@ def build_trainer(config: TrainConfig, data: TrainingData, policy: BatchPolicy, 
     """The ``SentenceTransformerTrainer`` for one run: hybrid batch sampler, MNRL loss, dev evaluation."""
     import torch
     from datasets import Dataset
-    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers import (
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.sentence_transformer.losses import (
+        MultipleNegativesRankingLoss,
+    )
     from transformers import EarlyStoppingCallback
     from transformers.trainer_callback import ProgressCallback
 
@@ -417,7 +312,7 @@ def build_trainer(config: TrainConfig, data: TrainingData, policy: BatchPolicy, 
         evaluator=evaluator if evaluate else None, callbacks=callbacks,
     )
     trainer.remove_callback(ProgressCallback)
-    trainer.add_callback(_progress_callback(config.batch_size * args.world_size))
+    trainer.add_callback(progress_callback(config.batch_size * args.world_size))
     return trainer
 
 
