@@ -108,20 +108,21 @@ def language_chart(passages: dict[str, int], documents: dict[str, int]) -> objec
 def upload(files: list[str] | None, lang: str, progress: gr.Progress = gr.Progress()) -> tuple[str, None]:
     """Ingest the uploaded files; one line per file says added / already there / refused and why.
     Returns the report and ``None`` for the file component (emptied for the next batch)."""
-    from app.errors import ModelMismatch
+    from app import ui_errors
     from app.ingest import ingest_paths
+    from corpora.errors import PolylexError
 
     if not files:
         raise gr.Error("No files received: drop PDFs on the upload area or click it to choose files.")
     paths = [str(f) for f in files]
     progress(0.0, desc="loading the model")
-    encoder = ui_resources.get_encoder()
     store = ui_resources.get_store()
     try:
+        encoder = ui_resources.get_encoder()
         results = ingest_paths(paths, store=store, encoder=encoder, lang=None if lang in (None, "", AUTO) else lang,
                                max_mb=ui_resources.settings().max_mb, progress=progress)
-    except ModelMismatch as exc:
-        raise gr.Error(f"The library was indexed with another model: {exc}") from exc
+    except PolylexError as exc:  # another model's library, a damaged adapter: words for the page
+        raise gr.Error(ui_errors.message(exc)) from exc
     return ui_html.ingest_report(results, names={p: Path(p).name for p in paths}), None
 
 

@@ -1,3 +1,4 @@
+# Over 400 lines: one behaviour test per diagnostic on shared fixtures (fake and real encoders, a demo store).
 """app.diagnostics: exact values on hand-made embeddings, the real encoder on parallel sentences,
 the store adapter end to end, and every figure renders."""
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from corpora.languages import is_low_resource
+from trainer.card import TrainingCard
 from corpora.settings import Settings, get_settings
 from trainer import metrics
 from trainer.report import fmt, grouped_bars, heatmap, ordered_languages, pair_matrix
@@ -143,9 +144,8 @@ def run_compare(
     results = evaluate_models(config, models, settings=settings, load_fn=load_fn)
     evaluated = time.time()
 
-    from trainer.card import read_card
 
-    cards = {policy: read_card(models[policy]) for policy in config.policies}
+    cards = {policy: TrainingCard.load(models[policy]) for policy in config.policies}
     report = Path(config.report)
     for bench_name, by_model in results.items():
         folder = report / "results" / bench_name
@@ -179,12 +179,14 @@ def _hardware() -> dict:
     return {**hardware(), "platform": platform.platform(), "libraries": library_versions()}
 
 
-def _card_summary(card: dict | None) -> dict | None:
+def _card_summary(card: TrainingCard | None) -> dict | None:
     if card is None:
         return None
-    return {k: card.get(k) for k in ("steps", "epochs", "seed", "alpha", "hyperparameters", "data", "time",
-                                     "best_checkpoint", "stopped_early", "hardware")} | {
-        "loss_first": (card.get("loss") or {}).get("first"), "loss_last": (card.get("loss") or {}).get("last")}
+    loss = card.extra.get("loss") or {}
+    return {"steps": card.steps, "epochs": card.extra.get("epochs"), "seed": card.seed, "alpha": card.alpha,
+            "hyperparameters": card.hyperparameters, "data": card.data, "time": card.time,
+            "best_checkpoint": card.extra.get("best_checkpoint"), "stopped_early": card.extra.get("stopped_early"),
+            "hardware": card.hardware, "label": card.label, "loss_first": loss.get("first"), "loss_last": loss.get("last")}
 
 
 # --- report -------------------------------------------------------------------------------------
