@@ -40,6 +40,7 @@ clean-venv:
 ADAPTER_RUN ?= runs/polylex-hybrid-lora
 ADAPTER_EVAL := reports/polylex-hybrid
 adapter: setup model
+	rm -rf $(ADAPTER_RUN) $(ADAPTER_RUN)-merged  # from scratch: train and merge refuse to overwrite a run
 	$(PY) -m trainer train --train mlqa-r-dev --policy hybrid --alpha 0.5 --out $(ADAPTER_RUN) \
 	  --max-steps 500 --epochs 10 --eval-steps 100 --patience 2 --lr 3e-4 --scale 20 --seed 42 --lora-rank 16
 	$(PY) -m trainer merge --tuned $(ADAPTER_RUN) --out $(ADAPTER_RUN)-merged

@@ -17,9 +17,9 @@ def message(exc: PolylexError) -> str:
     from trainer.encoder import EncoderNotFound
 
     if isinstance(exc, AdapterError):
-        return ("The default model's fine-tuned adapter cannot be used: its files are missing or damaged "
+        return ("This model's fine-tuned adapter cannot be used: its files are missing or damaged "
                 f"({str(exc).split(';')[0]}). Choose “Base” under Search → More options → Model to search with "
-                "the untuned encoder, and ask whoever runs this server to rebuild the adapter (`make adapter`).")
+                "the untuned encoder, and ask whoever runs this server to restore or rebuild the adapter.")
     if isinstance(exc, EncoderNotFound):
         return f"This model cannot be opened: {exc}. Choose another under Search → More options → Model."
     if isinstance(exc, ModelMismatch):

@@ -167,6 +167,9 @@ def library_model_spec() -> str:
     for option in model_options():
         if spec_matches_model_id(option.spec, stored):
             return option.spec
+    if "+lora:" in stored:
+        # an adapter no longer here (e.g. an older shipped default): searching says to re-index
+        return configured
     return stored.split("@", 1)[0]  # a folder no longer under runs/, or a hub id
 
 

@@ -77,7 +77,7 @@ def main() -> None:
     paragraphs = paragraphs[: args.paragraphs]
     short_queries = [q.text for q in bench.queries][::max(1, len(bench.queries) // 40)][:40]
 
-    fp32 = load_encoder("default")
+    fp32 = load_encoder("base")
     models = {"fp32": fp32, "int8": quantize_int8(fp32), "int8_ffn_only": quantize_int8(fp32, only="ffn")}
     out: dict[str, dict] = {}
     for name, model in models.items():

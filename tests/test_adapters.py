@@ -197,3 +197,26 @@ def test_the_page_explains_a_damaged_default_without_cli_flags(shipped_copy, mon
     assert ADAPTER_WEIGHTS in text
     assert "--" not in text
     assert "POLYLEX_MODEL" not in text
+
+
+def test_training_on_top_of_an_adapter_is_refused(tiny_lora_run, tmp_path):
+    with pytest.raises(TrainSetupError, match="is an adapter"):
+        train(TrainConfig(out=tmp_path / "x", **dict(LORA, model=str(tiny_lora_run))))
+
+
+def test_ship_never_replaces_what_is_not_an_adapter(tiny_lora_run, tmp_path):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(AdapterError, match="not an adapter folder"):
+        ship(tiny_lora_run, precious, force=True)
+    assert (precious / "notes.txt").read_text() == "keep me"
+    with pytest.raises(AdapterError, match="must differ"):
+        ship(tiny_lora_run, tiny_lora_run, force=True)
+
+
+def test_a_missing_shipped_adapter_is_refused_with_the_way_out(tmp_path, monkeypatch):
+    monkeypatch.setattr("trainer.encoder.SHIPPED_ADAPTER", tmp_path / "gone")
+    with pytest.raises(AdapterError, match="missing") as caught:
+        load_encoder("default")
+    assert "POLYLEX_MODEL=base" in str(caught.value)

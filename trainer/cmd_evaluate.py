@@ -4,7 +4,8 @@ Candidate and query embeddings are cached under <cache>/embeddings/, keyed by th
 so evaluating the same model again encodes nothing. Progress goes to stderr.
 
 Examples:
-    python -m trainer evaluate --model default --benchmark xquad-r --json out/base.json --report out/base
+    python -m trainer evaluate --model base --benchmark xquad-r --json out/base.json --report out/base
+    python -m trainer evaluate --model default --benchmark xquad-r --json out/default.json --report out/default
     python -m trainer evaluate --model runs/hybrid --benchmark constitutions --langs de en fr --json -
     python -m trainer evaluate --benchmark my_benchmark.jsonl --limit 100
 """

