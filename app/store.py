@@ -228,8 +228,11 @@ class Store:
             if stored is None or self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:
                 return  # an empty store takes any model
         if stored != model_id:
-            raise ModelMismatch(f"the store holds embeddings of model {stored!r}, not {model_id!r}: use --model "
-                                f"{stored} or re-embed with `python -m app reindex --model {model_id}`")
+            lora = "+lora:" in stored
+            hint = "an adapter model (e.g. an older default)" if lora else "a full model folder (e.g. `base`, the untuned encoder)"
+            raise ModelMismatch(f"the store holds embeddings of model {stored!r} ({hint}), not {model_id!r}: search with "
+                                "the store's model (--model), or re-embed everything with the one you want, e.g. "
+                                "`python -m app reindex --model default`")
         if stored_dim is not None and stored_dim != dim:
             raise ModelMismatch(f"the store holds {stored_dim}-d embeddings, the model gives {dim}-d; reindex first")
 

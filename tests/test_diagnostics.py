@@ -546,7 +546,14 @@ def test_the_demo_library_gives_its_two_sets_and_small_libraries_rarely_mix_them
 
     before = mixed(min_coverage=0.6, min_margin=0, min_aligned=1)
     after = mixed()
-    assert len(before) > 50  # of 220: the demo note is parallel in every law, "Article 1" matches "Article 1"
-    # Left: Nepali data protection with Amharic tenancy, two languages the default encoder knows
-    # little, where article 1 of one is as near article 1 of the other (0.90) as translations are.
-    assert after in ([], [("data-protection.ne", "tenancy.am")]), after
+    # The old rule (coverage 0.6, no margin, one aligned chunk) mixed the laws in 122 of these 220 small
+    # libraries with the untuned encoder (the demo note is parallel in every law, "Article 1" matches
+    # "Article 1"); the fine-tuned default keeps them apart better by itself (9). The rule in force
+    # never mixes more than the old one.
+    assert len(after) <= len(before)
+    # Left with the untuned encoder: Nepali data protection with Amharic tenancy (article 1 of one as
+    # near article 1 of the other, 0.90, as translations are). With the fine-tuned default, which
+    # aligns languages more closely, two 2-law libraries of 220: German data protection with Amharic
+    # tenancy, Hausa data protection with Swahili tenancy. The thresholds were measured with the
+    # untuned encoder; re-measuring them for the default is open work (see the README).
+    assert len(after) <= 2, after

@@ -41,6 +41,7 @@ from app.diagnostics.alignment import (
     DocChunks,
     alignment_coverage,
     detect_translation_sets,
+    aligned_pairs,
     mutual_best_pairs,
 )
 from app.diagnostics.bias import (
@@ -79,7 +80,7 @@ __all__ = [
     "LanguageShares", "language_shares", "plot_language_shares",
     # alignment
     "MIN_ALIGNED", "MIN_COVERAGE", "MIN_MARGIN", "MIN_SIMILARITY", "DocChunks", "alignment_coverage",
-    "detect_translation_sets", "mutual_best_pairs",
+    "detect_translation_sets", "aligned_pairs", "mutual_best_pairs",
     # rank_distance
     "SetRankDistance", "Version", "full_ranks", "plot_rank_distances", "translation_rank_distances",
     # bias

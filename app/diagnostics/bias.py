@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import matplotlib
 import numpy as np
 
-from app.diagnostics.alignment import MIN_SIMILARITY, mutual_best_pairs
+from app.diagnostics.alignment import MIN_MARGIN, aligned_pairs
 from app.diagnostics.common import ChunkInfo, Diagnostic, DocId, QueryEncoder, _new_figure, _rows_by_doc
 from corpora.languages import language_name
 
@@ -36,12 +36,12 @@ def parallel_queries(
     chunks: Sequence[ChunkInfo],
     translation_sets: Iterable[Iterable[DocId]],
     *,
-    min_similarity: float = MIN_SIMILARITY,
+    min_margin: float = MIN_MARGIN,
 ) -> list[ParallelQuery]:
     """Aligned chunks of the translation sets, one query per chunk with a partner in another language.
 
     Chunk i of document A is parallel to chunk j of document B (same set) when they are each other's
-    best match (``mutual_best_pairs``); unlike the rank-distance chart, a chunk without a mutual
+    best match and the pair stands out from the documents' other pairings (``aligned_pairs``); unlike the rank-distance chart, a chunk without a mutual
     partner in B gets none there, so every relevant pair is a real translation.
     """
     chunks = [ChunkInfo(*c) for c in chunks]
@@ -53,7 +53,7 @@ def parallel_queries(
         for position, a in enumerate(docs):
             for b in docs[position + 1:]:
                 rows_a, rows_b = rows_by_doc[a], rows_by_doc[b]
-                for i, j, _ in mutual_best_pairs(embeddings[rows_a], embeddings[rows_b], min_similarity=min_similarity):
+                for i, j, _ in aligned_pairs(embeddings[rows_a], embeddings[rows_b], min_margin=min_margin):
                     partners.setdefault(int(rows_a[i]), set()).add(int(rows_b[j]))
                     partners.setdefault(int(rows_b[j]), set()).add(int(rows_a[i]))
     return [ParallelQuery(row, sorted({row} | others)) for row, others in sorted(partners.items())
