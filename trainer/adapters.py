@@ -144,11 +144,11 @@ def attach(model, path: str | Path, *, fuse: bool = True) -> None:
     path = Path(path)
     for name in (ADAPTER_CONFIG, ADAPTER_WEIGHTS):
         if not (path / name).is_file():
-            raise AdapterError(f"adapter file {path / name} is missing; {_remedy(path)}")
+            raise AdapterError(f"adapter file {path / name} is missing; {adapter_remedy(path)}")
     try:
         model.load_adapter(str(path), adapter_name="polylex")
     except Exception as exc:  # safetensors/PEFT raise many types for a damaged file; all mean the same here
-        raise AdapterError(f"adapter {path} cannot be loaded ({type(exc).__name__}: {exc}); {_remedy(path)}") from exc
+        raise AdapterError(f"adapter {path} cannot be loaded ({type(exc).__name__}: {exc}); {adapter_remedy(path)}") from exc
     if fuse:
         from peft.tuners.lora import LoraLayer
 
@@ -157,7 +157,8 @@ def attach(model, path: str | Path, *, fuse: bool = True) -> None:
                 module.merge()
 
 
-def _remedy(path: Path) -> str:
+def adapter_remedy(path: Path) -> str:
+    """What a user can do about a damaged adapter: the end of every AdapterError about its files."""
     return (f"rebuild it (see {path / 'README.md'} for the command) or use the untuned encoder with "
             "POLYLEX_MODEL=base")
 

