@@ -5,7 +5,12 @@
    sentence, or after a short line that ends a sentence. Running headers and footers (the same
    line, digits aside, on most pages) are dropped.
 2. Headings open sections: Article / Art. / Section / § / Artículo / Artikel / Статья / Kifungu /
-   المادة / अनुच्छेद / አንቀጽ / 第…条 and their kin (``HEADING_WORDS``), followed by a number.
+   المادة / अनुच्छेद / አንቀጽ / 第…条 and their kin (``HEADING_WORDS``), followed by a number;
+   and, in any language, lines that have the *shape* of a heading (``_shape_headings``): a
+   short line with a number (Arabic, Devanagari, Bengali, Persian ... digits, Ethiopic or Roman
+   numerals; before or after its word: "Kifungu cha 3.", "3. cikk", "ΑΡΘΡΟ 3", "მუხლი 3",
+   "3-бап") whose wording recurs with increasing numbers through the document, and the same
+   wording with a spelled-out ordinal ("Article premier", "مادهٔ اول").
    A chunk never spans two sections, and each chunk keeps its section's heading.
 3. Paragraphs of a section are packed into chunks up to ``budget`` tokens of the model's own
    tokenizer; a paragraph over budget is split at sentences, then words, then characters.
@@ -23,10 +28,12 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import re
+import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 CountTokens = Callable[[list[str]], list[int]]
 
@@ -59,6 +66,13 @@ _HEADING = re.compile(
 )
 _NUMBERED = re.compile(r"^(?:\(\d{1,3}[a-z]?\)|\d{1,3}[a-z]?[.)]\s|\([a-z]{1,4}\)\s|[a-z]\)\s)")
 _SENTENCE_END = tuple(".!?;:。！？；：।॥።؟۔")
+_CLOSING = "\"”’»›)]'」』"
+
+
+def _ends_sentence(line: str) -> bool:
+    """Whether a line ends a sentence, closing quotes and brackets aside ('... mint mi.”')."""
+    line = line.rstrip().rstrip(_CLOSING)
+    return line.endswith(_SENTENCE_END) or line.endswith("፡፡")  # Ethiopic full stop, also written as two colons
 _SENTENCES = re.compile(r"(?<=[.!?。！？।॥።؟۔])\s+|(?<=[。！？])")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f]")
 
@@ -99,6 +113,101 @@ def heading_of(line: str) -> str | None:
     return line[: match.end()].strip()
 
 
+# A number as a heading writes it: decimal digits of any script (int() reads them), an ordinal
+# suffix of up to three letters ("1aad", "1er", "2nd"), Ethiopic numerals, or a Roman numeral.
+_SHAPE_NUMBER = re.compile(r"^(?:(?P<digits>\d{1,4})[^\W\d_]{0,3}|(?P<ethiopic>[\u1369-\u137c]{1,4})|(?P<roman>[IVXLCDM]{1,7}))$")
+_SHAPE_PUNCT = ".:)(-–—,;"
+# A heading line is short: at most this many words, the number among the first three (the
+# first or after one or two words); a number-first line is shorter still, or "1. The court
+# shall ..." (a numbered paragraph) would qualify.
+_SHAPE_MAX_WORDS = 12
+_SHAPE_MAX_WORDS_NUMBER_FIRST = 4
+_SHAPE_MAX_CHARS = 100
+# A wording is a heading's when it recurs this often, its numbers mostly going up.
+_SHAPE_MIN_REPEATS = 3
+_SHAPE_MIN_RISING = 0.8
+# Spelled-out ordinals only ("مادهٔ اول", "مادهٔ دوم" ...): the same first word on this many
+# two-word lines, each with a different second word.
+_SHAPE_MIN_SPELLED = 5
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+
+
+def _number_value(token: str) -> int | None:
+    """The value of a heading's number token ("12.", "१२", "፲፪", "XIV", "1aad"), else None."""
+    match = _SHAPE_NUMBER.match(token.strip(_SHAPE_PUNCT))
+    if not match:
+        return None
+    if match["digits"]:
+        return int(match["digits"])
+    if match["ethiopic"]:
+        return int(sum(unicodedata.numeric(ch) for ch in match["ethiopic"]))  # ፲፪ = 10 + 2
+    total = 0
+    values = [_ROMAN[ch] for ch in match["roman"]]
+    for value, after in zip(values, values[1:] + [0]):
+        total += -value if value < after else value
+    return total
+
+
+def _fold(word: str) -> str:
+    """A heading word compared without case, accents or punctuation ("ΑΡΘΡΟ" == "Άρθρο")."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold().strip(_SHAPE_PUNCT))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _shape(line: str) -> tuple[str, int] | None:
+    """``(wording, number)`` of a line shaped like a heading: ``("kifungu cha #", 3)`` for
+    "Kifungu cha 3.", ``("# cikk", 3)`` for "3. cikk", ``("#-бап", 3)`` for "3-бап"; else None."""
+    words = line.split()
+    if not words or len(words) > _SHAPE_MAX_WORDS or len(line) > _SHAPE_MAX_CHARS:
+        return None
+    for i, word in enumerate(words[:3]):
+        head, dash, tail = word.partition("-")
+        value = _number_value(word) if not (dash and tail and _number_value(head) is not None) else _number_value(head)
+        if value is None:
+            continue
+        if dash and tail and _number_value(word) is None:  # "3-бап", Kazakh and Kyrgyz style
+            return (" ".join([*map(_fold, words[:i]), f"#-{_fold(tail)}"]), value)
+        if i == 0:
+            if len(words) == 1 or len(words) > _SHAPE_MAX_WORDS_NUMBER_FIRST or not words[1][0].isalpha():
+                return None
+            return (f"# {_fold(words[1])}", value)
+        return (" ".join([*map(_fold, words[:i]), "#"]), value)
+    return None
+
+
+def _shape_headings(lines: list[str]) -> set[str]:
+    """Lines that are headings by their shape and recurrence, in a document's lines (running headers left out)."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for line in lines:
+        shape = _shape(line.strip())
+        if shape:
+            found.setdefault(shape[0], []).append((shape[1], line.strip()))
+    headings: set[str] = set()
+    prefixes: set[str] = set()
+    for wording, hits in found.items():
+        values = [value for value, _ in hits]
+        rising = sum(b > a for a, b in itertools.pairwise(values))
+        if len(hits) >= _SHAPE_MIN_REPEATS and rising >= _SHAPE_MIN_RISING * (len(values) - 1):
+            headings.update(line for _, line in hits)
+            if wording.endswith(" #"):
+                prefixes.add(wording[:-2])
+    # Spelled-out ordinals: "Article premier" among "Article 2", "Article 3" ...; or a document that
+    # spells every one ("مادهٔ اول", "مادهٔ دوم" ...).
+    second_words: dict[str, set[str]] = {}
+    candidates: dict[str, list[str]] = {}
+    for line in lines:
+        words = line.split()
+        if len(words) == 2 and words[1][0].isalpha() and len(line.strip()) <= 40:
+            first = _fold(words[0])
+            second_words.setdefault(first, set()).add(_fold(words[1]))
+            candidates.setdefault(first, []).append(line.strip())
+    for first, seconds in second_words.items():
+        spelled_throughout = len(seconds) >= _SHAPE_MIN_SPELLED and len(candidates[first]) == len(seconds)
+        if first in prefixes or spelled_throughout:
+            headings.update(candidates[first])
+    return headings
+
+
 def _join(left: str, right: str) -> str:
     if left.endswith("-") and len(left) > 1 and left[-2].isalpha() and right[:1].islower():
         return left[:-1] + right  # hyphenation at a line break
@@ -112,15 +221,28 @@ def _running_lines(pages: list[str]) -> set[str]:
     if len(pages) < 3:
         return set()
     counts: Counter[str] = Counter()
+    everywhere: Counter[str] = Counter()
     for page in pages:
         lines = [line for line in page.splitlines() if line.strip()]
+        everywhere.update(re.sub(r"\d+", "#", line) for line in lines)
         # A heading is never a running header, even when articles often start at the top of a page.
         counts.update({re.sub(r"\d+", "#", line) for line in lines[:2] + lines[-2:] if heading_of(line) is None})
-    return {line for line, n in counts.items() if n >= max(3, len(pages) // 2)}
+    # A running line is (almost) only at the edges of pages; a heading in a wording of its own
+    # ("Հոդված 3") that happens to open a few pages occurs far more often inside them.
+    return {line for line, n in counts.items() if n >= max(3, len(pages) // 2) and n >= 0.8 * everywhere[line]}
 
 
 def _blocks(pages: list[str]) -> list[_Block]:
     running = _running_lines(pages)
+    shaped = _shape_headings([
+        line for page in pages for line in page.splitlines()
+        if line.strip() and re.sub(r"\d+", "#", line) not in running
+    ])
+
+    def heading(line: str) -> str | None:
+        known = heading_of(line)
+        return known if known is not None else (line.strip() if line.strip() in shaped else None)
+
     blocks: list[_Block] = []
     for number, page in enumerate(pages, start=1):
         lines = page.splitlines()
@@ -144,16 +266,18 @@ def _blocks(pages: list[str]) -> list[_Block]:
                 continue
             # A heading or numbered paragraph can only start where the previous line ended
             # something: a sentence, a short (title or last) line, or another heading.
-            ended = (not previous or previous.endswith(_SENTENCE_END) or len(previous) < 0.6 * widest
-                     or heading_of(previous) is not None)
-            heading = heading_of(line) if ended else None
-            if heading:
+            ended = (not previous or _ends_sentence(previous) or len(previous) < 0.6 * widest
+                     or heading(previous) is not None)
+            # A line that is all heading, in a wording that recurs with rising numbers, needs no
+            # sentence end before it: Thai and Lao end sentences with a space, not a mark.
+            title = heading(line) if ended or line.strip() in shaped else None
+            if title:
                 flush()
-                blocks.append(_Block(line, number, heading=heading))
+                blocks.append(_Block(line, number, heading=title))
                 previous = line
                 continue
             if current and (ended and _NUMBERED.match(line) or
-                            previous.endswith(_SENTENCE_END) and len(previous) < 0.75 * widest):
+                            _ends_sentence(previous) and len(previous) < 0.75 * widest):
                 flush()
             current.append(line)
             previous = line
@@ -247,10 +371,21 @@ def chunk_pages(pages: list[str], *, count_tokens: CountTokens, budget: int = DE
 
         for block, tokens in zip(blocks, counts):
             if tokens > budget:
-                flush()
+                # A long provision splits; its heading line goes with the first piece, not alone.
+                carried = [b for b in current] if current and all(b.heading for b in current) else []
+                if carried:
+                    room = budget - sum(count_tokens([b.text for b in carried])) - len(carried)
+                    current.clear()
+                else:
+                    flush()
+                    room = budget
                 used = 0
-                for piece in _split_text(block.text, count_tokens, budget):
-                    pieces_pages.append((piece, block.page, block.page))
+                pieces = _split_text(block.text, count_tokens, max(room, 8))
+                for number, piece in enumerate(pieces):
+                    if number == 0 and carried:
+                        pieces_pages.append(("\n".join([*(b.text for b in carried), piece]), carried[0].page, block.page))
+                    else:
+                        pieces_pages.append((piece, block.page, block.page))
                 continue
             if current and used + tokens + 1 > budget:
                 flush()

@@ -23,3 +23,7 @@ class ModelMismatch(AppError, ValueError):
 
 class StoreError(AppError, RuntimeError):
     """The store folder cannot be used (e.g. a newer schema, or not a Polylex store)."""
+
+
+class ShippedFileError(AppError, RuntimeError):
+    """A file that ships with Polylex (the language-ID model) is missing or differs from its card."""

@@ -75,6 +75,10 @@ DATA_SETS: dict[str, DataSet] = {
                 ("milpac", "milpac-ip", "milpac-cci", "milpac-acts")),
         DataSet("ntrex128-subset", "NTREX-128: news sentences line-aligned in 53 languages",
                 "https://github.com/MicrosoftTranslator/NTREX", "CC BY-SA 4.0", ("all",), ("ntrex",)),
+        DataSet("ntrex-128", "NTREX-128 (complete): the same news sentences in 128 languages",
+                "https://github.com/MicrosoftTranslator/NTREX", "CC BY-SA 4.0", (), ()),
+        DataSet("tatoeba", "Tatoeba test set (LASER): up to 1,000 sentences + English, 112 languages",
+                "https://github.com/facebookresearch/LASER/tree/main/data/tatoeba/v1", "CC BY 2.0 FR", (), ()),
     ]
 }
 
@@ -256,8 +260,10 @@ def set_languages(name: str, data_dir: str | Path | None = None) -> list[str]:
     folder = _folder(entry, data_dir)
     if entry.name == "afriqa":
         return sorted(set(folder_languages(folder)) | {"en", "fr"})
-    if entry.name == "ntrex128-subset":
+    if entry.name in ("ntrex128-subset", "ntrex-128"):
         return sorted(ntrex_files(folder))
+    if entry.name == "tatoeba":  # tatoeba.<iso3>-eng.<iso3>: the language, and English
+        return sorted({normalize_code(path.name.split(".")[1].split("-")[0]) for path in folder.glob("tatoeba.*-eng.*")})
     if entry.name in ("xquad", "xquad-r", "mlqa-r-dev", "amqa", "arcd"):
         return sorted(_squad_files(entry, folder, entry.default_split or "all"))
     return load_benchmark(entry.benchmarks[0], data_dir=data_dir).languages

@@ -1,7 +1,7 @@
 """Real PDFs for tests and benchmarks, written with fpdf2 and real Noto fonts.
 
 Scripts covered: Latin, Cyrillic, Greek (NotoSans), Arabic (RTL, NotoNaskhArabic), Devanagari,
-Ethiopic, Thai, Hebrew and CJK (NotoSansCJK, a .ttc collection). The fonts come from the Debian
+Ethiopic, Thai, Hebrew, Bengali, Georgian, Armenian, Tamil and CJK (NotoSansCJK, a .ttc collection). The fonts come from the Debian
 packages ``fonts-noto-core`` and ``fonts-noto-cjk``; ``fonts_available()`` says whether they are
 installed so tests can skip with that message instead of failing obscurely.
 
@@ -45,6 +45,10 @@ _FONTS = {
     "NotoSansThai": ("NotoSansThai-Regular.ttf", 0),
     "NotoSansHebrew": ("NotoSansHebrew-Regular.ttf", 0),
     "NotoSansCJK": ("NotoSansCJK-Regular.ttc", 2),  # index 2 = Simplified Chinese
+    "NotoSansBengali": ("NotoSansBengali-Regular.ttf", 0),
+    "NotoSansGeorgian": ("NotoSansGeorgian-Regular.ttf", 0),
+    "NotoSansArmenian": ("NotoSansArmenian-Regular.ttf", 0),
+    "NotoSansTamil": ("NotoSansTamil-Regular.ttf", 0),
 }
 
 # Articles 1 and 3 of the Universal Declaration of Human Rights (public translations), one
@@ -137,7 +141,9 @@ def _family_for(text: str) -> str:
                                ("ETHIOPIC", "NotoSansEthiopic"), ("THAI", "NotoSansThai"),
                                ("HEBREW", "NotoSansHebrew"), ("CJK", "NotoSansCJK"),
                                ("HIRAGANA", "NotoSansCJK"), ("KATAKANA", "NotoSansCJK"),
-                               ("HANGUL", "NotoSansCJK")):
+                               ("HANGUL", "NotoSansCJK"), ("BENGALI", "NotoSansBengali"),
+                               ("GEORGIAN", "NotoSansGeorgian"), ("ARMENIAN", "NotoSansArmenian"),
+                               ("TAMIL", "NotoSansTamil")):
             if marker in name:
                 return family
         return "NotoSans"

@@ -13,12 +13,12 @@ from corpora.registry import DATA_SETS
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_list_json_lists_all_nine_sets(data_dir: Path, capsys) -> None:
+def test_list_json_lists_all_eleven_sets(data_dir: Path, capsys) -> None:
     assert main(["list", "--json", "--data", str(data_dir)]) == 0
     report = json.loads(capsys.readouterr().out)  # stdout is one JSON document and nothing else
     by_name = {s["name"]: s for s in report["sets"]}
     assert set(by_name) == set(DATA_SETS)
-    assert len(by_name) == 9
+    assert len(by_name) == 11  # with ntrex-128 and tatoeba (language-ID text)
     assert report["missing"] == []
     assert all("error" not in s for s in report["sets"])
     assert by_name["xquad-r"]["queries"] == 13_090
@@ -41,14 +41,14 @@ def test_list_missing_folder_says_where(tmp_path: Path, capsys) -> None:
     (tmp_path / "amqa").mkdir()  # present but empty: reported as an error, not a crash
     assert main(["list", "--data", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert f"absent (8), looked for in {tmp_path}" in out
+    assert f"absent (10), looked for in {tmp_path}" in out
     assert "xquad-r" in out
     assert "amqa" in out
     assert "ERROR" in out
     assert main(["list", "--json", "--data", str(tmp_path / "nowhere")]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["sets"] == []
-    assert len(report["missing"]) == 9
+    assert len(report["missing"]) == 11
     assert report["missing"][0]["looked_for"] == str(tmp_path / "nowhere" / "xquad")
 
 
@@ -67,4 +67,4 @@ def test_module_entry_point(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "corpora", "list", "--json", "--data", str(tmp_path)],
                             cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
-    assert len(json.loads(result.stdout)["missing"]) == 9
+    assert len(json.loads(result.stdout)["missing"]) == 11

@@ -2,8 +2,8 @@
 
 Codes are ISO 639-1 where one exists, else ISO 639-3 (``nso``, ``bem``, ``fon``); ``und`` means
 "not sure" and is the answer for empty text, digits, gibberish and languages Polylex does not
-identify (``SERVED`` lists those it may answer, ``supported_languages()`` those it
-can with the data at hand). Models load on first use and stay loaded.
+identify (``SERVED`` lists the 141 it may answer). The models ship with Polylex, load on first
+use and stay loaded.
 
 Example::
 
@@ -20,15 +20,16 @@ from __future__ import annotations
 
 from app.langid.detector import (
     BACKENDS,
+    FAMILIES,
     SERVED,
     UND,
     Detection,
+    covers,
     detect,
     detect_batch,
     document_language,
-    supported_languages,
 )
 
 __all__ = [
-    "BACKENDS", "SERVED", "UND", "Detection", "detect", "detect_batch", "document_language", "supported_languages",
+    "BACKENDS", "FAMILIES", "SERVED", "UND", "Detection", "covers", "detect", "detect_batch", "document_language",
 ]

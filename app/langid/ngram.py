@@ -1,39 +1,42 @@
-"""A compact character n-gram classifier for the languages no available detector knows.
+"""A compact character n-gram classifier for the languages that share a script.
 
 Multinomial naive Bayes over character 1-4-grams inside words (scikit-learn's ``char_wb``), the
 method of langid.py, trained on the training split of the shared data (``texts.py``). It also
 says how *typical* a text is of the language it picked: the mean log-probability per n-gram,
 as a z-score against held-back training text of that language. A text in a language the model
-was never trained on (Polish, Asturian) fits its nearest served language badly, so a low z-score
+was never trained on (Asturian, Lingala) fits its nearest served language badly, so a low z-score
 is one of the signals ``detector.py`` uses to answer ``und``.
 
-The model is never committed: ``load_model`` builds it on first use from the data folder into
-the cache folder (about 20 s on 2 cores, 20 MB) and loads it from there afterwards.
+The model ships with Polylex (``models/langid/``, about 3 MB, with its card): ``python -m
+app.langid.build`` trains it from the data folder, and every install loads that file, so an
+install without the data identifies languages exactly as the machine that built it. Its
+log-probabilities are stored as 8-bit steps above each language's unseen-n-gram floor (most
+n-grams were never seen in most languages, so most steps are 0 and compress away); training
+applies the same rounding before calibration, so the model calibrated is the model shipped.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
+import io
 import os
 import random
 import tempfile
-import threading
 import unicodedata
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import regex
 
-from app.langid.texts import SOURCES, LabelledText, labelled_texts
-
-logger = logging.getLogger(__name__)
+from app.langid.texts import LabelledText
 
 # Bump when the features, the training recipe or the file format change: old caches are ignored.
-MODEL_VERSION = 6
+MODEL_VERSION = 7
 MAX_N = 4
 VOCABULARY_SIZE = 100_000
 # Characters of training text per language (about 50 news sentences make 10,000).
@@ -41,14 +44,33 @@ TRAIN_CHARS = 150_000
 CALIBRATION_TEXTS = 400
 ALPHA = 0.01  # additive smoothing; small because the vocabulary is large
 
-# Letters and combining marks (Indic vowel signs, tone marks) make words; apostrophes stay
-# inside words (Kinyarwanda "y'u", Hausa "ʼyan"); digits and punctuation say nothing of language.
+QUANTIZATION_LEVELS = 255  # log-probabilities are stored as uint8 steps above a language's floor
+
+# Letters and combining marks (Indic vowel signs) make words; apostrophes stay inside words
+# (Kinyarwanda "y'u", Hausa "ʼyan"); digits and punctuation say nothing of language.
 _NON_LETTERS = regex.compile(r"[^\p{L}\p{M}'’ʼ]+")
+# Combining diacritics on Latin letters (tone marks, accents, cedillas, dots below). Writers use
+# them inconsistently: Yoruba with full tone marks, partial ones or none; Vietnamese typed
+# without them; a PDF's text layer with decomposed or precomposed letters. Dropped, all of these
+# give the same n-grams. On Cyrillic letters they are kept: they make letters that tell languages
+# apart (Macedonian ѓ ќ, Russian й, Belarusian ў, Ukrainian ї); Indic, Ethiopic and Arabic marks
+# live in their own blocks and spell the vowels.
+_LATIN_DIACRITICS = regex.compile("(\\p{Script=Latin})[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff]+")
 
 
 def normalize(text: str) -> str:
-    """NFC, lower case, letters only: what the n-grams are taken from."""
-    return _NON_LETTERS.sub(" ", unicodedata.normalize("NFC", text).lower()).strip()
+    """What the n-grams are taken from: compatibility forms folded, Latin diacritics dropped, lower case, letters only.
+
+    NFKC also folds what PDF text layers are full of: Arabic presentation forms (``ﻗﺎﻧﻮﻥ`` ->
+    ``قانون``), ligatures (``ﬁ``), full-width Latin.
+
+    Example::
+
+        >>> normalize("Ẹ̀tọ́ ọmọnìyàn, 12 ﬁles!")
+        'eto omoniyan files'
+    """
+    decomposed = _LATIN_DIACRITICS.sub(r"\1", unicodedata.normalize("NFKD", text.lower()))
+    return _NON_LETTERS.sub(" ", unicodedata.normalize("NFKC", decomposed)).strip()
 
 
 def _ngram_total(text: str) -> int:
@@ -62,6 +84,16 @@ def _ngram_total(text: str) -> int:
         top = min(MAX_N, width)
         total += top * width - top * (top - 1) // 2
     return total
+
+
+class Pick(NamedTuple):
+    """The classifier's choice for one text (``NgramModel.best``)."""
+
+    lang: str
+    posterior: float
+    z: float
+    runner_up: str = "und"
+    runner_up_posterior: float = 0.0
 
 
 @dataclass
@@ -79,6 +111,7 @@ class NgramModel:
         habits: ``"detector:lang:code"`` for each code a third-party detector gives to at least
             3 % of held-back text of ``lang`` (CLD3 calls much Yoruba ``az``): such an answer
             from that detector is no evidence against ``lang``.
+        step: nats per quantization step of ``log_prob`` (``_quantize``).
     """
 
     classes: np.ndarray
@@ -89,6 +122,7 @@ class NgramModel:
     fit_between: np.ndarray
     fit_within: np.ndarray
     habits: frozenset[str] = frozenset()
+    step: float = 0.0
 
     def __post_init__(self) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
@@ -125,52 +159,86 @@ class NgramModel:
         fit = (loglik + unseen[:, None] * self.unseen_log_prob[None, :]) / np.maximum(totals, 1.0)[:, None]
         return loglik, fit, totals
 
-    def best(self, texts: Sequence[str], candidates: Sequence[Sequence[str]]) -> list[tuple[str, float, float]]:
-        """For each text, the most likely language among its candidates.
+    def best(self, texts: Sequence[str], candidates: Sequence[Sequence[str]]) -> list[Pick]:
+        """For each text, the most likely language among its candidates, and the runner-up.
 
-        Returns:
-            ``[(lang, posterior, z), ...]``: ``posterior`` is P(lang | text) among the candidates
-            the model knows (uniform prior); ``z`` how typical the text is of ``lang`` (about
-            N(0, 1) on held-out text of that language; strongly negative for other languages).
-            ``("und", 0.0, -inf)`` where the model knows none of the candidates.
+        ``posterior`` is P(lang | text) among the candidates the model knows (uniform prior); ``z``
+        how typical the text is of ``lang`` (about N(0, 1) on held-out text of that language;
+        strongly negative for other languages). ``Pick("und", 0.0, -inf)`` where the model knows
+        none of the candidates or the text has no letters.
         """
         loglik, fit, totals = self.score(texts)
         answers = []
-        for row, (langs, ll, ft, total) in enumerate(zip(candidates, loglik, fit, totals)):
+        for langs, ll, ft, total in zip(candidates, loglik, fit, totals):
             columns = [self._index[lang] for lang in langs if lang in self._index]
             if not columns or total == 0:
-                answers.append(("und", 0.0, -np.inf))
+                answers.append(Pick("und", 0.0, -np.inf))
                 continue
             scores = ll[columns]
             posterior = np.exp(scores - scores.max())
             posterior /= posterior.sum()
-            pick = int(posterior.argmax())
-            column = columns[pick]
+            order = np.argsort(-posterior, kind="stable")
+            column = columns[order[0]]
             spread = np.sqrt(self.fit_between[column] + self.fit_within[column] / total)
             z = (ft[column] - self.fit_mean[column]) / spread
-            answers.append((str(self.classes[column]), float(posterior[pick]), float(z)))
+            second = (str(self.classes[columns[order[1]]]), float(posterior[order[1]])) if len(order) > 1 else ("und", 0.0)
+            answers.append(Pick(str(self.classes[column]), float(posterior[order[0]]), float(z), *second))
         return answers
 
     def save(self, path: Path) -> None:
-        """Write the model atomically (a reader never sees half a file)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write the model atomically, byte for byte the same for the same model (the card's sha256)."""
         ngrams = np.array(sorted(self.vocabulary, key=self.vocabulary.__getitem__))
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp.npz", delete=False) as handle:
-            np.savez_compressed(
-                handle, classes=self.classes, ngrams=ngrams, log_prob=self.log_prob,
-                unseen_log_prob=self.unseen_log_prob, fit_mean=self.fit_mean, fit_between=self.fit_between,
-                fit_within=self.fit_within, habits=np.array(sorted(self.habits), dtype=str),
-            )
+        arrays = {
+            "classes": self.classes.astype(str), "ngrams": ngrams,
+            "codes": _quantize(self.log_prob, self.unseen_log_prob, self.step)[0],
+            "unseen_log_prob": self.unseen_log_prob, "step": np.float64(self.step),
+            "fit_mean": self.fit_mean, "fit_between": self.fit_between, "fit_within": self.fit_within,
+            "habits": np.array(sorted(self.habits), dtype=str),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # np.savez stamps each member with the current time; a fixed stamp keeps the file reproducible.
+        with (
+            tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp.npz", delete=False) as handle,
+            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        ):
+            for name, array in arrays.items():
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+                member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                archive.writestr(member, buffer.getvalue(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+        os.chmod(handle.name, 0o644)  # a temporary file is private; the model is not
         os.replace(handle.name, path)
 
     @classmethod
     def load(cls, path: Path) -> NgramModel:
         with np.load(path, allow_pickle=False) as data:
             vocabulary = {ngram: i for i, ngram in enumerate(data["ngrams"].tolist())}
+            step = float(data["step"])
             return cls(
-                data["classes"], vocabulary, data["log_prob"], data["unseen_log_prob"],
-                data["fit_mean"], data["fit_between"], data["fit_within"], frozenset(data["habits"].tolist()),
+                classes=data["classes"], vocabulary=vocabulary,
+                log_prob=_dequantize(data["codes"], data["unseen_log_prob"], step),
+                unseen_log_prob=data["unseen_log_prob"], fit_mean=data["fit_mean"], fit_between=data["fit_between"],
+                fit_within=data["fit_within"], habits=frozenset(data["habits"].tolist()), step=step,
             )
+
+
+def _quantize(log_prob: np.ndarray, floor: np.ndarray, step: float | None = None) -> tuple[np.ndarray, float]:
+    """``(V, L)`` uint8 steps of ``log_prob`` ``(L, V)`` above each language's ``floor``, and the step in nats.
+
+    The floor is the probability of an n-gram a language never showed (every count of 0 is
+    exactly there), so the unseen majority is code 0. With a 15-nat range a step is about 0.06
+    nats: far below what separates languages over a text's dozens of n-grams.
+    """
+    above = log_prob.astype(np.float64) - floor[:, None]
+    if step is None:
+        step = float(above.max()) / QUANTIZATION_LEVELS or 1.0
+    codes = np.clip(np.rint(above / step), 0, QUANTIZATION_LEVELS).astype(np.uint8)
+    return np.ascontiguousarray(codes.T), step
+
+
+def _dequantize(codes: np.ndarray, floor: np.ndarray, step: float) -> np.ndarray:
+    """``(L, V)`` float32 log-probabilities from ``_quantize``'s codes (a transposed view, no copy)."""
+    return (floor[None, :] + codes.astype(np.float64) * step).astype(np.float32).T
 
 
 def _is_calibration(item: LabelledText) -> bool:
@@ -222,11 +290,14 @@ def train_model(
     counts = vectorizer.fit_transform(documents)
     bayes = MultinomialNB(alpha=ALPHA, fit_prior=False).fit(counts, labels)
     totals = bayes.feature_count_.sum(axis=1)
+    floor = np.log(ALPHA / (totals + ALPHA * counts.shape[1]))
+    codes, step = _quantize(bayes.feature_log_prob_, floor)
     model = NgramModel(
         classes=bayes.classes_.astype(str),
         vocabulary={ngram: int(i) for ngram, i in vectorizer.vocabulary_.items()},
-        log_prob=bayes.feature_log_prob_.astype(np.float32),
-        unseen_log_prob=np.log(ALPHA / (totals + ALPHA * counts.shape[1])),
+        log_prob=_dequantize(codes, floor, step),
+        unseen_log_prob=floor,
+        step=step,
         fit_mean=np.zeros(len(bayes.classes_)),
         fit_between=np.ones(len(bayes.classes_)),
         fit_within=np.zeros(len(bayes.classes_)),
@@ -275,46 +346,13 @@ def _calibrate(model: NgramModel, held_back: dict[str, list[str]], rng: random.R
         model.fit_within[column] = max(float(within), 0.0)
 
 
-def data_fingerprint(data: Path) -> str:
+def data_fingerprint(data: Path, sources: Iterable[str]) -> str:
     """Short hash of the data files the model is trained from (names and sizes) and MODEL_VERSION."""
     digest = hashlib.sha256(f"v{MODEL_VERSION}".encode())
-    for name in SOURCES:
+    for name in sources:
         folder = data / name
         if folder.is_dir():
             for path in sorted(folder.rglob("*")):
                 if path.is_file():
                     digest.update(f"{path.relative_to(data)}:{path.stat().st_size}\n".encode())
     return digest.hexdigest()[:16]
-
-
-_LOCK = threading.Lock()
-_LOADED: dict[tuple[Path, Path], NgramModel | None] = {}
-
-
-def load_model(
-    data: Path, cache: Path, languages: Iterable[str], detectors: Mapping[str, Predict] | None = None
-) -> NgramModel | None:
-    """The classifier for ``data``, from ``cache`` or trained now (first call) and cached.
-
-    Returns ``None`` when ``data`` holds none of the data sets (a fresh clone without the shared
-    data): callers then do without it. Loaded once per process.
-    """
-    key = (data, cache)
-    with _LOCK:
-        if key in _LOADED:
-            return _LOADED[key]
-        model = None
-        if any((data / name).is_dir() for name in SOURCES):
-            path = cache / "langid" / f"ngram-{data_fingerprint(data)}.npz"
-            if path.is_file():
-                model = NgramModel.load(path)
-            else:
-                logger.warning("language ID: training the n-gram classifier from %s (once, ~20 s) into %s", data, path)
-                model = train_model(labelled_texts(data), languages, detectors=detectors)
-                model.save(path)
-        else:
-            logger.warning(
-                "language ID: no data sets under %s; languages only the n-gram classifier knows are answered 'und'", data
-            )
-        _LOADED[key] = model
-        return model

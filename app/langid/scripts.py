@@ -2,9 +2,9 @@
 
 Many scripts belong to one language we serve (Khmer, Lao, Myanmar, Sinhala, Thai, Gujarati,
 Gurmukhi, Oriya, Tamil, Telugu, Malayalam, Greek, Hangul, Kana); for those the script alone
-decides. Others narrow the choice (Ethiopic: Amharic or Tigrinya; Devanagari: Hindi, Marathi,
-Nepali) and leave the rest to a statistical detector. A script we serve no language in
-(Hebrew, Tibetan) makes the answer ``und``.
+decides. Others narrow the choice (Ethiopic: Amharic or Tigrinya; Hebrew: Hebrew or Yiddish;
+Latin: 90 languages) and leave the rest to the n-gram classifier. A script we serve no language
+in (Syriac, Bengali with Assamese letters) makes the answer ``und``.
 """
 
 from __future__ import annotations
@@ -54,41 +54,65 @@ _RANGES = sorted([
 ])
 _STARTS = [start for start, _, _ in _RANGES]
 
-# Script -> the languages that may be written in it and that Polylex claims to identify.
-# One entry: the script decides. Several: a detector chooses among them. Absent: ``und``.
-SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
-    "Armenian": ("hy",),
-    "Bengali": ("bn",),
-    "Georgian": ("ka",),
-    "Greek": ("el",),
-    "Gujarati": ("gu",),
-    "Gurmukhi": ("pa",),
-    "Hangul": ("ko",),
-    "Kana": ("ja",),
-    "Kannada": ("kn",),
-    "Khmer": ("km",),
-    "Lao": ("lo",),
-    "Malayalam": ("ml",),
-    "Myanmar": ("my",),
-    "Oriya": ("or",),
-    "Sinhala": ("si",),
-    "Tamil": ("ta",),
-    "Telugu": ("te",),
-    "Thaana": ("dv",),
-    "Thai": ("th",),
-    # Han without Kana is Chinese: Japanese text always carries kana (see dominant_script).
-    "Han": ("zh",),
-    "Ethiopic": ("am", "ti"),
-    "Devanagari": ("hi", "mr", "ne"),
-    "Arabic": ("ar", "ur", "ps", "sd"),
-    "Cyrillic": ("ru", "ky", "tg"),
-    # Every Latin-script language of the shared data.
-    "Latin": (
-        "en", "de", "fr", "es", "pt", "it", "ro", "nb", "nn", "tr", "vi", "id", "uz", "ku", "so", "om",
-        "sw", "rw", "mg", "ha", "ig", "yo", "wo", "ff", "ee", "tw", "fon", "bem", "ny", "sn", "zu", "xh",
-        "ss", "tn", "nso", "ve",
-    ),
+# Every language Polylex identifies: those with at least 10,000 characters of training text
+# (by document, ``texts.py``) in the shared data, NTREX-128 and Tatoeba among them. Left out although
+# Tatoeba has them: historical languages (Old English, Old Russian) and constructed ones other than
+# Esperanto (Ido, Interlingua, Interlingue, Lingua Franca Nova, Novial, Talossan); nobody files law
+# in them and, served, they would draw Romance and Germanic text their way. ``python -m
+# app.langid.build`` refuses to build when a language here has too little text.
+SERVED_LANGUAGES: tuple[str, ...] = (
+    "af", "am", "ar", "az", "ba", "be", "bem", "ber", "bg", "bn", "bo", "br", "bs", "ca", "cbk", "ceb", "ckb",
+    "cs", "cy", "da", "de", "dsb", "dtp", "dv", "dz", "ee", "el", "en", "eo", "es", "et", "eu", "fa", "ff",
+    "fi", "fj", "fo", "fon", "fr", "ga", "gd", "gl", "gu", "ha", "he", "hi", "hmn", "hr", "hsb", "hu", "hy",
+    "id", "ig", "is", "it", "ja", "ka", "kab", "kk", "km", "kn", "ko", "ku", "kw", "ky", "kzj", "la", "lb",
+    "lo", "lt", "lv", "mg", "mhr", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "nb", "nd", "nds", "ne",
+    "nl", "nn", "ny", "oc", "om", "or", "pa", "pam", "pl", "pms", "ps", "pt", "ro", "ru", "rw", "sd", "shi",
+    "si", "sk", "sl", "sm", "sn", "so", "sq", "sr", "ss", "st", "sv", "sw", "ta", "te", "tg", "th", "ti",
+    "tk", "tl", "tn", "to", "tr", "tt", "tw", "ty", "ug", "uk", "ur", "uz", "ve", "vi", "war", "wo", "xh",
+    "yi", "yo", "yue", "zh", "zu",
+)
+
+# ISO 15924 code of ``corpora.languages`` -> the script names of ``_RANGES``.
+_ISO15924 = {
+    "Latn": "Latin", "Cyrl": "Cyrillic", "Arab": "Arabic", "Deva": "Devanagari", "Ethi": "Ethiopic",
+    "Hani": "Han", "Hebr": "Hebrew", "Tibt": "Tibetan", "Grek": "Greek", "Armn": "Armenian",
+    "Geor": "Georgian", "Beng": "Bengali", "Guru": "Gurmukhi", "Gujr": "Gujarati", "Orya": "Oriya",
+    "Taml": "Tamil", "Telu": "Telugu", "Knda": "Kannada", "Mlym": "Malayalam", "Sinh": "Sinhala",
+    "Thai": "Thai", "Laoo": "Lao", "Khmr": "Khmer", "Mymr": "Myanmar", "Hang": "Hangul", "Jpan": "Kana",
+    "Thaa": "Thaana",
 }
+# Languages written in a second script often enough to be found in it: half the NTREX Serbian is
+# Latin. (Uzbek Cyrillic, 5 % of its text here, is too little to learn: Latin only.)
+_ALSO_WRITTEN_IN = {"sr": ("Latin",)}
+
+
+def _script_languages() -> dict[str, tuple[str, ...]]:
+    from corpora.languages import get_language
+
+    table: dict[str, list[str]] = {}
+    for code in SERVED_LANGUAGES:
+        for script in (_ISO15924[get_language(code).script], *_ALSO_WRITTEN_IN.get(code, ())):
+            table.setdefault(script, []).append(code)
+    return {script: tuple(codes) for script, codes in table.items()}
+
+
+def class_label(lang: str, script: str) -> str:
+    """The classifier's label for ``lang`` written in ``script``: ``"sr@Latin"`` for a language
+    written in two scripts (one class per script, or Serbian Cyrillic would be judged by n-gram
+    statistics half made of Latin text), the plain code otherwise."""
+    return f"{lang}@{script}" if lang in _ALSO_WRITTEN_IN else lang
+
+
+def language_of(label: str) -> str:
+    """The language code of a classifier label: ``"sr@Latin"`` -> ``"sr"``."""
+    return label.split("@")[0]
+
+
+# Script -> the served languages written in it. One entry: the script decides (Khmer, Thai,
+# Georgian ...). Several: the n-gram classifier chooses among them. Absent (Syriac, Mongolian
+# script, Bengali with Assamese letters): ``und``. Han without Kana is Chinese or Cantonese:
+# Japanese text always carries kana (see dominant_script).
+SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = _script_languages()
 
 # Assamese shares the Bengali script but has two letters of its own: without them, Bengali.
 _ASSAMESE_LETTERS = frozenset("ৰৱ")

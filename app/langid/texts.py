@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpora.languages import normalize_code
+from corpora.ntrex import ntrex_code
 
 # Test share of documents (by hash of the document key): 1 in _TEST_MODULO.
 _TEST_MODULO = 5
+# Tatoeba lines per pseudo-document (about 250 characters of short sentences).
+_TATOEBA_BLOCK = 8
 
 @dataclass(frozen=True)
 class LabelledText:
@@ -54,7 +57,9 @@ class LabelledText:
         """``"test"`` for about one document in five, else ``"train"`` (stable across runs and languages)."""
         if self.doc.startswith("split:"):
             return self.doc.split(":")[1]
-        digest = hashlib.md5(f"{self.source}/{self.document}".encode()).digest()
+        # Both NTREX folders hold the same stories: one split for both, whichever is read.
+        source = "ntrex" if self.source in ("ntrex-128", "ntrex128-subset") else self.source
+        digest = hashlib.md5(f"{source}/{self.document}".encode()).digest()
         return "test" if digest[0] % _TEST_MODULO == 0 else "train"
 
 
@@ -62,11 +67,26 @@ def _ntrex(folder: Path) -> Iterator[LabelledText]:
     docs = (folder / "DOCUMENT_IDS.tsv").read_text(encoding="utf-8").splitlines()
     for path in sorted(folder.glob("newstest2019-*.txt.gz")):
         name = path.name.split(".")[1]
-        lang = normalize_code("en" if path.name.startswith("newstest2019-src") else name)
+        lang = "en" if path.name.startswith("newstest2019-src") else ntrex_code(name)
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for line_no, line in enumerate(handle):
                 if line.strip():
                     yield LabelledText(lang, folder.name, f"{docs[line_no]}#{line_no:05d}", "sentence", line.strip())
+
+
+def _tatoeba(folder: Path) -> Iterator[LabelledText]:
+    # The English side differs per language pair and English has plenty elsewhere: read the other
+    # side only. Sentences are independent; blocks of _TATOEBA_BLOCK lines make the "documents"
+    # the split is made on, so that held-out paragraphs can be joined from held-out sentences.
+    for path in sorted(folder.glob("tatoeba.*-eng.*")):
+        tag = path.name.split(".")[1].split("-")[0]
+        if path.suffix == ".eng" or tag == "eng":
+            continue
+        lang = normalize_code(tag)
+        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+            if line.strip():
+                doc = f"{tag}/{line_no // _TATOEBA_BLOCK}#{line_no:05d}"
+                yield LabelledText(lang, folder.name, doc, "sentence", line.strip())
 
 
 def _squad_like(folder: Path, path: Path, lang: str, split: str | None) -> Iterator[LabelledText]:
@@ -137,7 +157,9 @@ def _milpac(folder: Path) -> Iterator[LabelledText]:
 
 
 _READERS = {
+    "ntrex-128": _ntrex,
     "ntrex128-subset": _ntrex,
+    "tatoeba": _tatoeba,
     "xquad": _xquad,
     "mlqa-r-dev": _mlqa,
     "amqa": _amqa,
@@ -157,6 +179,8 @@ def labelled_texts(data: Path, sources: tuple[str, ...] = SOURCES) -> Iterator[L
         raise ValueError(f"unknown data sets {sorted(unknown)}; valid: {sorted(_READERS)}")
     for name in sources:
         folder = data / name
+        if name == "ntrex128-subset" and "ntrex-128" in sources and (data / "ntrex-128").is_dir():
+            continue  # the same sentences as the complete NTREX-128: read once, split once
         if folder.is_dir():
             yield from _READERS[name](folder)
 

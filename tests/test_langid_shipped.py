@@ -1,0 +1,70 @@
+"""The shipped language-ID model: the file matches its card, the card its recipe, and the recipe rebuilds the file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.errors import ShippedFileError
+from app.langid import SERVED, shipped
+from app.langid.build import MIN_TRAIN_CHARS, TRAINING_SOURCES, build, classifier_labels
+from app.langid.ngram import MODEL_VERSION, data_fingerprint
+from app.langid.scripts import SERVED_LANGUAGES
+
+MODEL = shipped.MODEL_DIR / shipped.MODEL_FILE
+
+
+def test_the_shipped_file_is_the_one_its_card_describes() -> None:
+    card = shipped.read_card()
+    assert shipped.file_sha256(MODEL) == card["sha256"]
+    assert MODEL.stat().st_size == card["bytes"] <= 4_000_000  # "a few MB at most"
+    assert card["recipe"]["model_version"] == MODEL_VERSION
+    assert card["languages"]["served"] == list(SERVED_LANGUAGES) and len(SERVED) >= 110
+    assert card["languages"]["classifier"] == classifier_labels() == sorted(shipped.load_shipped().classes.tolist())
+    assert min(card["languages"]["train_chars"].values()) >= MIN_TRAIN_CHARS
+    assert card["command"] == "make langid"
+    licences = {item["name"]: item["licence"] for item in card["data"]}
+    assert {"ntrex-128", "tatoeba"} <= set(licences) and not {"mlqa-r-dev", "milpac"} & set(licences)  # open data only
+    assert "NC" not in " ".join(licences.values())
+
+
+def test_the_card_has_the_benchmark_figures_of_this_file() -> None:
+    figures = shipped.read_card()["figures"]
+    assert figures["summary"]["served_languages"] == len(SERVED)
+    assert figures["summary"]["paragraph_accuracy"] >= 0.97
+    assert figures["date"] and figures["machine"] and figures["command"].startswith("python bench/langid.py")
+
+
+def test_the_recipe_on_this_data_rebuilds_the_same_file(data_dir: Path, tmp_path: Path) -> None:
+    """Same data, same code, same libraries: the same bytes (the build takes about a minute)."""
+    card = shipped.read_card()
+    used = [item["name"] for item in card["data"]]
+    assert data_fingerprint(data_dir, used) == card["recipe"]["data_fingerprint"], "the data folder changed: make langid"
+    rebuilt = build(data_dir, tmp_path)
+    assert rebuilt["sha256"] == card["sha256"]
+    assert set(used) <= set(TRAINING_SOURCES)
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "changed", "no card"])
+def test_a_damaged_model_refuses_to_load_and_says_how_to_fix_it(tmp_path: Path, damage: str) -> None:
+    folder = tmp_path / "langid"
+    shutil.copytree(shipped.MODEL_DIR, folder)
+    path = folder / shipped.MODEL_FILE
+    if damage == "missing":
+        path.unlink()
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:1000])
+    elif damage == "changed":
+        card = json.loads((folder / shipped.CARD_FILE).read_text())
+        card["sha256"] = "0" * 64
+        (folder / shipped.CARD_FILE).write_text(json.dumps(card))
+    else:
+        (folder / shipped.CARD_FILE).unlink()
+    with pytest.raises(ShippedFileError) as failure:
+        shipped.load_shipped(folder)
+    message = str(failure.value)
+    assert "make langid" in message
+    assert (shipped.CARD_FILE if damage == "no card" else shipped.MODEL_FILE) in message
