@@ -12,10 +12,14 @@
    about a hundred languages each. Both agree: the answer stands. One agrees: the text must
    also fit the language about as well as held-out text of it does (z-score), and clearly so
    if the other detector names a language we do not serve. Neither agrees: ``und`` if one that
-   *could* have said our answer names, with some confidence, an unserved language (Polish,
-   Catalan), else the z-score decides alone (Bemba, Fon, Twi are unknown to both detectors).
-   An unserved code a detector habitually gives to held-back text of our answer's language
-   (CLD3 calls much Yoruba ``az``, fastText much Oromo ``fi``) is no objection.
+   *could* have said our answer names, with some confidence, an unserved language (Haitian
+   Creole, Corsican), else the z-score decides alone (Bemba, Fon, Twi are unknown to both
+   detectors). An unserved code a detector habitually gives to held-back text of our answer's
+   language (CLD3 calls much Yoruba ``az``, fastText much Oromo ``fi``) is no objection.
+4. Close relatives the classifier cannot reliably tell apart (``_RELATIVES``: Bosnian /
+   Croatian / Serbian, Malay / Indonesian, Sorbian ...) give their family (``hbs``) or ``und``
+   unless the pick is clearly ahead; a few orthographic facts settle others (Cantonese
+   characters, Sepedi's "tša").
 
 The classifier is a file in the repository, not something built from the data folder, so an
 install without the data answers exactly as one with it.
