@@ -376,3 +376,51 @@ def test_launch_kwargs_reads_login_and_size_limit(monkeypatch):
     monkeypatch.setenv("POLYLEX_AUTH", "no-password")
     with pytest.raises(ValueError, match="user:password"):
         launch_kwargs()
+
+
+# --- a library embedded with the untuned encoder, opened after the fine-tuned default shipped ---
+
+
+@pytest.fixture(scope="module")
+def base_library_app(tmp_path_factory, pdfs):
+    """An app whose store was filled with ``--model base`` (as every library was before the adapter shipped)."""
+    import subprocess
+    import sys
+
+    tmp = tmp_path_factory.mktemp("ui-upgrade")
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "ingest", str(pdfs["sw"]), str(pdfs["de"]), "--store", str(tmp / "store"),
+         "--model", "base"], cwd=REPO, capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    server = start_app(tmp)
+    yield server
+    server.stop()
+
+
+def test_a_library_embedded_with_the_base_model_is_reindexed_with_the_default(browser, base_library_app):
+    """The status line names the library's (untuned) model and the configured default; choosing the
+    default offers the re-index, which runs with progress and leaves the library on the default."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.set_default_timeout(30_000)
+    page.goto(base_library_app.url)
+    status = page.locator("#plx-status")
+    expect(status).to_contain_text("Model: Base", timeout=TIMEOUT_MS)
+    expect(status).to_contain_text("re-index the library with it")
+    ui = Page(page, errors)
+    page.get_by_role("button", name=re.compile("^More options")).click()
+    ui.choose("#plx-model", "Default:")
+    expect(page.locator("#plx-model-note")).to_contain_text("re-index the library with it", timeout=TIMEOUT_MS)
+    ui.shot("11-upgrade-offered")
+    page.get_by_role("button", name="Re-index the library with this model").click()
+    expect(page.locator("#plx-results")).to_contain_text("Re-indexed", timeout=4 * TIMEOUT_MS)
+    expect(status).to_contain_text("fine-tuned adapter", timeout=TIMEOUT_MS)
+    expect(status).not_to_contain_text("re-index the library with it")
+    cards = ui.search("When must the landlord return the security deposit to the tenant?")
+    assert cards[0].get_attribute("data-lang") == "sw"
+    ui.shot("12-upgraded-to-default")
+    assert errors == []
+    context.close()
