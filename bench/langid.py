@@ -37,7 +37,6 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -152,8 +151,9 @@ def _served_scores(truth: list[str], found: list[str], claimed: frozenset[str], 
 
 
 def _unserved_data(texts: list, per_lang: int, seed: int) -> dict[str, dict[str, list[str]]]:
-    """``{length: {lang: [text, ...]}}`` from all the text (every split) of unserved languages in the data."""
-    unserved = [replace(item, doc=f"split:test:{item.doc}") for item in texts if item.lang not in SERVED]
+    """``{length: {lang: [text, ...]}}`` from the held-out text of unserved languages in the data (the
+    classifier learns some of them in order to refuse them, from their training split)."""
+    unserved = [item for item in texts if item.lang not in SERVED]
     return {length: heldout_samples(unserved, length=length, per_lang=per_lang, seed=seed) for length in LENGTHS}
 
 
@@ -327,7 +327,7 @@ def per_language_markdown(report: dict) -> str:
         part = default[length]
         out += ["", f"## Confusions of `{names[0]}`, {length} (true → answered, count)", ""]
         out += [f"- {a} → {b}: {n}" for a, b, n in part["top_confusions"]]
-        out += ["", f"Answered `und` most often: " + ", ".join(f"{a} ({n})" for a, n in part["top_refusals"])]
+        out += ["", "Answered `und` most often: " + ", ".join(f"{a} ({n})" for a, n in part["top_refusals"])]
     unserved = report["backends"][names[0]].get("unserved_data", {})
     if unserved:
         out += ["", "## Unserved languages of the data: `und` or right (paragraph)", ""]

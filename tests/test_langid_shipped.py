@@ -11,9 +11,9 @@ import pytest
 
 from app.errors import ShippedFileError
 from app.langid import SERVED, shipped
-from app.langid.build import MIN_TRAIN_CHARS, TRAINING_SOURCES, build, classifier_labels
+from app.langid.build import MIN_REJECT_CHARS, MIN_TRAIN_CHARS, TRAINING_SOURCES, build, classifier_labels
 from app.langid.ngram import MODEL_VERSION, data_fingerprint
-from app.langid.scripts import SERVED_LANGUAGES
+from app.langid.scripts import REJECT_LANGUAGES, SERVED_LANGUAGES
 
 MODEL = shipped.MODEL_DIR / shipped.MODEL_FILE
 
@@ -25,7 +25,10 @@ def test_the_shipped_file_is_the_one_its_card_describes() -> None:
     assert card["recipe"]["model_version"] == MODEL_VERSION
     assert card["languages"]["served"] == list(SERVED_LANGUAGES) and len(SERVED) >= 110
     assert card["languages"]["classifier"] == classifier_labels() == sorted(shipped.load_shipped().classes.tolist())
-    assert min(card["languages"]["train_chars"].values()) >= MIN_TRAIN_CHARS
+    chars = card["languages"]["train_chars"]
+    assert min(n for label, n in chars.items() if label not in REJECT_LANGUAGES) >= MIN_TRAIN_CHARS
+    assert min(n for label, n in chars.items() if label in REJECT_LANGUAGES) >= MIN_REJECT_CHARS
+    assert card["languages"]["learnt_to_refuse"] == list(REJECT_LANGUAGES) and not set(REJECT_LANGUAGES) & SERVED
     assert card["command"] == "make langid"
     licences = {item["name"]: item["licence"] for item in card["data"]}
     assert {"ntrex-128", "tatoeba"} <= set(licences) and not {"mlqa-r-dev", "milpac"} & set(licences)  # open data only

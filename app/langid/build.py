@@ -26,7 +26,14 @@ from typing import Any
 
 from app.errors import AppError
 from app.langid import backends, ngram
-from app.langid.scripts import SCRIPT_LANGUAGES, SERVED_LANGUAGES, class_label, dominant_script, language_of
+from app.langid.scripts import (
+    REJECT_LANGUAGES,
+    SCRIPT_LANGUAGES,
+    SERVED_LANGUAGES,
+    class_label,
+    dominant_script,
+    language_of,
+)
 from app.langid.shipped import CARD_FILE, MODEL_DIR, MODEL_FILE, file_sha256
 from app.langid.texts import LabelledText, labelled_texts
 from corpora.registry import DATA_SETS
@@ -41,6 +48,7 @@ TRAINING_SOURCES = (
 # A served language needs this much training text (characters); scripts.SERVED_LANGUAGES was
 # chosen with this rule.
 MIN_TRAIN_CHARS = 10_000
+MIN_REJECT_CHARS = 1_000  # an unserved language learnt only to be refused needs less
 
 
 class BuildError(AppError, ValueError):
@@ -49,10 +57,10 @@ class BuildError(AppError, ValueError):
 
 def classifier_labels() -> list[str]:
     """What the classifier chooses among: the served languages that share a script with another
-    one, per script for those written in two (``"sr@Latin"``, ``"sr@Cyrillic"``)."""
-    return sorted({
-        class_label(lang, script) for script, langs in SCRIPT_LANGUAGES.items() if len(langs) > 1 for lang in langs
-    })
+    one, per script for those written in two (``"sr@Latin"``, ``"sr@Cyrillic"``), and the unserved
+    languages it learns in order to refuse them (``REJECT_LANGUAGES``)."""
+    served = {class_label(lang, script) for script, langs in SCRIPT_LANGUAGES.items() if len(langs) > 1 for lang in langs}
+    return sorted(served | set(REJECT_LANGUAGES))
 
 
 def _labelled(texts: list[LabelledText]) -> list[LabelledText]:
@@ -69,7 +77,10 @@ def _check_data(texts: list[LabelledText]) -> dict[str, int]:
     for item in texts:
         if item.split == "train":
             chars[item.lang] += len(item.text)
-    short = {label: chars[label] for label in classifier_labels() if chars[label] < MIN_TRAIN_CHARS}
+    short = {
+        label: chars[label] for label in classifier_labels()
+        if chars[label] < (MIN_REJECT_CHARS if label in REJECT_LANGUAGES else MIN_TRAIN_CHARS)
+    }
     if short:
         raise BuildError(
             f"too little training text for {short} (need {MIN_TRAIN_CHARS:,} characters each): "
@@ -128,6 +139,7 @@ def build(data: Path, out: Path) -> dict[str, Any]:
             "served": list(SERVED_LANGUAGES),
             "classifier": model.classes.tolist(),
             "by_script_alone": sorted(set(SERVED_LANGUAGES) - {language_of(label) for label in model.classes.tolist()}),
+            "learnt_to_refuse": list(REJECT_LANGUAGES),
             "train_chars": {lang: train_chars.get(lang, 0) for lang in model.classes.tolist()},
         },
         "libraries": _libraries(),

@@ -7,7 +7,9 @@
    (Syriac) gives ``und``. The steps below see only the letters of that script.
 2. Among several candidates (Latin, Arabic, Cyrillic, Devanagari, Ethiopic, Hebrew, Tibetan,
    Han) the n-gram classifier that ships with Polylex (``shipped.py``) picks one; it knows every
-   served language.
+   served language, and 16 unserved ones (``scripts.REJECT_LANGUAGES``: Interlingua, Asturian,
+   Swiss German ...) learnt only so that their text is refused: picking one of them, or having
+   one close behind, answers ``und``.
 3. It only knows served languages, so it is checked against CLD3 and fastText, which know
    about a hundred languages each. Both agree: the answer stands. One agrees: the text must
    also fit the language about as well as held-out text of it does (z-score), and clearly so
@@ -37,7 +39,9 @@ import regex
 
 from app.langid import backends, ngram
 from app.langid.scripts import (
+    REJECT_LANGUAGES,
     SCRIPT_LANGUAGES,
+    SCRIPT_REJECTS,
     SERVED_LANGUAGES,
     class_label,
     dominant_script,
@@ -50,6 +54,7 @@ UND = backends.UND
 BACKENDS = ("default", *backends.NAMES)
 
 SERVED: frozenset[str] = frozenset(SERVED_LANGUAGES)
+_REJECT = frozenset(REJECT_LANGUAGES)
 """Every code the default detector may answer besides ``und``."""
 
 # Thresholds, chosen on held-out text of the shared data and on gettext catalogs of unserved
@@ -149,7 +154,7 @@ def detect_batch(texts: Sequence[str], *, backend: str = "default") -> list[Dete
         if len(candidates) == 1:
             answers[i] = Detection(candidates[0], 1.0)
         elif candidates:
-            todo.append((i, tuple(class_label(lang, script) for lang in candidates)))
+            todo.append((i, (*(class_label(lang, script) for lang in candidates), *SCRIPT_REJECTS.get(script, ()))))
     if todo:
         # The script has narrowed the choice: letters of other scripts (a Latin "DEMO" in an Arabic
         # title, an English term in Hindi) can only mislead the statistical detectors.
@@ -197,9 +202,13 @@ def _decide(
     ):
         label = lang  # the classifier's label ("sr@Latin"): the detectors' habits are recorded per label
         lang, runner_up = language_of(label), language_of(runner_up)
-        family = _family(lang, runner_up)
         short = sum(ch.isalpha() for ch in text) < _SHORT
-        if family is not None and posterior < (_MIN_POSTERIOR_RELATIVES_SHORT if short else _MIN_POSTERIOR_RELATIVES):
+        relatives_bar = _MIN_POSTERIOR_RELATIVES_SHORT if short else _MIN_POSTERIOR_RELATIVES
+        if lang in _REJECT or (runner_up in _REJECT and posterior < relatives_bar):
+            answers.append(_UNKNOWN)  # an unserved language, or too near one to tell
+            continue
+        family = _family(lang, runner_up)
+        if family is not None and posterior < relatives_bar:
             lang, posterior = family, posterior + runner_up_posterior
         elif label in _SERBO_CROATIAN_LATIN and lang not in (by_cld3, by_fasttext):
             # Bosnian, Croatian and Serbian in Latin script: one standard language in three

@@ -72,6 +72,16 @@ SERVED_LANGUAGES: tuple[str, ...] = (
     "yi", "yo", "yue", "zh", "zu",
 )
 
+# Languages the data has some text of that Polylex does not serve (historical, constructed, too
+# little text). The classifier learns them as well, so that their text, and text near them, has
+# somewhere to go besides the nearest served language: a pick of one of them answers ``und``.
+# Not Wu Chinese (``zh``, the macrolanguage, is a right answer for it) nor Old Russian (Tatoeba's
+# Old Russian is close enough to Russian to win the query "право на жизнь"): a query in the modern
+# language must not be refused.
+REJECT_LANGUAGES: tuple[str, ...] = (
+    "ang", "ia", "io", "ie", "lfn", "nov", "tzl", "ast", "awa", "swg", "gsw", "jv", "fy", "csb", "max", "ch",
+)
+
 # ISO 15924 code of ``corpora.languages`` -> the script names of ``_RANGES``.
 _ISO15924 = {
     "Latn": "Latin", "Cyrl": "Cyrillic", "Arab": "Arabic", "Deva": "Devanagari", "Ethi": "Ethiopic",
@@ -106,6 +116,15 @@ def class_label(lang: str, script: str) -> str:
 def language_of(label: str) -> str:
     """The language code of a classifier label: ``"sr@Latin"`` -> ``"sr"``."""
     return label.split("@")[0]
+
+
+def _reject_labels() -> dict[str, tuple[str, ...]]:
+    from corpora.languages import get_language
+
+    table: dict[str, list[str]] = {}
+    for code in REJECT_LANGUAGES:
+        table.setdefault(_ISO15924[get_language(code).script], []).append(code)
+    return {script: tuple(codes) for script, codes in table.items()}
 
 
 # Script -> the served languages written in it. One entry: the script decides (Khmer, Thai,
@@ -178,3 +197,6 @@ def only_script(text: str, script: str) -> str:
         '  – قانون'
     """
     return _other_letters(script).sub(" ", text)
+
+# Script -> the unserved languages the classifier also knows in it (``REJECT_LANGUAGES``).
+SCRIPT_REJECTS: dict[str, tuple[str, ...]] = _reject_labels()
