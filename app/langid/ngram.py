@@ -7,7 +7,7 @@ as a z-score against held-back training text of that language. A text in a langu
 was never trained on (Asturian, Lingala) fits its nearest served language badly, so a low z-score
 is one of the signals ``detector.py`` uses to answer ``und``.
 
-The model ships with Polylex (``models/langid/``, about 3 MB, with its card): ``python -m
+The model ships with Polylex (``models/langid/``, about 2 MB, with its card): ``python -m
 app.langid.build`` trains it from the data folder, and every install loads that file, so an
 install without the data identifies languages exactly as the machine that built it. Its
 log-probabilities are stored as 8-bit steps above each language's unseen-n-gram floor (most
