@@ -161,12 +161,12 @@ def _shape(line: str) -> tuple[str, int] | None:
     if not words or len(words) > _SHAPE_MAX_WORDS or len(line) > _SHAPE_MAX_CHARS:
         return None
     for i, word in enumerate(words[:3]):
-        head, dash, tail = word.partition("-")
-        value = _number_value(word) if not (dash and tail and _number_value(head) is not None) else _number_value(head)
+        value = _number_value(word)
+        head, _, tail = word.partition("-")
+        if value is None and tail and (value := _number_value(head)) is not None:  # "3-бап" (Kazakh, Kyrgyz)
+            return (" ".join([*map(_fold, words[:i]), f"#-{_fold(tail)}"]), value)
         if value is None:
             continue
-        if dash and tail and _number_value(word) is None:  # "3-бап", Kazakh and Kyrgyz style
-            return (" ".join([*map(_fold, words[:i]), f"#-{_fold(tail)}"]), value)
         if i == 0:
             if len(words) == 1 or len(words) > _SHAPE_MAX_WORDS_NUMBER_FIRST or not words[1][0].isalpha():
                 return None
@@ -372,7 +372,7 @@ def chunk_pages(pages: list[str], *, count_tokens: CountTokens, budget: int = DE
         for block, tokens in zip(blocks, counts):
             if tokens > budget:
                 # A long provision splits; its heading line goes with the first piece, not alone.
-                carried = [b for b in current] if current and all(b.heading for b in current) else []
+                carried = list(current) if current and all(b.heading for b in current) else []
                 if carried:
                     room = budget - sum(count_tokens([b.text for b in carried])) - len(carried)
                     current.clear()

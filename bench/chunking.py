@@ -33,27 +33,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import chunking
-from app.langid.texts import labelled_texts
-from app.pdf import read_pdf
 from corpora.settings import get_settings
-from tests.legal_pdfs import (
-    HEADINGS,
-    RIGHT_TO_LEFT,
-    articles_from,
-    document_title,
-    make_legal_pdf,
-    passages_per_article,
-)
+from tests.legal_pdfs import HEADINGS, RIGHT_TO_LEFT, heldout_sentences, passages_per_article, written_and_read
 
 GOAL, FLOOR = 0.95, 0.8
 
 
-def measure(folder: Path, sentences: dict[str, list[str]], count_tokens, *, shapes: bool) -> dict[str, dict]:
+def measure(documents: dict[str, tuple[list, list[str]]], count_tokens, *, shapes: bool) -> dict[str, dict]:
     results = {}
-    for lang in HEADINGS:
-        articles = articles_from(sentences[lang], lang)
-        path = make_legal_pdf(folder / f"{lang}.pdf", articles, title=document_title(articles))
-        pages = read_pdf(path, max_mb=50).pages
+    for lang, (articles, pages) in documents.items():
         if shapes:
             chunks = chunking.chunk_pages(pages, count_tokens=count_tokens)
         else:
@@ -99,17 +87,16 @@ def main() -> int:
     settings = get_settings()
     started = time.perf_counter()
     load = os.getloadavg()
-    sentences: dict[str, list[str]] = {}
-    for item in labelled_texts(settings.data, ("ntrex-128",)):
-        if item.split == "test" and item.lang in HEADINGS:
-            sentences.setdefault(item.lang, []).append(item.text)
+    sentences = heldout_sentences(settings.data)
     missing = sorted(set(HEADINGS) - set(sentences))
     if missing:
         parser.error(f"no NTREX-128 text for {missing} under {settings.data} (set POLYLEX_DATA)")
     count_tokens = token_counter(load_encoder("base"))
     with tempfile.TemporaryDirectory() as folder:
-        shipped = measure(Path(folder), sentences, count_tokens, shapes=True)
-        words_only = measure(Path(folder), sentences, count_tokens, shapes=False)
+        # Each PDF is written and read once; both chunkers see the same pages.
+        documents = {lang: written_and_read(lang, sentences[lang], Path(folder)) for lang in HEADINGS}
+    shipped = measure(documents, count_tokens, shapes=True)
+    words_only = measure(documents, count_tokens, shapes=False)
     scripts = sorted({_script(lang) for lang in HEADINGS})
     report = {
         "what": "share of provisions that come out as exactly one passage, generated legal PDFs; see bench/chunking.py",

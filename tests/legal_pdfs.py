@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.langid.scripts import count_scripts
 from tests.pdf_factory import make_pdf
 
 ARTICLES = 12
@@ -79,7 +80,7 @@ def _within_glyphs(sentences: list[str], cap: int) -> list[str]:
 
 
 def _has_latin(text: str) -> bool:
-    return any("a" <= ch.lower() <= "z" for ch in text)
+    return count_scripts(text).counts["Latin"] > 0
 
 
 def heading(lang: str, n: int) -> str:
@@ -176,3 +177,23 @@ def passages_per_article(articles: list[Article], chunks: list, *, count_tokens,
             "under_its_heading": bool(under) and where <= under,
         })
     return results
+
+
+def written_and_read(lang: str, sentences: list[str], folder: Path) -> tuple[list[Article], list[str]]:
+    """The articles of ``lang``'s document and the page texts ``app.pdf`` reads back from its PDF."""
+    from app.pdf import read_pdf
+
+    articles = articles_from(sentences, lang)
+    path = make_legal_pdf(folder / f"{lang}.pdf", articles, title=document_title(articles))
+    return articles, read_pdf(path, max_mb=50).pages
+
+
+def heldout_sentences(data: Path) -> dict[str, list[str]]:
+    """Held-out NTREX-128 sentences (the test split, by story) of every language of ``HEADINGS``, in order."""
+    from app.langid.texts import labelled_texts
+
+    sentences: dict[str, list[str]] = {}
+    for item in labelled_texts(data, ("ntrex-128",)):
+        if item.split == "test" and item.lang in HEADINGS:
+            sentences.setdefault(item.lang, []).append(item.text)
+    return sentences

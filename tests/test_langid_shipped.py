@@ -14,13 +14,14 @@ from app.langid import SERVED, shipped
 from app.langid.build import MIN_REJECT_CHARS, MIN_TRAIN_CHARS, TRAINING_SOURCES, build, classifier_labels
 from app.langid.ngram import MODEL_VERSION, data_fingerprint
 from app.langid.scripts import REJECT_LANGUAGES, SERVED_LANGUAGES
+from trainer.adapters import sha256_of
 
 MODEL = shipped.MODEL_DIR / shipped.MODEL_FILE
 
 
 def test_the_shipped_file_is_the_one_its_card_describes() -> None:
     card = shipped.read_card()
-    assert shipped.file_sha256(MODEL) == card["sha256"]
+    assert sha256_of(MODEL) == card["sha256"]
     assert MODEL.stat().st_size == card["bytes"] <= 4_000_000  # "a few MB at most"
     assert card["recipe"]["model_version"] == MODEL_VERSION
     assert card["languages"]["served"] == list(SERVED_LANGUAGES) and len(SERVED) >= 110

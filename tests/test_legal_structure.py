@@ -17,12 +17,11 @@ from tests.app_helpers import FakeTokenizer
 from tests.legal_pdfs import (
     HEADINGS,
     RIGHT_TO_LEFT,
-    articles_from,
-    document_title,
     heading,
-    make_legal_pdf,
+    heldout_sentences,
     numeral,
     passages_per_article,
+    written_and_read,
 )
 from tests.pdf_factory import fonts_available
 
@@ -91,20 +90,13 @@ def test_numerals_of_the_generated_documents() -> None:
 def test_one_passage_per_provision_in_37_languages(data_set, tmp_path: Path) -> None:
     """Every provision that fits the budget is exactly one passage; a long one splits, every piece under its heading."""
     from app.ingest import token_counter
-    from app.langid.texts import labelled_texts
-    from app.pdf import read_pdf
     from tests.app_helpers import real_encoder
 
-    data = data_set("ntrex-128").parent
-    sentences: dict[str, list[str]] = {}
-    for item in labelled_texts(data, ("ntrex-128",)):
-        if item.split == "test" and item.lang in HEADINGS:
-            sentences.setdefault(item.lang, []).append(item.text)
+    sentences = heldout_sentences(data_set("ntrex-128").parent)
     count = token_counter(real_encoder())
     scripts, shares = set(), {}
     for lang in HEADINGS:
-        articles = articles_from(sentences[lang], lang)
-        pages = read_pdf(make_legal_pdf(tmp_path / f"{lang}.pdf", articles, title=document_title(articles)), max_mb=50).pages
+        articles, pages = written_and_read(lang, sentences[lang], tmp_path)
         rows = passages_per_article(articles, chunk_pages(pages, count_tokens=count), count_tokens=count,
                                     budget=DEFAULT_BUDGET, rtl=lang in RIGHT_TO_LEFT)
         fitting = [row for row in rows if row["fits"]]

@@ -103,6 +103,19 @@ def test_search_with_another_model_is_refused(fake_store):
         search(fake_store, FakeEncoder(model_id="other"), "right to life")
 
 
+def test_a_document_in_two_languages_says_so_and_its_chunks_keep_their_own(tmp_path):
+    """Half English, half Amharic: the document language is the majority by text, the report gives
+    both shares, and every chunk keeps its own language (filters and diagnostics use those)."""
+    mixed = factory.make_pdf(tmp_path / "mixed.pdf", [factory.UDHR["en"], factory.UDHR["am"]])
+    with Store.open(tmp_path / "store") as store:
+        (result,) = ingest_paths([mixed], store=store, encoder=FakeEncoder())
+        assert set(result.languages) == {"en", "am"}
+        assert all(0.2 < share < 0.8 for share in result.languages.values())
+        assert result.lang == max(result.languages, key=result.languages.get)
+        assert "en " in result.line() and "am " in result.line() and "%" in result.line()
+        assert set(store.languages()) == {"en", "am"}
+
+
 def test_one_bad_file_does_not_stop_the_batch(tmp_path):
     good = factory.make_pdf(tmp_path / "good.pdf", [factory.UDHR["sw"]])
     bad = factory.make_fake_pdf(tmp_path / "bad.pdf")

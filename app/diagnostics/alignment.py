@@ -63,13 +63,30 @@ def mutual_best_pairs(a: np.ndarray, b: np.ndarray, *, min_similarity: float = M
     """
     if len(a) == 0 or len(b) == 0:
         return []
-    similarity = np.asarray(a, dtype=np.float32) @ np.asarray(b, dtype=np.float32).T  # (n_a, n_b)
+    return _mutual_best(_similarity(a, b), min_similarity)
+
+
+def _similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32) @ np.asarray(b, dtype=np.float32).T  # (n_a, n_b)
+
+
+def _mutual_best(similarity: np.ndarray, min_similarity: float) -> list[tuple[int, int, float]]:
     best_b, best_a = similarity.argmax(axis=1), similarity.argmax(axis=0)
     return [
         (i, int(j), float(similarity[i, j]))
         for i, j in enumerate(best_b)
         if best_a[j] == i and similarity[i, j] >= min_similarity
     ]
+
+
+def _margins(similarity: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``(s - m) / (1 - m)`` for the pairs ``(rows[k], cols[k])`` of a ``(n_a, n_b)`` similarity matrix,
+    ``m`` being the mean similarity of row chunk to the other columns and of column chunk to the
+    other rows: how far a pair stands out from the two documents' other pairings (``MIN_MARGIN``)."""
+    n_a, n_b = similarity.shape
+    matched = similarity[rows, cols]
+    others = (similarity.sum(axis=1)[rows] + similarity.sum(axis=0)[cols] - 2 * matched) / max(n_a + n_b - 2, 1)
+    return (matched - others) / np.maximum(1.0 - others, 1e-6)
 
 
 def aligned_pairs(a: np.ndarray, b: np.ndarray, *, min_margin: float = MIN_MARGIN) -> list[tuple[int, int, float]]:
@@ -80,17 +97,14 @@ def aligned_pairs(a: np.ndarray, b: np.ndarray, *, min_margin: float = MIN_MARGI
     other chunks: the rule ``alignment_coverage`` uses (``MIN_MARGIN``), relative to the encoder's
     own background, so one threshold serves the untuned and the fine-tuned encoder alike.
     """
-    pairs = mutual_best_pairs(a, b, min_similarity=-1.0)
+    if len(a) == 0 or len(b) == 0:
+        return []
+    similarity = _similarity(a, b)
+    pairs = _mutual_best(similarity, -1.0)
     if not pairs:
         return []
-    similarity = np.asarray(a, dtype=np.float32) @ np.asarray(b, dtype=np.float32).T  # (n_a, n_b)
-    n_a, n_b = similarity.shape
-    kept = []
-    for i, j, s in pairs:
-        others = (similarity[i].sum() + similarity[:, j].sum() - 2 * s) / max(n_a + n_b - 2, 1)
-        if (s - others) / max(1.0 - others, 1e-6) >= min_margin:
-            kept.append((i, j, s))
-    return kept
+    margins = _margins(similarity, np.array([i for i, _, _ in pairs]), np.array([j for _, j, _ in pairs]))
+    return [pair for pair, margin in zip(pairs, margins) if margin >= min_margin]
 
 
 @dataclass
@@ -154,12 +168,7 @@ def alignment_coverage(doc_chunks: Mapping[DocId, DocChunks], *, min_margin: flo
             rows = np.flatnonzero(in_b & (back == np.arange(n_a)))
             if len(rows) < min_aligned:
                 continue
-            similarity = vectors[a] @ vectors[b].T  # (n_a, n_b)
-            cols = j[rows]
-            matched = similarity[rows, cols]
-            # mean similarity of chunk i to b's other chunks and of chunk j to a's other chunks
-            others = (similarity.sum(axis=1)[rows] + similarity.sum(axis=0)[cols] - 2 * matched) / max(n_a + n_b - 2, 1)
-            aligned = int(((matched - others) / np.maximum(1.0 - others, 1e-6) >= min_margin).sum())
+            aligned = int((_margins(vectors[a] @ vectors[b].T, rows, j[rows]) >= min_margin).sum())
             if aligned >= min_aligned:
                 coverage[x, y] = coverage[y, x] = aligned / max(n_a, n_b)
     return docs, coverage

@@ -34,10 +34,11 @@ from app.langid.scripts import (
     dominant_script,
     language_of,
 )
-from app.langid.shipped import CARD_FILE, MODEL_DIR, MODEL_FILE, file_sha256
+from app.langid.shipped import CARD_FILE, MODEL_DIR, MODEL_FILE
 from app.langid.texts import LabelledText, labelled_texts
 from corpora.registry import DATA_SETS
 from corpora.settings import get_settings
+from trainer.adapters import sha256_of
 
 # Data sets the shipped model learns from: every one whose licence allows redistributing what is
 # derived from it. MLQA-R (its licence file says CC BY-NC) and MILPaC (CC BY-NC-SA) are left out;
@@ -118,7 +119,7 @@ def build(data: Path, out: Path) -> dict[str, Any]:
         "name": "polylex-langid",
         "what": "character 1-4-gram naive Bayes classifier with a fit z-score, for the served languages that share a script",
         "file": MODEL_FILE,
-        "sha256": file_sha256(path),
+        "sha256": sha256_of(path),
         "bytes": path.stat().st_size,
         "command": "make langid",
         "recipe": {

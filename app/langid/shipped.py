@@ -8,7 +8,6 @@ per process. ``python -m app.langid.build`` (``make langid``) writes both.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from app.errors import ShippedFileError
 from app.langid.ngram import NgramModel
+from trainer.adapters import sha256_of  # the one file hasher of the shipped models
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "langid"
 MODEL_FILE = "ngram.npz"
@@ -35,11 +35,6 @@ def read_card(folder: Path | None = None) -> dict[str, Any]:
         raise ShippedFileError(f"language-ID card {path} cannot be read ({exc}); rebuild it with {REBUILD}") from exc
 
 
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def load_shipped(folder: Path | None = None) -> NgramModel:
     """The classifier in ``folder`` (default ``MODEL_DIR``), checked against its card's sha256; loaded once per process.
 
@@ -53,7 +48,7 @@ def load_shipped(folder: Path | None = None) -> NgramModel:
             path = folder / MODEL_FILE
             if not path.is_file():
                 raise ShippedFileError(f"language-ID model {path} is missing; rebuild it with {REBUILD}")
-            digest = file_sha256(path)
+            digest = sha256_of(path)
             if digest != card.get("sha256"):
                 raise ShippedFileError(
                     f"language-ID model {path} has sha256 {digest[:12]}..., its card says "
