@@ -35,7 +35,8 @@ def _settings(args: argparse.Namespace):
     from corpora.settings import get_settings
 
     return get_settings(store=getattr(args, "store", None), model=getattr(args, "model", None),
-                        max_mb=getattr(args, "max_mb", None))
+                        max_mb=getattr(args, "max_mb", None), ocr=getattr(args, "ocr", None),
+                        ocr_timeout=getattr(args, "ocr_timeout", None))
 
 
 def _open_store(args: argparse.Namespace):
@@ -85,8 +86,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     store, encoder = _open_store(args), _load_encoder(args)
     progress = _TqdmProgress("ingest")
     try:
+        # Ctrl-C stops between (or inside) pages; what was stored before it stays, the file being read is not written.
         results = ingest_paths(args.paths, store=store, encoder=encoder, lang=args.lang,
-                               max_mb=_settings(args).max_mb, progress=progress)
+                               settings=_settings(args), progress=progress)
     finally:
         progress.close()
     if args.json:
@@ -94,7 +96,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         for result in results:
             print(result.line())
-    return 1 if any(r.status == "refused" for r in results) else 0
+    return 1 if any(r.status in ("refused", "cancelled") for r in results) else 0
 
 
 def _resolve_docs(store, keys: list[str] | None) -> list[int] | None:
@@ -218,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", metavar="PATH")
     ingest.add_argument("--lang", help="language code for these documents, instead of detecting it (e.g. de, sw)")
     ingest.add_argument("--max-mb", type=float, dest="max_mb", help="largest PDF accepted in MiB (POLYLEX_MAX_MB)")
+    ingest.add_argument("--ocr", choices=["auto", "off"],
+                        help="auto: read scanned pages with Tesseract (default, POLYLEX_OCR); off: leave them unread")
+    ingest.add_argument("--ocr-timeout", type=float, dest="ocr_timeout",
+                        help="seconds of OCR per page before it is skipped with a warning (POLYLEX_OCR_TIMEOUT, 120)")
 
     search = command("search", cmd_search, "search the store in any language", model=True)
     search.add_argument("query")

@@ -1,7 +1,8 @@
 """PDF files -> chunks + languages -> embeddings -> the store; one result per file.
 
 The pipeline for one file: :func:`app.pdf.read_pdf` (refusals), de-duplication by content hash,
-:func:`app.chunking.chunk_pages` with the encoder's own tokenizer, language per chunk
+OCR of the pages without a text layer (:func:`app.scan.ocr_pdf`, page by page, with progress and a
+way to cancel), :func:`app.chunking.chunk_pages` with the encoder's own tokenizer, language per chunk
 (:mod:`app.langid`), passage embeddings, then :meth:`app.store.Store.add_document` (one
 transaction, then FAISS). A refused or failing file is reported and the next one goes on.
 
@@ -15,12 +16,13 @@ Example::
     ...     print(result.line())
     added      contracts/nda-de.pdf: 3 pages, 7 chunks, de
     duplicate  contracts/copy-of-nda.pdf: same content as document 1 (nda-de.pdf)
-    refused    contracts/scan.pdf: no extractable text in 2 page(s): probably a scan ...
+    added      contracts/scan-sw.pdf: 2 pages (2 by OCR), 3 chunks, sw (document 2)
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,10 +33,11 @@ import numpy as np
 from app.chunking import DEFAULT_BUDGET, Chunk, CountTokens, chunk_pages
 from app.errors import ModelMismatch, RefusedFile
 from app.langid import detect_batch, document_language
-from app.pdf import PdfText, find_pdfs, read_pdf
+from app.pdf import PdfText, find_pdfs, read_pdf, require_text
+from app.scan import Cancelled, ocr_pdf
 from app.store import NewChunk, crash_point
-from app.store_protocol import StoreBackend
-from corpora.settings import get_settings
+from app.store_protocol import OcrPageRecord, StoreBackend
+from corpora.settings import Settings, get_settings
 from trainer.encoder import Encoder
 
 Progress = Callable[..., Any]
@@ -46,15 +49,17 @@ longest: small batches waste little on padding, and on CPU they cost no throughp
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
-Status = Literal["added", "duplicate", "refused"]
+Status = Literal["added", "duplicate", "refused", "cancelled"]
 
 
 @dataclass
 class IngestResult:
     """What happened to one file.
 
-    ``status`` is ``added``, ``duplicate`` or ``refused``; ``reason`` says why for the last two.
-    ``languages`` maps language codes to their share of the document's text (largest first).
+    ``status`` is ``added``, ``duplicate``, ``refused`` or ``cancelled``; ``reason`` says why for the
+    last three. ``languages`` maps language codes to their share of the document's text (largest
+    first). ``ocr_pages`` pages were read by OCR; ``warnings`` lists what the user should know about an
+    added document (pages not read, low OCR confidence).
     """
 
     path: str
@@ -66,12 +71,16 @@ class IngestResult:
     pages: int = 0
     chunks: int = 0
     languages: dict[str, float] = field(default_factory=dict)
+    ocr_pages: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        """One line for a terminal or a log."""
+        """One line for a terminal or a log (and one indented line per warning)."""
         if self.status == "added":
             langs = ", ".join(f"{lang} {share:.0%}" if share < 0.995 else lang for lang, share in self.languages.items())
-            return f"added      {self.path}: {self.pages} pages, {self.chunks} chunks, {langs} (document {self.doc_id})"
+            ocr = f" ({self.ocr_pages} by OCR)" if self.ocr_pages else ""
+            head = f"added      {self.path}: {self.pages} pages{ocr}, {self.chunks} chunks, {langs} (document {self.doc_id})"
+            return "\n".join([head, *(f"  warning: {w}" for w in self.warnings)])
         return f"{self.status:<10} {self.path}: {self.reason}"
 
     def to_dict(self) -> dict:
@@ -153,13 +162,32 @@ def languages_of(chunks: list[Chunk], *, lang: str | None = None) -> tuple[list[
     return langs, doc_lang, shares
 
 
+def _ocr_conf(pdf: PdfText, first: int, last: int) -> float | None:
+    """The lowest OCR confidence of the pages a chunk spans; None when none of them was read by OCR."""
+    confs = [pdf.ocr[n].confidence for n in range(first, last + 1) if n in pdf.ocr]
+    return min(confs) if confs else None
+
+
+def _ocr_records(pdf: PdfText) -> list[OcrPageRecord]:
+    return [OcrPageRecord(page=n, confidence=p.confidence, models=p.models, note=p.note,
+                          words=[[w.text, *(round(v, 5) for v in w.box), round(w.conf, 1), w.line] for w in p.words])
+            for n, p in sorted(pdf.ocr.items())]
+
+
 def ingest_pdf(pdf: PdfText, *, store: StoreBackend, encoder: Encoder, lang: str | None = None,
-               on_encoded: Callable[[int, int], None] | None = None) -> IngestResult:
-    """Chunk, label, embed and store one PDF already read (``pdf`` from :func:`app.pdf.read_pdf`)."""
+               on_encoded: Callable[[int, int], None] | None = None, settings: Settings | None = None,
+               on_page: Callable[[int, int], None] | None = None,
+               cancel: threading.Event | None = None) -> IngestResult:
+    """OCR (where needed), chunk, label, embed and store one PDF already read (from :func:`app.pdf.read_pdf`).
+
+    ``on_page(done, total)`` reports OCR progress, ``on_encoded(done, total)`` encoding progress;
+    setting ``cancel`` stops OCR between pages with :class:`app.scan.Cancelled` (nothing stored).
+    """
     shown = str(pdf.path)
-    existing = store.by_hash(pdf.sha256)
-    why = "same file as"
+    existing, why = store.by_hash(pdf.sha256), "same file as"
     if existing is None:
+        pdf = ocr_pdf(pdf, settings=settings or get_settings(), lang=lang, on_page=on_page, cancel=cancel)
+        require_text(pdf)
         existing, why = store.by_text_hash(pdf.text_sha256), "same text as"
     if existing:
         return IngestResult(shown, "duplicate", f"{why} document {existing.id} ({existing.file})",
@@ -177,13 +205,16 @@ def ingest_pdf(pdf: PdfText, *, store: StoreBackend, encoder: Encoder, lang: str
         sha256=pdf.sha256, text_sha256=pdf.text_sha256, file=pdf.path.name, title=pdf.title, lang=doc_lang,
         lang_source="user" if lang else "detected", pages=len(pdf.pages), size=pdf.size, model_id=model_id(encoder),
         chunks=[NewChunk(seq=i, page=c.page, page_end=c.page_end, heading=c.heading, lang=code, text=c.text,
-                         embedding=v) for i, (c, code, v) in enumerate(zip(chunks, langs, vectors))])
+                         embedding=v, ocr_conf=_ocr_conf(pdf, c.page, c.page_end))
+                for i, (c, code, v) in enumerate(zip(chunks, langs, vectors))],
+        ocr_pages=_ocr_records(pdf), original=pdf.path)
     return IngestResult(shown, "added", doc_id=doc.id, title=doc.title, lang=doc_lang, pages=doc.pages,
-                        chunks=doc.chunks, languages=shares)
+                        chunks=doc.chunks, languages=shares, ocr_pages=len(pdf.ocr), warnings=pdf.warnings())
 
 
 def ingest_paths(paths: Sequence[str | Path], *, store: StoreBackend, encoder: Encoder, lang: str | None = None,
-                 max_mb: float | None = None, progress: Progress | None = None) -> list[IngestResult]:
+                 max_mb: float | None = None, progress: Progress | None = None, settings: Settings | None = None,
+                 cancel: threading.Event | None = None) -> list[IngestResult]:
     """Ingest PDFs and folders of PDFs; one :class:`IngestResult` per file (or refused folder).
 
     Args:
@@ -191,8 +222,11 @@ def ingest_paths(paths: Sequence[str | Path], *, store: StoreBackend, encoder: E
         store: the open store.
         encoder: a sentence-transformers model (``trainer.encoder.load_encoder``).
         lang: language code that overrides detection for every document of this call.
-        max_mb: size limit in MiB (default ``get_settings().max_mb``, ``POLYLEX_MAX_MB``).
+        max_mb: size limit in MiB (default ``settings.max_mb``, ``POLYLEX_MAX_MB``).
         progress: ``progress(fraction, desc=...)`` (``gr.Progress`` works as is).
+        settings: OCR settings and limits (default ``get_settings()``).
+        cancel: set it from another thread to stop: the file being read is not stored, the files
+            after it are reported ``cancelled``, the files before it stay stored.
 
     Raises:
         ModelMismatch: before reading anything, if the store holds another model's embeddings.
@@ -200,10 +234,15 @@ def ingest_paths(paths: Sequence[str | Path], *, store: StoreBackend, encoder: E
     """
     lang = check_lang(lang)
     store.check_model(model_id(encoder), int(encoder.get_embedding_dimension()))
-    limit = get_settings().max_mb if max_mb is None else max_mb
+    settings = settings or get_settings()
+    limit = settings.max_mb if max_mb is None else max_mb
     files, refused_paths = find_pdfs(list(paths))
     results = [IngestResult(str(path), "refused", reason) for path, reason in refused_paths]
     for number, path in enumerate(files):
+        if cancel is not None and cancel.is_set():
+            results.append(IngestResult(str(path), "cancelled", "not started: the ingest was cancelled"))
+            continue
+
         def report(fraction: float, what: str, _n: int = number, _path: Path = path) -> None:
             if progress:
                 progress((_n + fraction) / len(files), desc=f"{_path.name} ({_n + 1}/{len(files)}): {what}")
@@ -212,10 +251,14 @@ def ingest_paths(paths: Sequence[str | Path], *, store: StoreBackend, encoder: E
         try:
             pdf = read_pdf(path, max_mb=limit)
             crash_point("after-read")
-            report(0.2, "chunking")
-            result = ingest_pdf(pdf, store=store, encoder=encoder, lang=lang,
-                                on_encoded=lambda done, total: report(0.2 + 0.75 * done / total,
+            report(0.05, "looking for scanned pages")
+            result = ingest_pdf(pdf, store=store, encoder=encoder, lang=lang, settings=settings, cancel=cancel,
+                                on_page=lambda done, total: report(0.05 + 0.55 * done / total,
+                                                                   f"OCR page {done}/{total}"),
+                                on_encoded=lambda done, total: report(0.6 + 0.35 * done / total,
                                                                       f"encoding {done}/{total} chunks"))
+        except Cancelled as exc:
+            result = IngestResult(str(path), "cancelled", str(exc))
         except RefusedFile as exc:
             result = IngestResult(str(path), "refused", str(exc))
         except ModelMismatch:

@@ -3,8 +3,9 @@
 Every refusal is a :class:`~app.errors.RefusedFile` whose message is one line a legal practitioner
 can act on. The checks run cheapest first, and the file is read once: size, header (a PDF is
 a PDF by its ``%PDF-`` header, never by its extension), end-of-file marker (truncation), then
-pypdf (corruption, encryption: the empty password is tried first, as viewers do), then the
-text itself (a scan without OCR has none).
+pypdf (corruption, encryption: the empty password is tried first, as viewers do). Pages without
+a text layer come back empty: :mod:`app.scan` reads them by OCR, and :func:`require_text` refuses
+a document that still has no text.
 
 Example::
 
@@ -20,13 +21,17 @@ import io
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
 from app.errors import RefusedFile
+
+if TYPE_CHECKING:
+    from app.ocr import OcrPage
 
 # pypdf logs every repair it attempts on a damaged file; our refusal message says it once.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -44,6 +49,8 @@ class PdfText:
     ``pages[i]`` is the cleaned text of page ``i + 1`` ("" for a page without text);
     ``sha256`` is the hash of the file's bytes and ``text_sha256`` that of its text: either one
     already in the store makes the file a duplicate (a re-saved copy has new bytes, same text).
+    ``ocr`` holds the pages read by OCR (page number -> :class:`app.ocr.OcrPage`), ``unread`` the
+    scanned pages that could not be read, with the reason (both filled by :func:`app.scan.ocr_pdf`).
     """
 
     path: Path
@@ -52,6 +59,40 @@ class PdfText:
     size: int
     title: str
     pages: list[str]
+    ocr: dict[int, OcrPage] = field(default_factory=dict)
+    unread: dict[int, str] = field(default_factory=dict)
+
+    def warnings(self) -> list[str]:
+        """One line per problem worth telling the user: unread pages, low OCR confidence, OCR notes."""
+        lines = []
+        if self.unread:
+            reasons: dict[str, list[int]] = {}
+            for number, reason in sorted(self.unread.items()):
+                reasons.setdefault(reason, []).append(number)
+            for reason, numbers in reasons.items():
+                lines.append(f"{len(numbers)} page(s) not read ({_page_list(numbers)}): {reason}")
+        notes: dict[str, list[int]] = {}
+        for number, page in sorted(self.ocr.items()):
+            if page.note:
+                notes.setdefault(page.note, []).append(number)
+        lines += [f"OCR, page(s) {_page_list(numbers)}: {note}" for note, numbers in notes.items()]
+        return lines
+
+
+def _page_list(numbers: list[int], shown: int = 12) -> str:
+    text = ", ".join(str(n) for n in numbers[:shown])
+    return text + (f" and {len(numbers) - shown} more" if len(numbers) > shown else "")
+
+
+def require_text(pdf: PdfText) -> None:
+    """Refuse a document in which no page has text, after OCR, saying why."""
+    if any(_has_letters(page) for page in pdf.pages):
+        return
+    why = next(iter(pdf.unread.values()), "")
+    if why:
+        raise RefusedFile(f"no text in {len(pdf.pages)} page(s) and OCR could not read them: {why}")
+    raise RefusedFile(f"no extractable text in {len(pdf.pages)} page(s), and no images to read by OCR "
+                      "(blank pages, or text drawn as vector shapes)")
 
 
 def find_pdfs(paths: list[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -145,9 +186,6 @@ def read_pdf(path: str | Path, *, max_mb: float) -> PdfText:
         detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise RefusedFile(f"corrupt PDF (pypdf: {detail})") from exc
 
-    if not any(_has_letters(page) for page in pages):
-        raise RefusedFile(f"no extractable text in {len(pages)} page(s): probably a scan or images only; "
-                          "run OCR first (e.g. ocrmypdf) and ingest the result")
     text_sha256 = hashlib.sha256("\f".join(pages).encode("utf-8")).hexdigest()
     return PdfText(path=path, sha256=hashlib.sha256(data).hexdigest(), text_sha256=text_sha256, size=size,
                    title=title, pages=pages)

@@ -52,6 +52,7 @@ class SearchHit:
     lang: str
     score: float
     text: str
+    ocr_conf: float | None = None  # Tesseract's confidence (0-100) when the passage was read by OCR
 
     def snippet(self, width: int = 200) -> str:
         flat = " ".join(self.text.split())
@@ -142,6 +143,6 @@ def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, la
     rows = store.fetch_chunks([chunk_id for chunk_id, _ in ranked])
     hits = [SearchHit(chunk_id=chunk_id, doc_id=row["doc_id"], file=row["file"], title=row["title"], page=row["page"],
                       page_end=row["page_end"], heading=row["heading"], lang=row["lang"], score=round(score, 6),
-                      text=row["text"])
+                      text=row["text"], ocr_conf=row.get("ocr_conf"))
             for chunk_id, score in ranked if (row := rows.get(chunk_id))]
     return SearchResponse(query=query, query_lang=lang, mode=mode, results=hits, query_vector=vector)

@@ -34,17 +34,19 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
 from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import sqlite_utils
 
 from app.errors import ModelMismatch, StoreError
-from app.store_protocol import CorpusEmbeddings, DoctorReport, Document, NewChunk
+from app.store_protocol import CorpusEmbeddings, DoctorReport, Document, NewChunk, OcrPageRecord
 from app.vector_index import IndexFiles, IndexPolicy, VectorIndex, exact_search
 from corpora.languages import get_language
 from trainer.adapters import is_adapter_id
@@ -56,10 +58,13 @@ __all__ = ["CRASH_ENV", "DB_FILE", "SCHEMA_VERSION", "CorpusEmbeddings", "Doctor
            "NewChunk", "Store", "crash_point"]
 
 DB_FILE = "polylex.db"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+ORIGINALS = "originals"  # the stored PDFs, named by their sha256
+ORPHAN_AGE_S = 3600
 LEGACY_SETS_FILE = "translation_sets.json"  # before schema 2 the sets lived in this file
 log = logging.getLogger(__name__)
-"""1: documents, chunks, meta. 2: translation_sets (added to a schema-1 store when it is opened)."""
+"""1: documents, chunks, meta. 2: translation_sets. 3: chunks.ocr_conf, ocr_pages, the originals folder.
+An older store gains what is new when it is opened."""
 CRASH_ENV = "POLYLEX_CRASH_AT"
 """Test hook: ``POLYLEX_CRASH_AT=<step>`` ends the process with ``os._exit`` at that step
 (steps: after-read, after-encode, before-commit, after-commit, index-written, after-index,
@@ -155,6 +160,12 @@ class Store:
                 self.db["chunks"].create_index(["lang"])
                 # Triggers keep the FTS5 index inside the same transaction as the chunk rows.
                 self.db["chunks"].enable_fts(["text"], create_triggers=True)
+            if "ocr_conf" not in self.db["chunks"].columns_dict:
+                self.db["chunks"].add_column("ocr_conf", float)
+            if "ocr_pages" not in self.db.table_names():
+                self.db["ocr_pages"].create(
+                    {"doc_id": int, "page": int, "confidence": float, "models": str, "note": str, "words": str},
+                    pk=("doc_id", "page"), foreign_keys=[("doc_id", "documents", "id")])
             if "translation_sets" not in self.db.table_names():
                 # One row per document in a set; a document is in at most one set (marking merges).
                 self.db["translation_sets"].create({"doc_id": int, "set_id": int}, pk="doc_id",
@@ -282,7 +293,7 @@ class Store:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        sql = (f"SELECT c.id, c.doc_id, c.seq, c.page, c.page_end, c.heading, c.lang, c.text, d.file, d.title "
+        sql = (f"SELECT c.id, c.doc_id, c.seq, c.page, c.page_end, c.heading, c.lang, c.text, c.ocr_conf, d.file, d.title "
                f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})")
         with self._lock:
             cursor = self.db.execute(sql, [int(i) for i in ids])
@@ -374,8 +385,12 @@ class Store:
     # --- writes -------------------------------------------------------------------------------
 
     def add_document(self, *, sha256: str, text_sha256: str, file: str, title: str, lang: str, lang_source: str, pages: int,
-                     size: int, model_id: str, chunks: list[NewChunk]) -> Document:
-        """Add one document and its chunks in one transaction, then extend the FAISS index.
+                     size: int, model_id: str, chunks: list[NewChunk], ocr_pages: Sequence[OcrPageRecord] = (),
+                     original: Path | None = None) -> Document:
+        """Add one document, its chunks and OCR'd pages in one transaction, then extend the FAISS index.
+
+        ``original`` is copied to ``originals/<sha256>.pdf`` first (an orphan copy left by a crash is
+        harmless: it is overwritten when the file is added again, and ``doctor`` removes it).
 
         Raises:
             ValueError: if the document has no chunks, or its hash is already stored.
@@ -388,6 +403,8 @@ class Store:
             self.check_model(model_id, dim)
             if self.by_hash(sha256):
                 raise ValueError(f"document {sha256[:12]} ({file}) is already stored")
+            if original is not None:
+                self._keep_original(Path(original), sha256)
             with self.db.atomic():
                 doc_id = self.db["documents"].insert({
                     "sha256": sha256, "text_sha256": text_sha256, "file": file, "title": title, "lang": lang, "lang_source": lang_source,
@@ -396,8 +413,12 @@ class Store:
                 }).last_pk
                 self.db["chunks"].insert_all(
                     ({"doc_id": doc_id, "seq": c.seq, "page": c.page, "page_end": c.page_end, "heading": c.heading,
-                      "lang": c.lang, "text": c.text, "embedding": _blob(c.embedding)} for c in chunks),
+                      "lang": c.lang, "text": c.text, "embedding": _blob(c.embedding), "ocr_conf": c.ocr_conf}
+                     for c in chunks),
                     batch_size=200)
+                self.db["ocr_pages"].insert_all(
+                    ({"doc_id": doc_id, "page": p.page, "confidence": p.confidence, "models": p.models, "note": p.note,
+                      "words": json.dumps(p.words, ensure_ascii=False)} for p in ocr_pages), batch_size=50)
                 self._set_meta("model", model_id)
                 self._set_meta("dim", str(dim))
                 generation = self._bump_generation()
@@ -415,11 +436,38 @@ class Store:
                 raise KeyError(f"no document with id {doc_id}")
             with self.db.atomic():
                 self._leave_translation_set(doc_id)
+                self.db.execute("DELETE FROM ocr_pages WHERE doc_id = ?", [doc_id])
                 self.db.execute("DELETE FROM chunks WHERE doc_id = ?", [doc_id])
                 self.db.execute("DELETE FROM documents WHERE id = ?", [doc_id])
                 generation = self._bump_generation()
             self._sync_index(generation)
+            self._original_path(doc.sha256).unlink(missing_ok=True)
             return doc
+
+    def _original_path(self, sha256: str) -> Path:
+        return self.folder / ORIGINALS / f"{sha256}.pdf"
+
+    def _keep_original(self, source: Path, sha256: str) -> None:
+        target = self._original_path(sha256)
+        target.parent.mkdir(exist_ok=True)
+        partial = target.with_suffix(".partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+
+    def original_file(self, doc_id: int) -> Path | None:
+        doc = self.document(doc_id)
+        if doc is None:
+            return None
+        path = self._original_path(doc.sha256)
+        return path if path.is_file() else None
+
+    def ocr_page(self, doc_id: int, page: int) -> OcrPageRecord | None:
+        with self._lock:
+            row = self.db.execute("SELECT page, confidence, models, note, words FROM ocr_pages "
+                                  "WHERE doc_id = ? AND page = ?", [doc_id, page]).fetchone()
+        if row is None:
+            return None
+        return OcrPageRecord(page=row[0], confidence=row[1], models=row[2], note=row[3] or "", words=json.loads(row[4]))
 
     def set_language(self, doc_id: int, lang: str) -> Document:
         """Give a document and all its chunks the language ``lang`` (one transaction), as the user's choice.
@@ -669,7 +717,11 @@ class Store:
                         self.db.execute("DELETE FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)")
                         self._bump_generation()
                     repaired.append("deleted the orphan chunks")
-                if any("FAISS" in p for p in problems) or repaired:
+                if any(ORIGINALS in p for p in problems):
+                    for path in self._orphan_originals():
+                        path.unlink(missing_ok=True)
+                    repaired.append("deleted the stored PDFs of no document")
+                if any("FAISS" in p for p in problems) or any("chunks" in r or "full-text" in r for r in repaired):
                     self._index = None
                     self._sync_index(self.generation())
                     repaired.append("rebuilt the FAISS index from SQLite")
@@ -679,6 +731,16 @@ class Store:
             return DoctorReport(ok=not remaining, documents=len(self.documents()), chunks=self.chunk_count(),
                                 model=self.model_id, index=self.index_description(), problems=problems,
                                 repaired=repaired)
+
+    def _orphan_originals(self) -> list[Path]:
+        """Stored PDFs of no document, older than :data:`ORPHAN_AGE_S` (a younger one may belong to
+        an ingest another process is committing right now)."""
+        folder = self.folder / ORIGINALS
+        if not folder.is_dir():
+            return []
+        known = {r[0] for r in self.db.execute("SELECT sha256 FROM documents").fetchall()}
+        old = time.time() - ORPHAN_AGE_S
+        return sorted(p for p in folder.iterdir() if p.stem not in known and p.stat().st_mtime < old)
 
     def _find_problems(self) -> list[str]:
         problems: list[str] = []
@@ -706,6 +768,8 @@ class Store:
         others = self.db.execute("SELECT DISTINCT model FROM documents WHERE model != ?", [model or ""]).fetchall()
         if others:
             problems.append(f"documents embedded with other models: {sorted(r[0] for r in others)}")
+        if self._orphan_originals():
+            problems.append(f"{len(self._orphan_originals())} stored PDF(s) in {ORIGINALS}/ belong to no document")
         if self._meta("pending_model"):
             problems.append(f"an unfinished reindex to {self._meta('pending_model')!r} is staged "
                             "(run reindex again to finish it)")

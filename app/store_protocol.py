@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -49,6 +51,19 @@ class NewChunk:
     lang: str
     text: str
     embedding: np.ndarray
+    ocr_conf: float | None = None  # Tesseract's mean word confidence (0-100) when the text was read by OCR
+
+
+@dataclass(frozen=True)
+class OcrPageRecord:
+    """A page read by OCR, as stored: its words are ``[text, x0, y0, x1, y1, conf, line]`` with the box in
+    fractions of the page (origin top left), for showing a hit on its page."""
+
+    page: int
+    confidence: float
+    models: str
+    note: str
+    words: list[list]
 
 
 @dataclass
@@ -141,7 +156,8 @@ class StoreBackend(Protocol):
     def by_text_hash(self, text_sha256: str) -> Document | None: ...
 
     def fetch_chunks(self, ids: list[int]) -> dict[int, dict]:
-        """Chunk rows (with their document's file and title, without the embedding) by id."""
+        """Chunk rows (with their document's file and title, without the embedding) by id; ``ocr_conf``
+        is None for text from the PDF's text layer."""
         ...
 
     def embeddings(self, *, langs: list[str] | None = None, docs: list[int] | None = None) -> CorpusEmbeddings:
@@ -163,8 +179,19 @@ class StoreBackend(Protocol):
     # --- writes ------------------------------------------------------------------------------------
 
     def add_document(self, *, sha256: str, text_sha256: str, file: str, title: str, lang: str, lang_source: str, pages: int,
-                     size: int, model_id: str, chunks: list[NewChunk]) -> Document:
-        """Add one document and its chunks, all or nothing."""
+                     size: int, model_id: str, chunks: list[NewChunk], ocr_pages: Sequence[OcrPageRecord] = (),
+                     original: Path | None = None) -> Document:
+        """Add one document, its chunks and its OCR'd pages, all or nothing; ``original`` (the PDF) is
+        kept in the store so that hits can be shown on their page and the file downloaded."""
+        ...
+
+    def ocr_page(self, doc_id: int, page: int) -> OcrPageRecord | None:
+        """The stored OCR of a page, None for a page that has a text layer."""
+        ...
+
+    def original_file(self, doc_id: int) -> Path | None:
+        """The stored copy of the document's PDF, None when the store has none (documents added
+        before originals were kept)."""
         ...
 
     def delete_document(self, doc_id: int) -> Document: ...

@@ -16,7 +16,7 @@ import os
 
 import gradio as gr
 
-from app import ui_diagnostics, ui_html, ui_library, ui_models, ui_resources, ui_search
+from app import ui_diagnostics, ui_html, ui_library, ui_models, ui_pages, ui_resources, ui_search
 from app.ui_library import language_choices
 from app.ui_resources import AUTO
 
@@ -31,7 +31,9 @@ Nepali. The versions of each act are translations of one another, so the Diagnos
 search ranks them. Or add your own PDFs in the Library tab."""
 
 LIBRARY_HELP = """Add PDFs (many at once). Each file ends as **added**, **already in the library** (same content as a
-document you have) or **refused** with the reason (not a PDF, damaged, password-protected, a scan without text, too big).
+document you have) or **refused** with the reason (not a PDF, damaged, password-protected, too big). Scanned pages are
+read by OCR (Tesseract) in their own language: choose the files' language below when you know it (Tesseract then uses
+that language's model); a page OCR cannot read is listed as a warning, the rest of the document is added.
 Text is split into passages that follow the document's structure (Article / Section / § …), and each passage's language
 is detected; correct a document's language below if detection got it wrong."""
 
@@ -142,6 +144,14 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
                     model_note = gr.Markdown(elem_id="plx-model-note")
                 reindex_button = gr.Button("Re-index the library with this model", visible=False, size="sm")
             results = gr.HTML(ui_html.note("Results appear here."), elem_id="plx-results")
+            with gr.Accordion("See a result on its page", open=True):
+                with gr.Row(equal_height=True):
+                    page_pick = gr.Dropdown([], label="Result", info="The page as printed, the passage highlighted.",
+                                            interactive=False, scale=4, elem_id="plx-page-pick")
+                    download = gr.DownloadButton("Download the PDF", visible=False, scale=1, elem_id="plx-download")
+                page_caption = gr.Markdown(elem_id="plx-page-caption")
+                page_image = gr.Image(type="pil", format="png", interactive=False, show_label=False,
+                                      elem_id="plx-page-image")
 
         with gr.Tab("Library", id="library", elem_id="plx-tab-library"):
             gr.Markdown(LIBRARY_HELP)
@@ -150,6 +160,7 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
                                       info="Leave on detection unless all files are in one language you know.")
             files = gr.File(file_count="multiple", label="Add PDFs: drop them here or click to choose",
                             elem_id="plx-upload")
+            cancel_button = gr.Button("Cancel adding files", size="sm", variant="stop", elem_id="plx-cancel-upload")
             upload_report = gr.HTML(elem_id="plx-upload-report")
             totals = gr.Markdown(elem_id="plx-totals")
             chart = gr.Plot(show_label=False, elem_id="plx-lang-chart")
@@ -235,12 +246,13 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
     query_lang.change(ui_search.describe_query_language, [query, query_lang], query_lang_note, queue=False,
                       show_progress="hidden")
     search_inputs = [query, query_lang, k, lang_filter, doc_filter, mode, model]
-    search_outputs = [results, query_lang_note, last_search]
+    search_outputs = [results, query_lang_note, last_search, page_pick]
     diag_outputs = [diag_summary, shares_plot, shares_text, distance_plot, distance_text]
     for trigger, api_name in ((search_button.click, "search"), (query.submit, False)):
         trigger(ui_search.run_search, search_inputs, search_outputs, api_name=api_name, **search_pool).success(
             ui_diagnostics.diagnose_last_search, last_search, diag_outputs, api_name=False, show_progress="hidden",
             **search_pool)
+    page_pick.change(ui_pages.show_page, page_pick, [page_image, page_caption, download], **search_pool)
     model.change(ui_search.model_notice, model, [model_note, reindex_button], queue=False, show_progress="hidden")
     reindex_button.click(ui_search.reindex_library, model, results, **write_pool).then(
         refresh_components, refresh_inputs, refresh_outputs)
@@ -249,6 +261,8 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
     # shows over both while the batch runs.
     files.upload(ui_library.upload, [files, upload_lang], [upload_report, files], api_name="upload",
                  **write_pool).then(refresh_components, refresh_inputs, refresh_outputs, api_name=False)
+    # Outside the queue: it must act while the upload holds the write pool.
+    cancel_button.click(ui_library.cancel_upload, None, library_message, queue=False)
     demo_button.click(ui_library.load_demo, None, demo_report, api_name="load_demo", **write_pool).then(
         refresh_components, refresh_inputs, refresh_outputs, api_name=False)
     set_lang_button.click(ui_library.set_language, [doc_pick, doc_lang], library_message, **write_pool).then(

@@ -34,6 +34,8 @@ CSS = """
             display: flex; gap: 12px; flex-wrap: wrap; align-items: center; }
 .plx-heading { font-weight: 600; color: var(--body-text-color); }
 .plx-score { font-variant-numeric: tabular-nums; }
+.plx-ocr { background: #e8eefc; color: #1d3b8a; border-radius: 4px; padding: 0 4px; }
+.plx-ocr-low { background: #fde8e8; color: #8a1d1d; }
 .plx-snippet { margin: 0; line-height: 1.5; white-space: pre-line; }
 .plx-snippet[dir=rtl] { text-align: right; }
 .plx-snippet mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
@@ -140,6 +142,11 @@ def result_card(rank: int, hit: object, *, words: Sequence[str] = (), mode: str 
     ]
     if heading:
         parts.append(f'<span class="plx-heading" dir="auto">{esc(heading)}</span>')
+    ocr_conf = getattr(hit, "ocr_conf", None)
+    if ocr_conf is not None:
+        low = " plx-ocr-low" if ocr_conf < LOW_OCR_CONFIDENCE else ""
+        parts.append(f'<span class="plx-ocr{low}" title="this passage was read from a scanned page by OCR '
+                     f'(Tesseract); check it on its page before citing it">OCR {ocr_conf:.0f}/100</span>')
     parts += [
         f"<span>{lang_badge(lang)}</span>",
         f'<span class="plx-score" title="{esc(score_help)}">score {score:.3f}</span>',
@@ -167,7 +174,9 @@ def note(text: str) -> str:
     return f'<p class="plx-note">{esc(text)}</p>'
 
 
-_STATUS_WORDS = {"added": "added", "duplicate": "already in the library", "refused": "refused"}
+_STATUS_WORDS = {"added": "added", "duplicate": "already in the library", "refused": "refused",
+                 "cancelled": "cancelled"}
+LOW_OCR_CONFIDENCE = 60.0  # app.ocr.LOW_CONFIDENCE (not imported: this module stays free of OCR imports)
 
 
 def ingest_report(results: Sequence[object], *, names: dict[str, str] | None = None) -> str:
@@ -186,6 +195,10 @@ def ingest_report(results: Sequence[object], *, names: dict[str, str] | None = N
             langs = getattr(result, "languages", {}) or {}
             if len(langs) > 1:
                 detail += " — mixed: " + ", ".join(f"{language_name(code)} {share:.0%}" for code, share in langs.items())
+            if getattr(result, "ocr_pages", 0):
+                detail += f" — {plural(result.ocr_pages, 'page')} read by OCR"
+            for warning in getattr(result, "warnings", []) or []:
+                detail += f" — warning: {warning}"
         else:
             detail = getattr(result, "reason", "")
         word = _STATUS_WORDS.get(status, status)

@@ -8,6 +8,8 @@ whole page from one place.
 
 from __future__ import annotations
 
+import threading
+
 from pathlib import Path
 
 import gradio as gr
@@ -105,6 +107,15 @@ def language_chart(passages: dict[str, int], documents: dict[str, int]) -> objec
     return figure
 
 
+_cancel = threading.Event()
+
+
+def cancel_upload() -> str:
+    """Stop the upload that is running after its current page: what was added stays, that file is not written."""
+    _cancel.set()
+    return ui_html.note("Cancelling: the file being read is dropped, the files already added stay.")
+
+
 def upload(files: list[str] | None, lang: str, progress: gr.Progress = gr.Progress()) -> tuple[str, None]:
     """Ingest the uploaded files; one line per file says added / already there / refused and why.
     Returns the report and ``None`` for the file component (emptied for the next batch)."""
@@ -119,8 +130,9 @@ def upload(files: list[str] | None, lang: str, progress: gr.Progress = gr.Progre
     store = ui_resources.get_store()
     try:
         encoder = ui_resources.get_encoder()
+        _cancel.clear()
         results = ingest_paths(paths, store=store, encoder=encoder, lang=None if lang in (None, "", AUTO) else lang,
-                               max_mb=ui_resources.settings().max_mb, progress=progress)
+                               settings=ui_resources.settings(), progress=progress, cancel=_cancel)
     except PolylexError as exc:  # another model's library, a damaged adapter: words for the page
         raise gr.Error(ui_errors.message(exc)) from exc
     return ui_html.ingest_report(results, names={p: Path(p).name for p in paths}), None

@@ -50,8 +50,11 @@ def _encoder(spec: str) -> object:
 
 
 def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, docs: list | None, mode: str,
-               model: str | None) -> tuple[str, str, LastSearch]:
-    """Search the library; returns the result cards, the query-language line and the search's record."""
+               model: str | None) -> tuple[str, str, LastSearch, dict]:
+    """Search the library; returns the result cards, the query-language line, the search's record and
+    the choices of the "on its page" list."""
+    from app.ui_pages import page_choices
+
     from app import ui_errors
     from app.errors import ModelMismatch
     from app.search import search
@@ -81,7 +84,8 @@ def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, d
                         chunk_ids=[h.chunk_id for h in response.results], langs=list(langs or []), k=int(k),
                         query_vector=response.query_vector)
     if not response.results:
-        return ui_html.note("No passages match these filters: widen the language or document filter."), lang_line, record
+        return (ui_html.note("No passages match these filters: widen the language or document filter."), lang_line, record,
+                page_choices([]))
     filters = []
     if langs:
         filters.append("languages: " + ", ".join(ui_html.lang_label(lang) for lang in langs))
@@ -90,7 +94,8 @@ def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, d
     head = (f"{len(response.results)} passages, best first"
             + (f" (only {'; '.join(filters)})" if filters else " (all languages)")
             + ". Language bias of this list: see the Diagnostics tab.")
-    return ui_html.note(head) + ui_html.result_cards(response.results, query=query, mode=response.mode), lang_line, record
+    cards = ui_html.result_cards(response.results, query=query, mode=response.mode)
+    return ui_html.note(head) + cards, lang_line, record, page_choices(response.results)
 
 
 def model_notice(spec: str | None) -> tuple[str, dict]:

@@ -35,6 +35,14 @@ class Settings:
         threads: torch CPU threads for encoding (``POLYLEX_THREADS``; 0 = torch's default, all cores).
             On a machine shared with other busy processes, 1 avoids thread oversubscription
             (measured here: one query took 1.1 s with 2 threads under load, 70 ms with 1).
+        ocr: ``auto`` reads pages without a usable text layer with Tesseract; ``off`` refuses
+            image-only PDFs as before (``POLYLEX_OCR``, default ``auto``).
+        ocr_dpi: resolution scanned pages are rendered at for OCR (``POLYLEX_OCR_DPI``, default 300).
+        ocr_timeout: seconds Tesseract may spend on one page before the page is skipped with a
+            warning (``POLYLEX_OCR_TIMEOUT``, default 120).
+        max_image_mpx: largest image inside a PDF that is decoded, in megapixels; a larger one
+            (or a decompression bomb declaring one) leaves its page unread with that reason
+            (``POLYLEX_MAX_IMAGE_MPX``, default 150: a 600-dpi A3 scan is 70).
     """
 
     data: Path = field(default_factory=lambda: _env_path("POLYLEX_DATA", _REPO_ROOT.parent / "shared" / "data"))
@@ -46,6 +54,10 @@ class Settings:
     concurrency: int = field(default_factory=lambda: int(os.environ.get("POLYLEX_CONCURRENCY") or 4))
     runs: Path = field(default_factory=lambda: _env_path("POLYLEX_RUNS", "./runs"))
     threads: int = field(default_factory=lambda: int(os.environ.get("POLYLEX_THREADS") or 0))
+    ocr: str = field(default_factory=lambda: os.environ.get("POLYLEX_OCR") or "auto")
+    ocr_dpi: int = field(default_factory=lambda: int(os.environ.get("POLYLEX_OCR_DPI") or 300))
+    ocr_timeout: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_OCR_TIMEOUT") or 120))
+    max_image_mpx: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_MAX_IMAGE_MPX") or 150))
 
     def with_overrides(self, **values: object) -> Settings:
         """Return a copy with the given fields replaced; ``None`` values are ignored (unset CLI flags)."""

@@ -1,7 +1,7 @@
 """Real PDFs for tests and benchmarks, written with fpdf2 and real Noto fonts.
 
 Scripts covered: Latin, Cyrillic, Greek (NotoSans), Arabic (RTL, NotoNaskhArabic), Devanagari,
-Ethiopic, Thai, Hebrew, Bengali, Georgian, Armenian, Tamil and CJK (NotoSansCJK, a .ttc collection). The fonts come from the Debian
+Ethiopic, Thai, Hebrew, Bengali, Georgian, Armenian, Tamil, Khmer, Myanmar, Sinhala and CJK (NotoSansCJK, a .ttc collection). The fonts come from the Debian
 packages ``fonts-noto-core`` and ``fonts-noto-cjk``; ``fonts_available()`` says whether they are
 installed so tests can skip with that message instead of failing obscurely.
 
@@ -49,6 +49,9 @@ _FONTS = {
     "NotoSansGeorgian": ("NotoSansGeorgian-Regular.ttf", 0),
     "NotoSansArmenian": ("NotoSansArmenian-Regular.ttf", 0),
     "NotoSansTamil": ("NotoSansTamil-Regular.ttf", 0),
+    "NotoSansKhmer": ("NotoSansKhmer-Regular.ttf", 0),
+    "NotoSansMyanmar": ("NotoSansMyanmar-Regular.ttf", 0),
+    "NotoSansSinhala": ("NotoSansSinhala-Regular.ttf", 0),
 }
 
 # Articles 1 and 3 of the Universal Declaration of Human Rights (public translations), one
@@ -143,7 +146,8 @@ def _family_for(text: str) -> str:
                                ("HIRAGANA", "NotoSansCJK"), ("KATAKANA", "NotoSansCJK"),
                                ("HANGUL", "NotoSansCJK"), ("BENGALI", "NotoSansBengali"),
                                ("GEORGIAN", "NotoSansGeorgian"), ("ARMENIAN", "NotoSansArmenian"),
-                               ("TAMIL", "NotoSansTamil")):
+                               ("TAMIL", "NotoSansTamil"), ("KHMER", "NotoSansKhmer"),
+                               ("MYANMAR", "NotoSansMyanmar"), ("SINHALA", "NotoSansSinhala")):
             if marker in name:
                 return family
         return "NotoSans"
@@ -196,7 +200,8 @@ def make_udhr_pdf(path: str | Path, langs: list[str], *, title: str | None = Non
 # --- bad inputs -------------------------------------------------------------------------------
 
 def make_scanned_pdf(path: str | Path, pages: int = 2) -> Path:
-    """An image-only PDF, like a scan without OCR: pages hold a picture and no text layer."""
+    """An image-only PDF whose pages hold ruled lines and no text: no text layer, and nothing for
+    OCR to read either (a scan that reads must come from ``tests.scans``)."""
     from PIL import Image, ImageDraw
 
     pdf = FPDF(format="A4")
@@ -205,7 +210,6 @@ def make_scanned_pdf(path: str | Path, pages: int = 2) -> Path:
         draw = ImageDraw.Draw(image)
         for line in range(30):
             draw.line((40, 40 + line * 24, 560, 40 + line * 24), fill="black", width=3)
-        draw.text((40, 10), f"scan {number + 1}", fill="black")
         pdf.add_page()
         pdf.image(image, x=10, y=10, w=190)
     path = Path(path)

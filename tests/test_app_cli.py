@@ -53,7 +53,7 @@ def test_ingest_search_list_delete_doctor(app_cli, library):
     lines = out.splitlines()
     assert code == 1  # one file was refused
     assert [line.split()[0] for line in lines] == ["refused", "added", "added", "added"]
-    assert "scan.pdf: no extractable text" in lines[0]
+    assert "scan.pdf: no text in 2 page(s) and OCR could not read them" in lines[0]
     assert "OCR" in lines[0]
     assert lines[2].endswith("udhr-en.pdf: 1 pages, 2 chunks, en (document 2)")
 

@@ -74,7 +74,6 @@ def bad_files(tmp_path_factory, udhr_pdf):
     ("truncated", r"^truncated PDF"),
     ("corrupt", r"^corrupt PDF"),
     ("encrypted", r"^encrypted PDF that needs a password"),
-    ("scanned", r"^no extractable text .*scan.*OCR"),
 ])
 def test_bad_input_is_refused_with_one_line(bad_files, kind, message):
     with pytest.raises(RefusedFile, match=message) as info:

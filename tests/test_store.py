@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from app.errors import ModelMismatch
-from app.store import IndexPolicy, NewChunk, Store
+from app.store import SCHEMA_VERSION, IndexPolicy, NewChunk, Store
 from app.store_protocol import StoreBackend
 from app.vector_index import IndexFiles
 from tests.app_helpers import FakeEncoder
@@ -302,10 +302,27 @@ def test_a_schema_1_store_gets_the_translation_sets_table(tmp_path):
         store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
         store.db.conn.commit()
     with Store.open(tmp_path / "s") as store:
-        assert store._meta("schema") == "2"
+        assert store._meta("schema") == str(SCHEMA_VERSION)
         assert store.translation_sets() == []
         store.mark_translation_set([a, b])
         assert store.translation_sets() == [[a, b]]
+
+
+def test_a_schema_2_store_gains_ocr_columns_and_keeps_its_chunks(tmp_path):
+    with Store.open(tmp_path / "s") as store:
+        doc = add(store, "a", ["one", "two"])
+        store.db["ocr_pages"].drop()  # as a store written before schema 3
+        store.db.execute("ALTER TABLE chunks DROP COLUMN ocr_conf")
+        store.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+        store.db.conn.commit()
+    with Store.open(tmp_path / "s") as store:
+        assert store._meta("schema") == "3"
+        rows = store.fetch_chunks(list(store.chunk_ids()))
+        assert sorted(r["text"] for r in rows.values()) == ["one", "two"]
+        assert all(r["ocr_conf"] is None for r in rows.values())
+        assert store.ocr_page(doc.id, 1) is None
+        assert store.original_file(doc.id) is None  # added without its PDF: the page view says so
+        assert store.doctor(repair=False).ok
 
 
 def test_opening_a_store_imports_an_old_translation_sets_json_once(store):

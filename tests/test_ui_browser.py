@@ -322,6 +322,76 @@ def test_the_shipped_default_model_is_named_with_its_card(ui):
     assert ui.console_errors == []
 
 
+_PIXEL_JS = """async ([selector, points]) => {
+  const img = document.querySelector(selector);
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  return points.map(([x, y]) => Array.from(ctx.getImageData(x, y, 1, 1).data.slice(0, 3)));
+}"""
+
+
+@pytest.fixture(scope="module")
+def page_pdfs(tmp_path_factory) -> dict[str, Path]:
+    from tests.pdf_factory import DEBIAN_PACKAGES, fonts_available, make_udhr_pdf
+    from tests.scans import make_scan
+
+    _require(fonts_available(), f"Noto fonts are missing: apt-get install -y {DEBIAN_PACKAGES}")
+    folder = tmp_path_factory.mktemp("page-pdfs")
+    pdfs = {lang: make_udhr_pdf(folder / f"udhr-{lang}.pdf", [lang]) for lang in ("en", "ar", "am")}
+    pdfs["am-scan"] = make_scan(pdfs["am"], folder / "udhr-am-scan.pdf", dpi=200)
+    return pdfs
+
+
+@pytest.mark.parametrize("name, word", [("en", "conscience"), ("ar", "الكرامة"), ("am", "ማስተዋልና"),
+                                        ("am-scan", "ማስተዋልና")])
+def test_a_hit_opens_on_its_page_with_its_words_highlighted(ui, page_pdfs, name, word):
+    """Latin, Arabic (right to left) and Ethiopic text layers, and an Ethiopic scan read by OCR: the
+    page image shows a marker-yellow box where the text layer of the original PDF has the passage's word."""
+    from app.page_view import VIEW_DPI
+    from app.ocr import tesseract_version
+    from tests.scans import word_box
+
+    if name.endswith("scan"):
+        _require(tesseract_version() is not None, "Tesseract is not installed: scripts/install-system-packages.sh")
+    path = page_pdfs[name]
+    if name == "en":  # the first of these tests adds all four files
+        report = ui.upload(*page_pdfs.values())
+        assert "1 page read by OCR" in report, report
+    cards = ui.search("All human beings are born free and equal in dignity and rights, endowed with reason and "
+                      "conscience")
+    # the passage of this file that holds the word (the file's other article may rank above it)
+    rank = next(i for i, card in enumerate(cards, start=1)
+                if path.name in card.inner_text() and word in card.inner_text())
+    ui.choose("#plx-page-pick", f"{rank}. {path.name}, page 1")
+    caption = ui.page.locator("#plx-page-caption")
+    expect(caption).to_contain_text(f"{path.name}, page 1 of 1", timeout=TIMEOUT_MS)
+    expect(caption).to_contain_text("the passage is highlighted")
+    if name.endswith("scan"):
+        expect(caption).to_contain_text("read by OCR")
+    image = ui.page.locator("#plx-page-image img")
+    image.wait_for(timeout=TIMEOUT_MS)
+    x0, y0, x1, y1 = word_box(page_pdfs[name.removesuffix("-scan")], word, dpi=VIEW_DPI)
+    inside = [[int(x0 + (x1 - x0) * f), int(y0) + 1] for f in (0.2, 0.5, 0.8)]
+    outside = [[int(x0), int(y1) + 400]]  # far below the passage: blank page
+    pixels = ui.page.evaluate(_PIXEL_JS, ["#plx-page-image img", inside + outside])
+    for red, green, blue in pixels[:3]:
+        assert blue < red - 40 and blue < green - 40, (name, pixels)  # marker yellow over the word
+    assert pixels[3] == [255, 255, 255], pixels
+    ui.page.locator("#plx-page-image").scroll_into_view_if_needed()
+    ui.shot(f"13-hit-on-its-page-{name}")
+    download = ui.page.locator("#plx-download")
+    expect(download).to_be_visible()
+    with ui.page.expect_download() as info:
+        download.click()
+    saved = info.value.path()
+    assert Path(saved).read_bytes() == path.read_bytes()  # the library's copy of the very file
+    assert info.value.suggested_filename == path.name
+    assert ui.console_errors == []
+
+
 def _cuda() -> bool:
     import torch
 

@@ -69,14 +69,14 @@ def test_eight_searches_while_an_upload_runs(client, pdfs):
         time.sleep(0.1)
     assert not upload.done(), f"the upload ended before the searches started: {upload.status()}"
 
-    def search(query: str) -> tuple[str, str]:
+    def search(query: str) -> tuple[str, str, object]:  # cards, query language, the "on its page" choices
         return client.predict(query, "auto", 5, [], [], "dense", "default", api_name="/search")
 
     with ThreadPoolExecutor(SEARCHES) as pool:
         outcomes = list(pool.map(search, QUERIES[:SEARCHES]))
     upload_running_during_searches = not upload.done()
 
-    for query, (cards, query_lang) in zip(QUERIES, outcomes, strict=True):
+    for query, (cards, query_lang, _) in zip(QUERIES, outcomes, strict=True):
         assert 'class="plx-card"' in cards, (query, cards[:300])
         assert "Query language" in query_lang
     final, _ = upload.result(timeout=300)

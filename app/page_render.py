@@ -1,0 +1,94 @@
+"""PDF pages as images (pypdfium2: Apache-2.0/BSD, not an AGPL library), with the checks that keep a
+hostile file from exhausting memory.
+
+Rendering a page decodes every image on it at full size, so before rendering the images' declared
+sizes are read from their dictionaries (nothing is decoded): one over ``max_image_mpx`` megapixels
+(a 20,000 x 20,000 image, or a decompression bomb that declares one) leaves the page unrendered
+with that reason. The page itself is rendered at the asked resolution, lowered so that the bitmap
+stays under :data:`MAX_RENDER_PIXELS` (a poster-sized page at 300 dpi would not).
+
+Example::
+
+    >>> with open_pdf("gazette.pdf") as pdf:
+    ...     image = render_page(pdf, 0, dpi=300, max_image_mpx=150)
+    >>> image.size
+    (2481, 3508)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from PIL import Image
+
+from app.errors import AppError
+
+MAX_RENDER_PIXELS = 40_000_000
+"""The largest bitmap a page is rendered to (an A4 page at 300 dpi is 8.7 million pixels)."""
+
+
+class PageError(AppError, ValueError):
+    """One page cannot be rendered (an image too big to decode, a damaged page); the reason is for people."""
+
+
+@contextmanager
+def open_pdf(path: str | Path, password: str | None = None) -> Iterator[object]:
+    """The document opened by pypdfium2, closed on exit."""
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(str(path), password=password)
+    except pdfium.PdfiumError as exc:
+        raise PageError(f"pdfium cannot open the file: {exc}") from exc
+    try:
+        yield document
+    finally:
+        document.close()
+
+
+def _images(page: object) -> Iterator[object]:
+    from pypdfium2 import raw
+
+    yield from page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=4)
+
+
+def image_pixels(page: object) -> list[tuple[int, int]]:
+    """The declared (width, height) of every image on the page, forms included; nothing is decoded."""
+    sizes = []
+    for image in _images(page):
+        try:
+            sizes.append(tuple(int(v) for v in image.get_px_size()))
+        except Exception:  # an image whose dictionary cannot be read has no size to check
+            continue
+    return sizes
+
+
+def check_images(page: object, *, max_image_mpx: float) -> None:
+    """Raise :class:`PageError` if an image on the page is larger than ``max_image_mpx`` megapixels."""
+    for width, height in image_pixels(page):
+        if width * height > max_image_mpx * 1e6:
+            raise PageError(f"an image of {width:,} x {height:,} pixels ({width * height / 1e6:,.0f} megapixels) is "
+                            f"over the {max_image_mpx:g}-megapixel limit (POLYLEX_MAX_IMAGE_MPX); it is not decoded")
+
+
+def has_images(page: object) -> bool:
+    return next(_images(page), None) is not None
+
+
+def render_page(document: object, index: int, *, dpi: float, max_image_mpx: float) -> Image.Image:
+    """Page ``index`` (0-based) as an RGB image at ``dpi`` (less for a huge page), after :func:`check_images`."""
+    page = document[index]
+    try:
+        check_images(page, max_image_mpx=max_image_mpx)
+        width, height = page.get_size()  # points, 1/72 inch
+        scale = dpi / 72
+        if width * height * scale * scale > MAX_RENDER_PIXELS:
+            scale = (MAX_RENDER_PIXELS / (width * height)) ** 0.5
+        try:
+            return page.render(scale=scale).to_pil().convert("RGB")
+        except Exception as exc:  # pdfium reports damage in its own words; the page is what failed
+            raise PageError(f"the page cannot be rendered ({type(exc).__name__}: {exc})") from exc
+    finally:
+        page.close()

@@ -1,0 +1,50 @@
+"""Search tab: a hit on its page (the page image with the passage highlighted) and its PDF to download.
+
+The client names a passage by its id among the last results; the file served is the library's own
+copy of that passage's document, copied under its original name into a fresh temporary folder
+(Gradio serves that), never a path the client sent.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from app import ui_html, ui_resources
+
+
+def page_choices(hits: list) -> dict:
+    """The dropdown of the last results, ``"1. law-sw.pdf, page 3"``, nothing chosen."""
+    choices = [(f"{rank}. {hit.file}, page {hit.page}" + (" (OCR)" if hit.ocr_conf is not None else ""), hit.chunk_id)
+               for rank, hit in enumerate(hits, start=1)]
+    return gr.update(choices=choices, value=None, interactive=bool(choices))
+
+
+def show_page(chunk_id: object) -> tuple[object, str, object]:
+    """The page image with the hit highlighted, its caption, and the download button's file."""
+    from app.page_view import PageViewError, hit_on_page
+
+    if chunk_id in (None, "", []):
+        return None, "", gr.update(value=None, visible=False)
+    try:
+        chunk = int(chunk_id)
+    except (TypeError, ValueError) as exc:
+        raise gr.Error(f"Results are chosen by their passage id (a number), got {chunk_id!r}.") from exc
+    store = ui_resources.get_store()
+    try:
+        view = hit_on_page(store, chunk)
+    except PageViewError as exc:
+        raise gr.Error(str(exc)) from exc
+    row = store.fetch_chunks([chunk])[chunk]
+    original = store.original_file(row["doc_id"])
+    download = gr.update(value=None, visible=False)
+    if original is not None:
+        folder = Path(tempfile.mkdtemp(prefix="polylex-download-"))
+        copy = folder / Path(row["file"]).name
+        shutil.copyfile(original, copy)
+        download = gr.update(value=str(copy), visible=True, label=f"Download {copy.name}")
+    caption = ui_html.esc(view.caption) + ("" if not view.boxes else " — the passage is highlighted")
+    return view.image, caption, download

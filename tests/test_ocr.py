@@ -1,0 +1,206 @@
+"""Scanned PDFs through the real Tesseract: read in their own language, page by page, with the limits
+that keep one bad page from costing the rest; and every hit shown on its page with its words highlighted.
+
+The scans are real text PDFs (fpdf2, Noto fonts) rendered by pdfium and written back as image-only
+PDFs (``tests/scans.py``), so the words' positions on the scan are those of the text layer of the
+original: the highlight on a scanned page is checked against the original's character boxes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import unicodedata
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import pytest
+
+from app.errors import RefusedFile
+from app.ingest import ingest_paths
+from app.ocr import installed_models, tesseract_version
+from app.page_view import hit_on_page
+from app.pdf import read_pdf, require_text
+from app.scan import ocr_pdf, pages_to_read
+from app.store import Store
+from corpora.settings import get_settings
+from tests import pdf_factory as factory
+from tests import scans
+from tests.app_helpers import FakeEncoder
+
+HAUSA = [
+    "Sashi na 1",
+    ("Su dai 'yan-adam, ana haihuwarsu ne duk 'yantattu, kuma kowannensu na da mutunci da hakkoki daidai da "
+     "na kowa. Suna da hankali da tunani, saboda haka duk abin da za su aikata wa junansu, ya kamata su yi shi "
+     "a cikin 'yan-uwanci."),
+]
+
+
+def _require(condition: bool, message: str) -> None:
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI must have it)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tesseract():
+    _require(tesseract_version() is not None, "Tesseract is not installed: scripts/install-system-packages.sh")
+    _require({"osd", "eng", "swa", "amh", "ara", "Latin", "Ethiopic"} <= installed_models(),
+             "Tesseract models are missing: scripts/install-system-packages.sh installs them")
+    _require(factory.fonts_available(), f"Noto fonts are missing: apt-get install -y {factory.DEBIAN_PACKAGES}")
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    """Character error rate, whitespace ignored (1 - matched characters / reference characters)."""
+    ref = "".join(unicodedata.normalize("NFC", reference).split())
+    hyp = "".join(unicodedata.normalize("NFC", hypothesis).split())
+    matched = sum(block.size for block in SequenceMatcher(None, ref, hyp, autojunk=False).get_matching_blocks())
+    return 1 - matched / max(len(ref), 1)
+
+
+def settings(**overrides):
+    return get_settings().with_overrides(**overrides)
+
+
+@pytest.mark.parametrize("lang, hint, models", [
+    ("sw", "sw", {"swa"}),
+    ("am", "am", {"amh"}),
+    ("am", None, {"Ethiopic", "amh"}),  # no hint: OSD cannot see Ethiopic; the script trial finds it
+    ("ar", None, {"Arabic", "ara"}),
+])
+def test_a_scan_is_read_with_its_languages_model(tmp_path, lang, hint, models):
+    source = factory.make_udhr_pdf(tmp_path / f"{lang}.pdf", [lang])
+    scan = scans.make_scan(source, tmp_path / f"{lang}-scan.pdf", dpi=200)
+    pdf = read_pdf(scan, max_mb=50)
+    assert pages_to_read(pdf) == [1]
+    done = []
+    read = ocr_pdf(pdf, settings=settings(), lang=hint, on_page=lambda d, t: done.append((d, t)))
+    assert done == [(1, 1)]
+    assert read.unread == {}
+    page = read.ocr[1]
+    assert page.models in models
+    assert page.confidence >= 70
+    original = read_pdf(source, max_mb=50).pages[0]
+    assert cer(original, read.pages[0]) < 0.08, read.pages[0][:200]
+    assert read.text_sha256 != pdf.text_sha256
+
+
+def test_a_language_without_a_tesseract_model_is_read_with_its_script_and_says_so(tmp_path):
+    source = factory.make_pdf(tmp_path / "ha.pdf", [HAUSA])
+    scan = scans.make_scan(source, tmp_path / "ha-scan.pdf", dpi=200)
+    read = ocr_pdf(read_pdf(scan, max_mb=50), settings=settings(), lang="ha")
+    page = read.ocr[1]
+    assert page.models == "Latin"
+    assert "no model for Hausa" in page.note
+    assert any("Hausa" in warning for warning in read.warnings())
+    assert cer(" ".join(HAUSA), read.pages[0]) < 0.08
+
+
+def test_a_mixed_document_keeps_its_text_pages_and_reads_the_scanned_one(tmp_path):
+    text = factory.make_udhr_pdf(tmp_path / "en.pdf", ["en"])
+    scan = scans.make_scan(factory.make_udhr_pdf(tmp_path / "sw.pdf", ["sw"]), tmp_path / "sw-scan.pdf", dpi=200)
+    mixed = scans.make_mixed(text, scan, tmp_path / "mixed.pdf")
+    pdf = read_pdf(mixed, max_mb=50)
+    assert pages_to_read(pdf) == [2]
+    read = ocr_pdf(pdf, settings=settings())
+    assert read.pages[0] == pdf.pages[0]  # the text layer is kept as it was
+    assert sorted(read.ocr) == [2]
+    assert "haki" in read.pages[1].lower()
+
+
+def test_a_scan_put_in_sideways_is_turned_upright(tmp_path):
+    source = factory.make_udhr_pdf(tmp_path / "en.pdf", ["en"])
+    scan = scans.make_scan(source, tmp_path / "en-turned.pdf", dpi=200, rotate=90)
+    read = ocr_pdf(read_pdf(scan, max_mb=50), settings=settings(), lang="en")
+    assert read.ocr[1].rotation == 90
+    assert cer(read_pdf(source, max_mb=50).pages[0], read.pages[0]) < 0.05
+    # boxes are on the page as it is stored (sideways): the text runs down the page, so words are tall
+    tall = [w for w in read.ocr[1].words if len(w.text) >= 5]
+    assert all((w.box[3] - w.box[1]) > (w.box[2] - w.box[0]) for w in tall)
+
+
+def test_ocr_off_or_a_page_over_the_time_limit_leaves_pages_unread_with_the_reason(tmp_path):
+    text = factory.make_udhr_pdf(tmp_path / "en.pdf", ["en"])
+    scan = scans.make_scan(factory.make_udhr_pdf(tmp_path / "sw.pdf", ["sw"]), tmp_path / "sw-scan.pdf", dpi=200)
+    mixed = read_pdf(scans.make_mixed(text, scan, tmp_path / "mixed.pdf"), max_mb=50)
+    off = ocr_pdf(mixed, settings=settings(ocr="off"))
+    assert off.unread == {2: "scanned page, not read: OCR is off (POLYLEX_OCR=off)"}
+    slow = ocr_pdf(mixed, settings=settings(ocr_timeout=0.01))
+    assert "longer than 0.01 s" in slow.unread[2]
+    assert slow.warnings() == [f"1 page(s) not read (2): {slow.unread[2]}"]
+    require_text(slow)  # page 1 has text: the document is still added
+    only_scan = ocr_pdf(read_pdf(scan, max_mb=50), settings=settings(ocr_timeout=0.01))
+    with pytest.raises(RefusedFile, match=r"^no text in 1 page\(s\) and OCR could not read them: OCR took longer"):
+        require_text(only_scan)
+
+
+def test_a_decompression_bomb_is_refused_without_being_decoded(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    bomb = scans.make_image_bomb(tmp_path / "bomb.pdf", side=20_000)
+    assert bomb.stat().st_size < 2_000_000  # 400 MB of pixels in under 2 MB
+    process = psutil.Process()
+    before = process.memory_info().rss
+    read = ocr_pdf(read_pdf(bomb, max_mb=50), settings=settings())
+    assert "20,000 x 20,000 pixels" in read.unread[1] and "POLYLEX_MAX_IMAGE_MPX" in read.unread[1]
+    assert process.memory_info().rss - before < 150_000_000  # the 400 MB image was never decoded
+    with pytest.raises(RefusedFile, match="megapixel"):
+        require_text(read)
+
+
+def test_cancel_stops_between_pages_keeps_earlier_files_and_writes_nothing_of_the_current_one(tmp_path):
+    first = factory.make_udhr_pdf(tmp_path / "first.pdf", ["en"])
+    pages = factory.make_pdf(tmp_path / "three.pdf", [factory.UDHR["sw"], factory.UDHR["en"], factory.UDHR["de"]])
+    scan = scans.make_scan(pages, tmp_path / "three-scan.pdf", dpi=150)
+    later = factory.make_udhr_pdf(tmp_path / "later.pdf", ["de"])
+    cancel = threading.Event()
+    seen = []
+
+    def progress(fraction: float, desc: str = "") -> None:
+        seen.append(desc)
+        if "OCR page 1/3" in desc:
+            cancel.set()  # as the Cancel button does, from another thread, while page 2 is next
+
+    with Store.open(tmp_path / "store") as store:
+        results = ingest_paths([first, scan, later], store=store, encoder=FakeEncoder(), progress=progress,
+                               cancel=cancel, lang="sw")
+        assert [r.status for r in results] == ["added", "cancelled", "cancelled"]
+        assert "cancelled at page 2 of 3" in results[1].reason
+        assert results[2].reason == "not started: the ingest was cancelled"
+        assert [d.file for d in store.documents()] == ["first.pdf"]
+        assert store.doctor(repair=False).ok
+    assert not any("OCR page 2/3" in desc for desc in seen)
+
+
+def _covers(boxes: list[tuple[int, int, int, int]], target: tuple[float, float, float, float], slack: float = 4) -> bool:
+    x0, y0, x1, y1 = target
+    return any(b[0] - slack <= x0 and b[1] - slack <= y0 and x1 <= b[2] + slack and y1 <= b[3] + slack for b in boxes)
+
+
+@pytest.mark.parametrize("lang, word", [("en", "conscience"), ("ar", "الكرامة"), ("am", "ማስተዋልና")])
+def test_a_hit_on_its_page_highlights_its_words_from_the_text_layer_or_the_ocr(tmp_path, lang, word):
+    from app.page_view import VIEW_DPI
+
+    source = factory.make_udhr_pdf(tmp_path / f"{lang}.pdf", [lang])
+    scan = scans.make_scan(source, tmp_path / f"{lang}-scan.pdf", dpi=200)
+    expected = scans.word_box(source, word, dpi=VIEW_DPI)
+    for pdf, source_kind in ((source, "text layer"), (scan, "OCR")):
+        # one store each: a perfect OCR would make the scan a duplicate of the text PDF
+        with Store.open(tmp_path / f"store-{pdf.stem}") as store:
+            [result] = ingest_paths([pdf], store=store, encoder=FakeEncoder(), lang=lang)
+            assert result.status == "added", result.line()
+            assert store.original_file(result.doc_id).read_bytes() == pdf.read_bytes()
+            rows = store.fetch_chunks(list(store.chunk_ids()))
+            chunk_id = next(cid for cid, row in rows.items() if word in row["text"])
+            view = hit_on_page(store, chunk_id)
+            assert view.source == source_kind
+            width, height = view.image.size  # A4 at VIEW_DPI (pdfium rounds up)
+            assert abs(width - 595.28 * VIEW_DPI / 72) <= 1 and abs(height - 841.89 * VIEW_DPI / 72) <= 1
+            assert _covers(view.boxes, expected), (source_kind, view.boxes, expected)
+            # the passage starts at its article: nothing far above the word is highlighted
+            assert all(box[1] > expected[1] - 200 for box in view.boxes)
+            red, green, blue = view.image.getpixel((int((expected[0] + expected[2]) / 2), int(expected[1]) + 1))
+            assert blue < red and blue < green  # marker yellow (or its outline) over the word
+            assert (rows[chunk_id]["ocr_conf"] is not None) == (source_kind == "OCR")
+            assert list((store.folder / "page-cache").iterdir())  # rendered on demand, then cached
