@@ -38,10 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.ocr import LANGUAGE_MODELS, installed_models, ocr_image, tesseract_version  # noqa: E402
-from corpora.settings import get_settings  # noqa: E402
-from tests import scans  # noqa: E402
-from tests.pdf_factory import make_pdf  # noqa: E402
+from app.ocr import LANGUAGE_MODELS, installed_models, ocr_image, tesseract_version
+from corpora.settings import get_settings
+from tests import scans
+from tests.pdf_factory import make_pdf
 
 # language -> script, for the CER table: the issue's 10 languages and 4 more, 10 scripts
 CER_LANGUAGES = {"sw": "Latin", "yo": "Latin", "en": "Latin", "am": "Ethiopic", "ti": "Ethiopic", "km": "Khmer",
@@ -165,6 +165,8 @@ def bench_libraries(folder: Path, quick: bool) -> dict:
     """Seconds per page: the tesseract command (pytesseract) against the C API in process (tesserocr)."""
     import pytesseract
 
+    from app.ocr import single_threaded
+
     try:
         import tesserocr
     except ImportError:
@@ -174,10 +176,14 @@ def bench_libraries(folder: Path, quick: bool) -> dict:
     out: dict = {"pages": [], "repeats": 1 if quick else 3}
     for lang, model in pages:
         image = scans.page_images(folder / f"cer-{lang}.pdf", dpi=300)[0]
-        timings = {"pytesseract": [], "tesserocr": []}
+        timings = {"pytesseract, OpenMP default": [], "pytesseract": [], "tesserocr": []}
         for _ in range(out["repeats"]):
             started = time.perf_counter()
             pytesseract.image_to_data(image, lang=model)
+            timings["pytesseract, OpenMP default"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            with single_threaded():  # as app.ocr runs it
+                pytesseract.image_to_data(image, lang=model)
             timings["pytesseract"].append(time.perf_counter() - started)
             started = time.perf_counter()
             with tesserocr.PyTessBaseAPI(path=tessdata, lang=model) as api:
@@ -186,7 +192,8 @@ def bench_libraries(folder: Path, quick: bool) -> dict:
             timings["tesserocr"].append(time.perf_counter() - started)
         row = {"lang": lang, "model": model, **{k: round(statistics.median(v), 2) for k, v in timings.items()}}
         out["pages"].append(row)
-        print(f"{lang}: pytesseract {row['pytesseract']:.2f} s, tesserocr {row['tesserocr']:.2f} s", flush=True)
+        print(f"{lang}: pytesseract {row['pytesseract']:.2f} s (OpenMP default {row['pytesseract, OpenMP default']:.2f} s), "
+              f"tesserocr {row['tesserocr']:.2f} s", flush=True)
     out["ratio_median"] = round(statistics.median(r["pytesseract"] / r["tesserocr"] for r in out["pages"]), 3)
     return out
 

@@ -82,6 +82,20 @@ def make_mixed(text_pdf: str | Path, scanned_pdf: str | Path, target: str | Path
     return target
 
 
+def repeat_pages(source: str | Path, target: str | Path, *, pages: int) -> Path:
+    """``pages`` copies of the first page of ``source`` (sharing one image: a 300-page scan in kilobytes)."""
+    from pypdf import PdfReader, PdfWriter
+
+    page = PdfReader(str(source)).pages[0]
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_page(page)
+    target = Path(target)
+    with target.open("wb") as handle:
+        writer.write(handle)
+    return target
+
+
 def make_image_bomb(target: str | Path, *, side: int = 20_000) -> Path:
     """A one-page PDF whose image declares ``side`` x ``side`` gray pixels: a few hundred KB of
     deflated zeros that would decode to ``side**2`` bytes (400 MB for 20,000)."""

@@ -149,28 +149,51 @@ def test_a_decompression_bomb_is_refused_without_being_decoded(tmp_path):
         require_text(read)
 
 
-def test_cancel_stops_between_pages_keeps_earlier_files_and_writes_nothing_of_the_current_one(tmp_path):
+def test_a_300_page_scan_shows_progress_per_page_and_cancel_writes_nothing_of_it(tmp_path):
     first = factory.make_udhr_pdf(tmp_path / "first.pdf", ["en"])
-    pages = factory.make_pdf(tmp_path / "three.pdf", [factory.UDHR["sw"], factory.UDHR["en"], factory.UDHR["de"]])
-    scan = scans.make_scan(pages, tmp_path / "three-scan.pdf", dpi=150)
+    page = scans.make_scan(factory.make_udhr_pdf(tmp_path / "sw.pdf", ["sw"]), tmp_path / "sw-scan.pdf", dpi=150)
+    long_scan = scans.repeat_pages(page, tmp_path / "gazette-300.pdf", pages=300)
     later = factory.make_udhr_pdf(tmp_path / "later.pdf", ["de"])
     cancel = threading.Event()
     seen = []
 
     def progress(fraction: float, desc: str = "") -> None:
         seen.append(desc)
-        if "OCR page 1/3" in desc:
-            cancel.set()  # as the Cancel button does, from another thread, while page 2 is next
+        if "OCR page 2/300" in desc:
+            cancel.set()  # as the Cancel button does, from another thread, while page 3 is next
 
     with Store.open(tmp_path / "store") as store:
-        results = ingest_paths([first, scan, later], store=store, encoder=FakeEncoder(), progress=progress,
+        results = ingest_paths([first, long_scan, later], store=store, encoder=FakeEncoder(), progress=progress,
                                cancel=cancel, lang="sw")
         assert [r.status for r in results] == ["added", "cancelled", "cancelled"]
-        assert "cancelled at page 2 of 3" in results[1].reason
+        assert "cancelled at page 3 of 300" in results[1].reason
         assert results[2].reason == "not started: the ingest was cancelled"
         assert [d.file for d in store.documents()] == ["first.pdf"]
         assert store.doctor(repair=False).ok
-    assert not any("OCR page 2/3" in desc for desc in seen)
+    assert any("gazette-300.pdf (2/3): OCR page 1/300" in desc for desc in seen)
+    assert not any("OCR page 3/300" in desc for desc in seen)
+
+
+def test_a_password_protected_scan_is_refused_as_before(tmp_path):
+    scan = scans.make_scan(factory.make_udhr_pdf(tmp_path / "sw.pdf", ["sw"]), tmp_path / "sw-scan.pdf", dpi=100)
+    locked = factory.make_encrypted_pdf(tmp_path / "locked.pdf", scan, user_password="s3cret")
+    with pytest.raises(RefusedFile, match="^encrypted PDF that needs a password"):
+        read_pdf(locked, max_mb=50)
+
+
+def test_a_long_text_document_is_not_rendered_at_ingest_and_one_page_is_rendered_on_demand(tmp_path):
+    pages = [[f"Section {n}", f"Page {n} of the register: the parties agree on clause {n}."] for n in range(1, 201)]
+    register = factory.make_pdf(tmp_path / "register.pdf", pages)
+    with Store.open(tmp_path / "store") as store:
+        [result] = ingest_paths([register], store=store, encoder=FakeEncoder(), lang="en")
+        assert result.pages == 200 and result.ocr_pages == 0
+        assert not (store.folder / "page-cache").exists()  # nothing rendered while ingesting
+        rows = store.fetch_chunks(list(store.chunk_ids()))
+        chunk_id = next(cid for cid, row in rows.items() if row["page"] >= 150)
+        view = hit_on_page(store, chunk_id)
+        assert view.page == rows[chunk_id]["page"] and view.boxes
+        assert [p.name for p in (store.folder / "page-cache").iterdir()] == [
+            f"{store.document(result.doc_id).sha256}-p{view.page}-110.png"]
 
 
 def _covers(boxes: list[tuple[int, int, int, int]], target: tuple[float, float, float, float], slack: float = 4) -> bool:

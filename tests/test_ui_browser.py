@@ -350,8 +350,8 @@ def page_pdfs(tmp_path_factory) -> dict[str, Path]:
 def test_a_hit_opens_on_its_page_with_its_words_highlighted(ui, page_pdfs, name, word):
     """Latin, Arabic (right to left) and Ethiopic text layers, and an Ethiopic scan read by OCR: the
     page image shows a marker-yellow box where the text layer of the original PDF has the passage's word."""
-    from app.page_view import VIEW_DPI
     from app.ocr import tesseract_version
+    from app.page_view import VIEW_DPI
     from tests.scans import word_box
 
     if name.endswith("scan"):
