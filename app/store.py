@@ -4,9 +4,12 @@
 A store is a folder::
 
     polylex.db              documents, chunks (text, page, heading, language, float32 embedding
-                            BLOB), an FTS5 index on chunk text, the translation sets the user
-                            marked, and ``meta`` (model id, dimension, generation)
+                            BLOB, OCR confidence), an FTS5 index on chunk text, the pages read
+                            by OCR with their word boxes, the translation sets the user marked,
+                            and ``meta`` (model id, dimension, generation)
     index-g00000042.faiss   the FAISS index of generation 42
+    originals/<sha256>.pdf  each document's PDF as it was added (for its pages and its download)
+    page-cache/             pages rendered on demand for the page view (``app.page_view``)
 
 Every write is one SQLite transaction that also bumps ``meta.generation``; the FAISS index is
 written after the commit, atomically (temporary file, fsync, rename), under the name of the new

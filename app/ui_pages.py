@@ -1,8 +1,8 @@
 """Search tab: a hit on its page (the page image with the passage highlighted) and its PDF to download.
 
 The client names a passage by its id among the last results; the file served is the library's own
-copy of that passage's document, copied under its original name into a fresh temporary folder
-(Gradio serves that), never a path the client sent.
+copy of that passage's document, copied under its original name into a temporary folder of that document
+(Gradio serves files from there), never a path the client sent.
 """
 
 from __future__ import annotations
@@ -42,9 +42,12 @@ def show_page(chunk_id: object) -> tuple[object, str, object]:
     original = store.original_file(row["doc_id"])
     download = gr.update(value=None, visible=False)
     if original is not None:
-        folder = Path(tempfile.mkdtemp(prefix="polylex-download-"))
-        copy = folder / Path(row["file"]).name
-        shutil.copyfile(original, copy)
+        # one folder per document (its hash), reused: opening pages does not pile up copies
+        copy = Path(tempfile.gettempdir()) / "polylex-downloads" / original.stem / Path(row["file"]).name
+        if not copy.is_file():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(original, copy.with_suffix(".partial"))
+            copy.with_suffix(".partial").replace(copy)
         download = gr.update(value=str(copy), visible=True, label=f"Download {copy.name}")
     caption = ui_html.esc(view.caption) + ("" if not view.boxes else " — the passage is highlighted")
     return view.image, caption, download
