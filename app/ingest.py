@@ -1,8 +1,10 @@
 """PDF files -> chunks + languages -> embeddings -> the store; one result per file.
 
-The pipeline for one file: :func:`app.pdf.read_pdf` (refusals), de-duplication by content hash,
-OCR of the pages without a text layer (:func:`app.scan.ocr_pdf`, page by page, with progress and a
-way to cancel), :func:`app.chunking.chunk_pages` with the encoder's own tokenizer, language per chunk
+The pipeline for one file: de-duplication by the file's hash, then :func:`app.pdf.read_pdf`
+(refusals) and OCR of the pages without a text layer (:func:`app.scan.ocr_pdf`, page by page, with
+progress and a way to cancel), both in a worker process with time and memory limits
+(:mod:`app.read_worker`), de-duplication by text, :func:`app.chunking.chunk_pages` with the
+encoder's own tokenizer (refused over ``POLYLEX_MAX_PASSAGES``), identical passages encoded once, language per chunk
 (:mod:`app.langid`), passage embeddings, then :meth:`app.store.Store.add_document` (one
 transaction, then FAISS). A refused or failing file is reported and the next one goes on.
 
@@ -21,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -33,7 +36,8 @@ import numpy as np
 from app.chunking import DEFAULT_BUDGET, Chunk, CountTokens, chunk_pages
 from app.errors import ModelMismatch, RefusedFile
 from app.langid import detect_batch, document_language
-from app.pdf import PdfText, find_pdfs, read_pdf, require_text
+from app.pdf import PdfText, find_pdfs, require_text
+from app.read_worker import read_isolated
 from app.scan import Cancelled, ocr_pdf
 from app.store import NewChunk, crash_point
 from app.store_protocol import OcrPageRecord, StoreBackend
@@ -196,10 +200,17 @@ def ingest_pdf(pdf: PdfText, *, store: StoreBackend, encoder: Encoder, lang: str
     chunks = chunk_pages(pdf.pages, count_tokens=token_counter(encoder), budget=chunk_budget(encoder))
     if not chunks:
         raise RefusedFile("no text worth indexing (only numbers or symbols)")
+    limit = (settings or get_settings()).max_passages
+    if len(chunks) > limit:
+        raise RefusedFile(f"{len(chunks):,} passages, over the {limit:,}-passage limit (POLYLEX_MAX_PASSAGES): "
+                          "split the file, or raise the limit")
     langs, doc_lang, shares = languages_of(chunks, lang=lang)
-    texts = [c.text for c in chunks]
-    vectors = encode_passages(encoder, texts,
-                              on_batch=(lambda done: on_encoded(done, len(texts))) if on_encoded else None)
+    # Identical passages (repeated headers, boilerplate) are encoded once: same text, same vector.
+    unique = list(dict.fromkeys(c.text for c in chunks))
+    encoded = encode_passages(encoder, unique,
+                              on_batch=(lambda done: on_encoded(done, len(unique))) if on_encoded else None)
+    row_of = {text: i for i, text in enumerate(unique)}
+    vectors = encoded[[row_of[c.text] for c in chunks]]
     crash_point("after-encode")
     doc = store.add_document(
         sha256=pdf.sha256, text_sha256=pdf.text_sha256, file=pdf.path.name, title=pdf.title, lang=doc_lang,
@@ -210,6 +221,23 @@ def ingest_pdf(pdf: PdfText, *, store: StoreBackend, encoder: Encoder, lang: str
         ocr_pages=_ocr_records(pdf), original=pdf.path)
     return IngestResult(shown, "added", doc_id=doc.id, title=doc.title, lang=doc_lang, pages=doc.pages,
                         chunks=doc.chunks, languages=shares, ocr_pages=len(pdf.ocr), warnings=pdf.warnings())
+
+
+def _stored_copy(path: Path, *, store: StoreBackend, max_mb: float) -> IngestResult | None:
+    """A duplicate result when the very same file is already stored (by its bytes), before any parsing."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    if size == 0 or size > max_mb * 1024 * 1024:
+        return None  # the reader refuses it with the reason
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    existing = store.by_hash(digest)
+    if existing is None:
+        return None
+    return IngestResult(str(path), "duplicate", f"same file as document {existing.id} ({existing.file})",
+                        doc_id=existing.id, title=existing.title, lang=existing.lang, pages=existing.pages,
+                        chunks=existing.chunks)
 
 
 def ingest_paths(paths: Sequence[str | Path], *, store: StoreBackend, encoder: Encoder, lang: str | None = None,
@@ -249,12 +277,17 @@ def ingest_paths(paths: Sequence[str | Path], *, store: StoreBackend, encoder: E
 
         report(0.0, "reading")
         try:
-            pdf = read_pdf(path, max_mb=limit)
-            crash_point("after-read")
-            report(0.05, "looking for scanned pages")
-            result = ingest_pdf(pdf, store=store, encoder=encoder, lang=lang, settings=settings, cancel=cancel,
+            known = _stored_copy(path, store=store, max_mb=limit)
+            if known is not None:
+                results.append(known)
+                report(1.0, known.status)
+                continue
+            # Parsing and OCR run in a worker process with time and memory limits (app.read_worker).
+            pdf = read_isolated(path, settings=settings, lang=lang, max_mb=limit, cancel=cancel,
                                 on_page=lambda done, total: report(0.05 + 0.55 * done / total,
-                                                                   f"OCR page {done}/{total}"),
+                                                                   f"OCR page {done}/{total}"))
+            crash_point("after-read")
+            result = ingest_pdf(pdf, store=store, encoder=encoder, lang=lang, settings=settings, cancel=cancel,
                                 on_encoded=lambda done, total: report(0.6 + 0.35 * done / total,
                                                                       f"encoding {done}/{total} chunks"))
         except Cancelled as exc:

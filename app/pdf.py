@@ -138,12 +138,13 @@ def _has_letters(text: str) -> bool:
     return any(ch.isalpha() for ch in text)
 
 
-def read_pdf(path: str | Path, *, max_mb: float) -> PdfText:
+def read_pdf(path: str | Path, *, max_mb: float, max_pages: int | None = None) -> PdfText:
     """Read one PDF's text page by page.
 
     Args:
         path: the file.
         max_mb: the largest size accepted, in MiB (``settings.max_mb``, ``POLYLEX_MAX_MB``).
+        max_pages: the most pages accepted (``settings.max_pages``, ``POLYLEX_MAX_PAGES``); None: any.
 
     Raises:
         RefusedFile: with a one-line reason when the file is empty, too big, not a PDF,
@@ -174,6 +175,9 @@ def read_pdf(path: str | Path, *, max_mb: float) -> PdfText:
                                   "(e.g. qpdf --decrypt) and ingest that")
         if len(reader.pages) == 0:
             raise RefusedFile("corrupt PDF: it has no readable pages")
+        if max_pages is not None and len(reader.pages) > max_pages:
+            raise RefusedFile(f"{len(reader.pages):,} pages, over the {max_pages:,}-page limit (POLYLEX_MAX_PAGES): "
+                              "split the file, or raise the limit")
         pages = [clean_text(page.extract_text() or "") for page in reader.pages]
         title = _title(reader, pages, path)
     except RefusedFile:

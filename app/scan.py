@@ -45,8 +45,10 @@ def _letters(text: str) -> int:
 
 
 def pages_to_read(pdf: PdfText) -> list[int]:
-    """1-based numbers of the pages without a usable text layer that hold an image."""
-    thin = [i for i, text in enumerate(pdf.pages) if _letters(text) < MIN_LETTERS]
+    """1-based numbers of the pages without a usable text layer that hold an image (and have not
+    been tried already: ``pdf.ocr`` and ``pdf.unread`` are not read again)."""
+    thin = [i for i, text in enumerate(pdf.pages)
+            if _letters(text) < MIN_LETTERS and i + 1 not in pdf.ocr and i + 1 not in pdf.unread]
     if not thin:
         return []
     try:

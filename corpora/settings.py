@@ -43,6 +43,12 @@ class Settings:
         max_image_mpx: largest image inside a PDF that is decoded, in megapixels; a larger one
             (or a decompression bomb declaring one) leaves its page unread with that reason
             (``POLYLEX_MAX_IMAGE_MPX``, default 150: a 600-dpi A3 scan is 70).
+        max_pages: most pages a PDF may have (``POLYLEX_MAX_PAGES``, default 5000).
+        max_passages: most passages one document may give (``POLYLEX_MAX_PASSAGES``, default 20000).
+        file_timeout: seconds reading one file (text and OCR) may take in its worker process
+            (``POLYLEX_FILE_TIMEOUT``, default 3600).
+        file_memory_mb: memory the worker reading one file may use, in MiB
+            (``POLYLEX_FILE_MEMORY_MB``, default 2048).
     """
 
     data: Path = field(default_factory=lambda: _env_path("POLYLEX_DATA", _REPO_ROOT.parent / "shared" / "data"))
@@ -58,6 +64,10 @@ class Settings:
     ocr_dpi: int = field(default_factory=lambda: int(os.environ.get("POLYLEX_OCR_DPI") or 300))
     ocr_timeout: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_OCR_TIMEOUT") or 120))
     max_image_mpx: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_MAX_IMAGE_MPX") or 150))
+    max_pages: int = field(default_factory=lambda: int(os.environ.get("POLYLEX_MAX_PAGES") or 5000))
+    max_passages: int = field(default_factory=lambda: int(os.environ.get("POLYLEX_MAX_PASSAGES") or 20000))
+    file_timeout: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_FILE_TIMEOUT") or 3600))
+    file_memory_mb: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_FILE_MEMORY_MB") or 2048))
 
     def with_overrides(self, **values: object) -> Settings:
         """Return a copy with the given fields replaced; ``None`` values are ignored (unset CLI flags)."""

@@ -1,0 +1,113 @@
+"""Hostile and huge input: each file is read in a worker process with a time and memory limit, files
+over the page or passage limits are refused naming the limit, identical passages are encoded once,
+and a seeded campaign of 300 damaged PDFs ends with every file added or refused with a reason, the
+app process alive and the store consistent after each."""
+
+from __future__ import annotations
+
+import collections
+import os
+
+import pytest
+
+from app.ingest import ingest_paths
+from app.store import Store
+from corpora.settings import get_settings
+from tests import pdf_factory as factory
+from tests.app_helpers import FakeEncoder
+from tests.mutations import mutated_pdfs
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fonts():
+    if not factory.fonts_available():
+        message = f"Noto fonts are missing: apt-get install -y {factory.DEBIAN_PACKAGES}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI must have them)")
+        pytest.skip(message)
+
+
+class CountingEncoder(FakeEncoder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoded: list[str] = []
+
+    def encode_document(self, texts, **kwargs):
+        self.encoded += list(texts)
+        return super().encode_document(texts, **kwargs)
+
+
+def _ingest(paths, tmp_path, **overrides):
+    settings = get_settings().with_overrides(**overrides)
+    with Store.open(tmp_path / "store") as store:
+        results = ingest_paths(paths, store=store, encoder=FakeEncoder(), settings=settings)
+        assert store.doctor(repair=False).ok
+        return results, [d.file for d in store.documents()]
+
+
+def test_a_file_over_the_time_limit_is_refused_and_the_next_one_is_added(tmp_path):
+    slow = factory.make_pdf(tmp_path / "slow.pdf", [[f"Section {n}", "A clause of the register."] for n in range(400)])
+    results, stored = _ingest([slow], tmp_path, file_timeout=0.2)  # 400 pages take pypdf over a second
+    assert results[0].status == "refused"
+    assert "longer than 0.2 s (POLYLEX_FILE_TIMEOUT)" in results[0].reason
+    good = factory.make_udhr_pdf(tmp_path / "good.pdf", ["sw"])
+    results, stored = _ingest([good], tmp_path)
+    assert [r.status for r in results] == ["added"] and stored == ["good.pdf"]
+
+
+def test_a_reader_over_its_memory_limit_is_refused_and_the_app_carries_on(tmp_path):
+    big = factory.make_udhr_pdf(tmp_path / "big.pdf", ["en", "de", "ru"])
+    good = factory.make_udhr_pdf(tmp_path / "good.pdf", ["sw"])
+    # 64 MB of address space: less than the worker needs to parse at all, as a hostile file would cause
+    results, stored = _ingest([big], tmp_path, file_memory_mb=64)
+    assert results[0].status == "refused"
+    assert "POLYLEX_FILE_MEMORY_MB" in results[0].reason
+    results, stored = _ingest([good], tmp_path)
+    assert stored == ["good.pdf"]
+
+
+def test_page_and_passage_limits_name_the_limit(tmp_path):
+    pages = [[f"Section {n}", f"Clause {n} applies to every party."] for n in range(1, 31)]
+    long = factory.make_pdf(tmp_path / "thirty.pdf", pages)
+    results, stored = _ingest([long], tmp_path, max_pages=20)
+    assert results[0].reason == "30 pages, over the 20-page limit (POLYLEX_MAX_PAGES): split the file, or raise the limit"
+    results, stored = _ingest([long], tmp_path, max_passages=10)
+    assert results[0].status == "refused" and "over the 10-passage limit (POLYLEX_MAX_PASSAGES)" in results[0].reason
+    assert stored == []
+
+
+def test_identical_passages_are_encoded_once(tmp_path):
+    pages = [["Section 1", "The same boilerplate line on every page of the register."] for _ in range(120)]
+    register = factory.make_pdf(tmp_path / "register.pdf", pages)
+    encoder = CountingEncoder()
+    with Store.open(tmp_path / "store") as store:
+        [result] = ingest_paths([register], store=store, encoder=encoder)
+        assert result.status == "added"
+        assert result.chunks > 1
+        assert len(encoder.encoded) == len(set(encoder.encoded)) < result.chunks
+        rows = store.fetch_chunks(list(store.chunk_ids()))
+        hits = store.search_vectors(encoder.encode_query([next(iter(rows.values()))["text"]])[0], k=result.chunks)
+        assert len({round(score, 5) for _, score in hits}) == 1  # every copy carries the same vector
+
+
+def test_300_damaged_pdfs_end_added_or_refused_with_a_reason_and_the_store_stays_consistent(tmp_path):
+    sources = [factory.make_udhr_pdf(tmp_path / f"src-{lang}.pdf", [lang]) for lang in ("en", "ar", "am", "zh")]
+    files = mutated_pdfs(sources, tmp_path / "mutated", count=300)
+    outcomes: collections.Counter = collections.Counter()
+    with Store.open(tmp_path / "store") as store:
+        for start in range(0, len(files), 25):
+            batch = files[start:start + 25]
+            results = ingest_paths([p for p, _ in batch], store=store, encoder=FakeEncoder())
+            assert len(results) == len(batch)
+            for result in results:
+                assert result.status in ("added", "refused", "duplicate"), result
+                if result.status == "refused":
+                    assert result.reason and "\n" not in result.reason
+                    outcomes["refused: " + result.reason.split(":")[0].split("(")[0].strip()[:40]] += 1
+                else:
+                    outcomes[result.status] += 1
+            assert store.doctor(repair=False).ok
+        added = sum(n for k, n in outcomes.items() if k == "added")
+        assert len(store.documents()) == added
+    assert sum(outcomes.values()) == 300
+    assert outcomes["added"] > 0 and sum(n for k, n in outcomes.items() if k.startswith("refused")) > 0
