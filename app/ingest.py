@@ -231,8 +231,11 @@ def _stored_copy(path: Path, *, store: StoreBackend, max_mb: float) -> IngestRes
         return None
     if size == 0 or size > max_mb * 1024 * 1024:
         return None  # the reader refuses it with the reason
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    existing = store.by_hash(digest)
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    existing = store.by_hash(digest.hexdigest())
     if existing is None:
         return None
     return IngestResult(str(path), "duplicate", f"same file as document {existing.id} ({existing.file})",

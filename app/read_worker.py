@@ -2,10 +2,12 @@
 
 A crafted file can make a parser loop or allocate without end; inside the app's process that would
 take the server down for every user. Here :func:`read_isolated` runs :func:`app.pdf.read_pdf` and
-:func:`app.scan.ocr_pdf` in a child process (``forkserver``: forked from a small server that has the
-PDF modules imported, never from the app with its model and threads), with an address-space limit
-(``POLYLEX_FILE_MEMORY_MB``) set inside the child and a wall-time limit (``POLYLEX_FILE_TIMEOUT``)
-enforced by the parent. A child that overruns, dies or is killed means that file is refused with the
+:func:`app.scan.ocr_pdf` in a fresh ``python -m app.read_worker`` process, with an address-space
+limit (``POLYLEX_FILE_MEMORY_MB``) set inside the child and a wall-time limit
+(``POLYLEX_FILE_TIMEOUT``) enforced by the parent. (Not ``multiprocessing``: its spawn and
+forkserver children import the parent's main module again, which for ``app.py`` is the whole UI and
+the model, measured at 0.6 s a file from a benchmark's main; a fresh interpreter with the PDF
+modules costs about 0.15 s, and the next one is started while the current file is encoded.) A child that overruns, dies or is killed means that file is refused with the
 reason; the app and the other files carry on. OCR progress comes back page by page; cancelling
 kills the child between (or inside) pages.
 
@@ -18,11 +20,16 @@ Example::
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import pickle
+import queue
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from app.errors import RefusedFile
 from app.pdf import PdfText
@@ -30,45 +37,68 @@ from app.scan import Cancelled
 from corpora.settings import Settings
 
 _POLL_S = 0.1
-_context = None
-_context_lock = threading.Lock()
+_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _get_context():
-    global _context
-    with _context_lock:
-        if _context is None:
-            _context = multiprocessing.get_context("forkserver")
-            _context.set_forkserver_preload(["app.scan", "app.pdf", "pypdf", "pypdfium2"])
-        return _context
-
-
-def _child(conn, path: str, settings: Settings, lang: str | None, max_mb: float) -> None:
+def _serve(request: BinaryIO, reply: BinaryIO) -> None:
     """The worker: limits itself, reads, sends ``("page", done, total)`` messages, then the outcome."""
     import resource
 
     from app.pdf import read_pdf
     from app.scan import ocr_pdf
 
+    path, settings, lang, max_mb = pickle.load(request)
+
+    def send(message: tuple) -> None:
+        pickle.dump(message, reply)
+        reply.flush()
+
     limit = int(settings.file_memory_mb * 1024 * 1024)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         pdf = read_pdf(path, max_mb=max_mb, max_pages=settings.max_pages)
-        pdf = ocr_pdf(pdf, settings=settings, lang=lang, on_page=lambda done, total: conn.send(("page", done, total)))
-        conn.send(("ok", pdf))
+        pdf = ocr_pdf(pdf, settings=settings, lang=lang, on_page=lambda done, total: send(("page", done, total)))
+        send(("ok", pdf))
     except RefusedFile as exc:
-        conn.send(("refused", str(exc)))
+        send(("refused", str(exc)))
     except MemoryError:
-        conn.send(("refused", _memory_reason(settings)))
+        send(("refused", _memory_reason(settings)))
     except Exception as exc:  # a parser's own bug on a crafted file: the file is refused, nothing else
-        conn.send(("refused", f"failed while reading: {type(exc).__name__}: {str(exc)[:200]}"))
-    finally:
-        conn.close()
+        send(("refused", f"failed while reading: {type(exc).__name__}: {str(exc)[:200]}"))
 
 
 def _memory_reason(settings: Settings) -> str:
     return (f"reading it needed more than {settings.file_memory_mb:g} MB of memory (POLYLEX_FILE_MEMORY_MB): "
             "a damaged or hostile file, or raise the limit")
+
+
+def _pump(stream: BinaryIO, messages: queue.Queue) -> None:
+    """Move the worker's messages to a queue (None when it closed its end)."""
+    try:
+        while True:
+            messages.put(pickle.load(stream))
+    except (EOFError, pickle.UnpicklingError, OSError):
+        messages.put(None)
+
+
+_spare: subprocess.Popen | None = None
+_spare_lock = threading.Lock()
+
+
+def _start_worker() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "app.read_worker"], cwd=_ROOT, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def _take_worker() -> subprocess.Popen:
+    """A worker that has started (interpreter and PDF modules loaded while the previous file was being
+    chunked and encoded), and a new spare for the next file. A spare waits on its stdin; when the app
+    exits, the pipe closes and the spare ends."""
+    global _spare
+    with _spare_lock:
+        worker = _spare if _spare is not None and _spare.poll() is None else _start_worker()
+        _spare = _start_worker()
+    return worker
 
 
 def read_isolated(path: str | Path, *, settings: Settings, lang: str | None = None, max_mb: float | None = None,
@@ -80,41 +110,41 @@ def read_isolated(path: str | Path, *, settings: Settings, lang: str | None = No
         RefusedFile: the file's own refusal, or the worker ran over its time or memory limit, or died.
         Cancelled: ``cancel`` was set; the worker is killed and nothing of the file is returned.
     """
-    context = _get_context()
-    parent, child = context.Pipe(duplex=False)
-    process = context.Process(target=_child, daemon=True,
-                              args=(child, str(path), settings, lang, settings.max_mb if max_mb is None else max_mb))
-    process.start()
-    child.close()
+    process = _take_worker()
+    messages: queue.Queue = queue.Queue()
+    threading.Thread(target=_pump, args=(process.stdout, messages), daemon=True).start()
     deadline = time.monotonic() + settings.file_timeout
     try:
+        pickle.dump((str(Path(path).resolve()), settings, lang, settings.max_mb if max_mb is None else max_mb),
+                    process.stdin)
+        process.stdin.close()
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("cancelled while reading; nothing of this document was stored")
             if time.monotonic() > deadline:
                 raise RefusedFile(f"reading it took longer than {settings.file_timeout:g} s (POLYLEX_FILE_TIMEOUT): "
                                   "a damaged or hostile file, or raise the limit for very long scans")
-            if parent.poll(_POLL_S):
-                try:
-                    message = parent.recv()
-                except EOFError:  # the worker died without a word: killed by the memory limit or a signal
-                    process.join(5)
-                    raise RefusedFile(_death_reason(process.exitcode, settings)) from None
-                kind = message[0]
-                if kind == "page":
-                    if on_page:
-                        on_page(message[1], message[2])
-                    continue
-                if kind == "ok":
-                    return message[1]
-                raise RefusedFile(message[1])
-            if not process.is_alive() and not parent.poll():
-                raise RefusedFile(_death_reason(process.exitcode, settings))
+            try:
+                message = messages.get(timeout=_POLL_S)
+            except queue.Empty:
+                continue
+            if message is None:  # the worker died without a word: the memory limit, or a signal
+                process.wait(5)
+                raise RefusedFile(_death_reason(process.returncode, settings))
+            if message[0] == "page":
+                if on_page:
+                    on_page(message[1], message[2])
+                continue
+            if message[0] == "ok":
+                return message[1]
+            raise RefusedFile(message[1])
+    except BrokenPipeError:
+        process.wait(5)
+        raise RefusedFile(_death_reason(process.returncode, settings)) from None
     finally:
-        if process.is_alive():
+        if process.poll() is None:
             process.kill()
-        process.join(5)
-        parent.close()
+        process.wait(5)
 
 
 def _death_reason(exitcode: int | None, settings: Settings) -> str:
@@ -123,3 +153,10 @@ def _death_reason(exitcode: int | None, settings: Settings) -> str:
                 f"{settings.file_memory_mb:g} MB, POLYLEX_FILE_MEMORY_MB): a damaged or hostile file")
     return (f"the PDF reader stopped unexpectedly (exit code {exitcode}; memory limit {settings.file_memory_mb:g} MB, "
             "POLYLEX_FILE_MEMORY_MB): a damaged or hostile file")
+
+
+if __name__ == "__main__":
+    # Messages go out on a copy of stdout; anything a library prints goes to stderr instead.
+    _reply = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    _serve(sys.stdin.buffer, _reply)

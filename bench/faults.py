@@ -67,8 +67,9 @@ def damaged_campaign(folder: Path, count: int) -> dict:
 def kill_campaign(folder: Path, kills: int) -> dict:
     rng = random.Random(SEED)
     store_dir = folder / "store-kills"
-    pdfs = [factory.make_udhr_pdf(folder / f"kill-{i}-{lang}.pdf", [lang], title=f"Document {i}")
-            for i, lang in enumerate(["en", "de", "es", "ru", "ar", "hi", "am", "zh", "sw"] * 3)]
+    # every file's text is its own (an entry number), so none is a duplicate of another
+    pdfs = [factory.make_pdf(folder / f"kill-{i}-{lang}.pdf", [[f"Register entry {i}", *factory.UDHR[lang]]])
+            for i, lang in enumerate(["en", "de", "es", "ru", "ar", "hi", "am", "zh", "sw"] * 4)]
     env = {**os.environ, "POLYLEX_STORE": str(store_dir), "POLYLEX_THREADS": "1"}
     reported: set[str] = set()
     runs = collections.Counter()
@@ -83,11 +84,11 @@ def kill_campaign(folder: Path, kills: int) -> dict:
             command = [sys.executable, "-m", "app", "ingest", target]
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                    text=True)
-        delay = rng.uniform(0.5, 12.0)
+        delay = rng.uniform(0.5, 20.0)  # a whole run takes about 8-12 s here: some finish, most are killed
         try:
             out, _ = process.communicate(timeout=delay)
             runs["finished"] += 1
-            if not deleting and out.startswith("added"):
+            if not deleting and out.startswith(("added", "duplicate")):
                 reported.add(Path(target).name)
             if deleting and process.returncode == 0:
                 reported.discard(target)

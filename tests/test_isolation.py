@@ -56,12 +56,17 @@ def test_a_file_over_the_time_limit_is_refused_and_the_next_one_is_added(tmp_pat
 
 
 def test_a_reader_over_its_memory_limit_is_refused_and_the_app_carries_on(tmp_path):
-    big = factory.make_udhr_pdf(tmp_path / "big.pdf", ["en", "de", "ru"])
+    # 150 MB of padding inside a PDF (a sparse file: nothing written to disk); reading it needs more
+    # memory than the worker's 100 MB, as any hostile file would need more than whatever the limit is
+    big = tmp_path / "big.pdf"
+    with big.open("wb") as handle:
+        handle.write(b"%PDF-1.7\n")
+        handle.seek(150 * 1024 * 1024)
+        handle.write(b"\n%%EOF\n")
     good = factory.make_udhr_pdf(tmp_path / "good.pdf", ["sw"])
-    # 64 MB of address space: less than the worker needs to parse at all, as a hostile file would cause
-    results, stored = _ingest([big], tmp_path, file_memory_mb=64)
+    results, stored = _ingest([big], tmp_path, file_memory_mb=100, max_mb=500)
     assert results[0].status == "refused"
-    assert "POLYLEX_FILE_MEMORY_MB" in results[0].reason
+    assert results[0].reason.startswith("reading it needed more than 100 MB of memory (POLYLEX_FILE_MEMORY_MB)")
     results, stored = _ingest([good], tmp_path)
     assert stored == ["good.pdf"]
 
