@@ -260,7 +260,9 @@ def hit_on_page(store: StoreBackend, chunk_id: int, *, dpi: int = VIEW_DPI) -> P
     for box in boxes:
         draw.rectangle(box, fill=HIGHLIGHT, outline=OUTLINE, width=2)
     shown = Image.alpha_composite(shown, overlay).convert("RGB")
-    ocr = f", read by OCR ({row['ocr_conf']:.0f}/100 confidence)" if row.get("ocr_conf") is not None else ""
+    record = store.ocr_page(row["doc_id"], page)
+    ocr = (f", read by OCR with Tesseract's {record.models} model ({record.confidence:.0f}/100 confidence)"
+           if record is not None else "")
     caption = (f"{row['file']}, page {page} of {doc.pages}{ocr}"
                + ("" if boxes else ": the passage's words were not found on the page image"))
     return PageView(image=shown, boxes=boxes, source=source, caption=caption, page=page)

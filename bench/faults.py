@@ -96,10 +96,14 @@ def kill_campaign(folder: Path, kills: int) -> dict:
             process.send_signal(signal.SIGKILL)
             process.communicate()
             runs["killed"] += 1
+            if deleting:  # a killed delete may have committed or not: either outcome is consistent
+                reported.discard(target)
         with Store.open(store_dir) as store:
             inconsistent += not store.doctor(repair=False).ok
             present = {d.file for d in store.documents()}
-            lost += len(reported - present)
+            missing = reported - present
+            lost += len(missing)
+            reported -= missing  # counted once
     return {"runs": kills, **runs, "inconsistent_after_run": inconsistent, "reported_added_but_lost": lost,
             "documents_at_end": len(reported)}
 

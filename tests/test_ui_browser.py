@@ -370,7 +370,7 @@ def test_a_hit_opens_on_its_page_with_its_words_highlighted(ui, page_pdfs, name,
     expect(caption).to_contain_text(f"{path.name}, page 1 of 1", timeout=TIMEOUT_MS)
     expect(caption).to_contain_text("the passage is highlighted")
     if name.endswith("scan"):
-        expect(caption).to_contain_text("read by OCR")
+        expect(caption).to_contain_text("read by OCR with Tesseract's")
     image = ui.page.locator("#plx-page-image img")
     image.wait_for(timeout=TIMEOUT_MS)
     x0, y0, x1, y1 = word_box(page_pdfs[name.removesuffix("-scan")], word, dpi=VIEW_DPI)
