@@ -16,6 +16,14 @@ import gradio as gr
 from app import ui_html, ui_resources
 
 
+def download_name(file: str) -> str:
+    """The stored file name, safe as one path component and in an HTTP header: no folders, no control
+    characters, no leading dots; ``document.pdf`` when nothing is left."""
+    name = "".join(ch if ch.isprintable() and ch not in '/\\:"' else "_" for ch in file.rsplit("/", 1)[-1])
+    name = name.lstrip(". ").strip()[:150]
+    return name if name.lower().endswith(".pdf") and len(name) > 4 else (name or "document") + ".pdf"
+
+
 def page_choices(hits: list) -> dict:
     """The dropdown of the last results, ``"1. law-sw.pdf, page 3"``, nothing chosen."""
     choices = [(f"{rank}. {hit.file}, page {hit.page}" + (" (OCR)" if hit.ocr_conf is not None else ""), hit.chunk_id)
@@ -43,7 +51,7 @@ def show_page(chunk_id: object) -> tuple[object, str, object]:
     download = gr.update(value=None, visible=False)
     if original is not None:
         # one folder per document (its hash), reused: opening pages does not pile up copies
-        copy = Path(tempfile.gettempdir()) / "polylex-downloads" / original.stem / Path(row["file"]).name
+        copy = Path(tempfile.gettempdir()) / "polylex-downloads" / original.stem / download_name(row["file"])
         if not copy.is_file():
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(original, copy.with_suffix(".partial"))
