@@ -15,7 +15,8 @@ process is what gives a per-page time limit that really stops the work (the proc
 and no way for a damaged image to crash the app that reads it. It costs some speed, measured in
 ``bench/ocr.py`` (README, "Scanned PDFs"): with Tesseract's OpenMP threads left at their default
 the command was 4-6 times slower than tesserocr on the 2-core machine (its threads fought the
-encoder's); limited to one thread (:func:`single_threaded`) it is within the ratio the README gives.
+encoder's); limited to one thread (``OMP_THREAD_LIMIT=1``, set in the environment of the worker
+process that reads files, ``app.read_worker``) it is within the ratio the README gives.
 
 Example::
 
@@ -26,12 +27,8 @@ Example::
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -117,28 +114,6 @@ class OcrPage:
         return self.confidence < LOW_CONFIDENCE
 
 
-_env_lock = threading.Lock()
-
-
-@contextmanager
-def single_threaded() -> Iterator[None]:
-    """Run the ``tesseract`` commands started inside with one OpenMP thread (``OMP_THREAD_LIMIT=1``).
-
-    pytesseract hands the process environment to the command, so the variable is set only while
-    the command starts; this process's own OpenMP runtimes (torch, FAISS) read it once, at import.
-    """
-    with _env_lock:
-        before = os.environ.get("OMP_THREAD_LIMIT")
-        os.environ["OMP_THREAD_LIMIT"] = "1"
-        try:
-            yield
-        finally:
-            if before is None:
-                os.environ.pop("OMP_THREAD_LIMIT", None)
-            else:
-                os.environ["OMP_THREAD_LIMIT"] = before
-
-
 @cache
 def tesseract_version() -> str | None:
     """Tesseract's version, or None when the command is not installed."""
@@ -208,8 +183,7 @@ def detect_orientation(image: Image.Image, *, timeout: float) -> tuple[str | Non
     if "osd" not in installed_models():
         return None, 0
     try:
-        with single_threaded():
-            osd = pytesseract.image_to_osd(image, output_type=pytesseract.Output.DICT, timeout=timeout)
+        osd = pytesseract.image_to_osd(image, output_type=pytesseract.Output.DICT, timeout=timeout)
     except (pytesseract.TesseractError, RuntimeError):  # too few characters, or the time limit
         return None, 0
     script = _OSD_SCRIPTS.get(str(osd.get("script"))) if float(osd.get("script_conf", 0)) >= _MIN_SCRIPT_CONF else None
@@ -249,9 +223,8 @@ def _read(image: Image.Image, models: str, *, timeout: float, psm: int = 3) -> O
     import pytesseract
 
     try:
-        with single_threaded():
-            data = pytesseract.image_to_data(image, lang=models, config=f"--psm {psm}", timeout=timeout,
-                                             output_type=pytesseract.Output.DICT)
+        data = pytesseract.image_to_data(image, lang=models, config=f"--psm {psm}", timeout=timeout,
+                                         output_type=pytesseract.Output.DICT)
     except RuntimeError as exc:  # pytesseract's time limit: the process was killed
         raise OcrError(f"OCR took longer than {timeout:g} s (POLYLEX_OCR_TIMEOUT)") from exc
     except pytesseract.TesseractError as exc:

@@ -49,9 +49,24 @@ def open_pdf(path: str | Path, password: str | None = None) -> Iterator[object]:
 
 
 def _images(page: object) -> Iterator[object]:
+    import pypdfium2 as pdfium
     from pypdfium2 import raw
 
-    yield from page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=4)
+    try:
+        # every level of nested forms: an image hidden deeper must not escape the size check
+        yield from page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=64)
+    except pdfium.PdfiumError as exc:
+        raise PageError(f"the page's objects cannot be read ({exc})") from exc
+
+
+def load_page(document: object, index: int) -> object:
+    """Page ``index`` (0-based) of an open document; a page pdfium cannot load is a :class:`PageError`."""
+    import pypdfium2 as pdfium
+
+    try:
+        return document[index]
+    except pdfium.PdfiumError as exc:
+        raise PageError(f"page {index + 1} cannot be loaded ({exc})") from exc
 
 
 def image_pixels(page: object) -> list[tuple[int, int]]:
@@ -73,13 +88,23 @@ def check_images(page: object, *, max_image_mpx: float) -> None:
                             f"over the {max_image_mpx:g}-megapixel limit (POLYLEX_MAX_IMAGE_MPX); it is not decoded")
 
 
-def has_images(page: object) -> bool:
-    return next(_images(page), None) is not None
+def has_images(document: object, index: int) -> bool:
+    """Whether page ``index`` holds an image (False for a page that cannot be loaded)."""
+    try:
+        page = load_page(document, index)
+    except PageError:
+        return False
+    try:
+        return next(_images(page), None) is not None
+    except PageError:
+        return False
+    finally:
+        page.close()
 
 
 def render_page(document: object, index: int, *, dpi: float, max_image_mpx: float) -> Image.Image:
     """Page ``index`` (0-based) as an RGB image at ``dpi`` (less for a huge page), after :func:`check_images`."""
-    page = document[index]
+    page = load_page(document, index)
     try:
         check_images(page, max_image_mpx=max_image_mpx)
         width, height = page.get_size()  # points, 1/72 inch

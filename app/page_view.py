@@ -19,6 +19,8 @@ Example::
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -102,8 +104,16 @@ def _split_word(word: PageWord) -> list[PageWord]:
 
 def text_layer_words(document: object, index: int) -> list[PageWord]:
     """The words of page ``index`` (0-based) from its text layer, with pdfium's character boxes."""
-    page = document[index]
-    textpage = page.get_textpage()
+    import pypdfium2 as pdfium
+
+    from app.page_render import load_page
+
+    page = load_page(document, index)
+    try:
+        textpage = page.get_textpage()
+    except pdfium.PdfiumError as exc:
+        page.close()
+        raise PageError(f"the page's text cannot be read ({exc})") from exc
     try:
         left, bottom, right, top = page.get_bbox()
         width, height = (right - left) or 1, (top - bottom) or 1
@@ -211,16 +221,19 @@ def _cached_page(store: StoreBackend, pdf: Path, sha256: str, page: int, dpi: in
     folder = Path(store.folder) / CACHE_FOLDER
     path = folder / f"{sha256}-p{page}-{dpi}.png"
     if path.is_file():
-        with Image.open(path) as cached:
-            return cached.convert("RGB")
+        try:
+            with Image.open(path) as cached:
+                return cached.convert("RGB")
+        except (OSError, ValueError):  # a damaged cache file: render the page again
+            path.unlink(missing_ok=True)
     from corpora.settings import get_settings
 
     with _render_lock, open_pdf(pdf) as document:
         image = render_page(document, page - 1, dpi=dpi, max_image_mpx=get_settings().max_image_mpx)
     folder.mkdir(exist_ok=True)
-    partial = path.with_suffix(".partial.png")
-    image.save(partial)
-    partial.replace(path)
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".partial.png", delete=False) as partial:
+        image.save(partial, format="PNG")
+    os.replace(partial.name, path)
     return image
 
 

@@ -50,7 +50,8 @@ class PdfText:
     ``sha256`` is the hash of the file's bytes and ``text_sha256`` that of its text: either one
     already in the store makes the file a duplicate (a re-saved copy has new bytes, same text).
     ``ocr`` holds the pages read by OCR (page number -> :class:`app.ocr.OcrPage`), ``unread`` the
-    scanned pages that could not be read, with the reason (both filled by :func:`app.scan.ocr_pdf`).
+    scanned pages that could not be read, with the reason (both filled by :func:`app.scan.ocr_pdf`,
+    which sets ``scanned``).
     """
 
     path: Path
@@ -61,6 +62,7 @@ class PdfText:
     pages: list[str]
     ocr: dict[int, OcrPage] = field(default_factory=dict)
     unread: dict[int, str] = field(default_factory=dict)
+    scanned: bool = False  # True once app.scan.ocr_pdf has looked at every page (nothing is read twice)
 
     def warnings(self) -> list[str]:
         """One line per problem worth telling the user: unread pages, low OCR confidence, OCR notes."""

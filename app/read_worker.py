@@ -7,7 +7,9 @@ limit (``POLYLEX_FILE_MEMORY_MB``) set inside the child and a wall-time limit
 (``POLYLEX_FILE_TIMEOUT``) enforced by the parent. (Not ``multiprocessing``: its spawn and
 forkserver children import the parent's main module again, which for ``app.py`` is the whole UI and
 the model, measured at 0.6 s a file from a benchmark's main; a fresh interpreter with the PDF
-modules costs about 0.15 s, and the next one is started while the current file is encoded.) A child that overruns, dies or is killed means that file is refused with the
+modules costs about 0.15 s, and the next one is started as the current file begins, so it is ready
+when the next file comes.) The worker runs in its own session: killing it on a limit or a cancel
+kills its Tesseract too, and its temporary folder goes with it. A child that overruns, dies or is killed means that file is refused with the
 reason; the app and the other files carry on. OCR progress comes back page by page; cancelling
 kills the child between (or inside) pages.
 
@@ -23,8 +25,11 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -72,12 +77,24 @@ def _memory_reason(settings: Settings) -> str:
             "a damaged or hostile file, or raise the limit")
 
 
+# What the worker may send back: a hostile file could in principle subvert the worker's C parsers,
+# so its replies are unpickled with only these classes allowed (plus built-in containers).
+_ALLOWED = {("app.pdf", "PdfText"), ("app.ocr", "OcrPage"), ("app.ocr", "OcrWord"), ("pathlib", "PosixPath")}
+
+
+class _ReplyUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"the worker sent a {module}.{name}, which is not allowed")
+        return super().find_class(module, name)
+
+
 def _pump(stream: BinaryIO, messages: queue.Queue) -> None:
-    """Move the worker's messages to a queue (None when it closed its end)."""
+    """Move the worker's messages to a queue (None when it closed its end or sent something else)."""
     try:
-        while True:
-            messages.put(pickle.load(stream))
-    except (EOFError, pickle.UnpicklingError, OSError):
+        while True:  # one unpickler per message: each message is a pickle of its own (its own memo)
+            messages.put(_ReplyUnpickler(stream).load())
+    except Exception:  # end of stream, a garbled or disallowed message: the worker is treated as dead
         messages.put(None)
 
 
@@ -86,13 +103,29 @@ _spare_lock = threading.Lock()
 
 
 def _start_worker() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "app.read_worker"], cwd=_ROOT, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    # Its own session (killing it kills its tesseract too), its own temporary folder (pytesseract's
+    # files are removed with it), and one OpenMP thread for Tesseract (measured in bench/ocr.py).
+    tmp = tempfile.mkdtemp(prefix="polylex-reader-")
+    env = {**os.environ, "TMPDIR": tmp, "OMP_THREAD_LIMIT": "1"}
+    worker = subprocess.Popen([sys.executable, "-m", "app.read_worker"], cwd=_ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    worker.tmp = tmp  # type: ignore[attr-defined]
+    return worker
+
+
+def _end_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        try:
+            os.killpg(worker.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    worker.wait(5)
+    shutil.rmtree(getattr(worker, "tmp", ""), ignore_errors=True)
 
 
 def _take_worker() -> subprocess.Popen:
     """A worker that has started (interpreter and PDF modules loaded while the previous file was being
-    chunked and encoded), and a new spare for the next file. A spare waits on its stdin; when the app
+    read and encoded), and a new spare for the next file. A spare waits on its stdin; when the app
     exits, the pipe closes and the spare ends."""
     global _spare
     with _spare_lock:
@@ -112,7 +145,8 @@ def read_isolated(path: str | Path, *, settings: Settings, lang: str | None = No
     """
     process = _take_worker()
     messages: queue.Queue = queue.Queue()
-    threading.Thread(target=_pump, args=(process.stdout, messages), daemon=True).start()
+    pump = threading.Thread(target=_pump, args=(process.stdout, messages), daemon=True)
+    pump.start()
     deadline = time.monotonic() + settings.file_timeout
     try:
         pickle.dump((str(Path(path).resolve()), settings, lang, settings.max_mb if max_mb is None else max_mb),
@@ -127,6 +161,10 @@ def read_isolated(path: str | Path, *, settings: Settings, lang: str | None = No
             try:
                 message = messages.get(timeout=_POLL_S)
             except queue.Empty:
+                if process.poll() is not None:
+                    # the worker has ended: its last message (or the end of its stream, None) follows
+                    # once the reader thread has unpickled what was written
+                    pump.join(timeout=60)
                 continue
             if message is None:  # the worker died without a word: the memory limit, or a signal
                 process.wait(5)
@@ -142,9 +180,7 @@ def read_isolated(path: str | Path, *, settings: Settings, lang: str | None = No
         process.wait(5)
         raise RefusedFile(_death_reason(process.returncode, settings)) from None
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(5)
+        _end_worker(process)
 
 
 def _death_reason(exitcode: int | None, settings: Settings) -> str:

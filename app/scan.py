@@ -25,6 +25,7 @@ import dataclasses
 import hashlib
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 
 from app.errors import AppError
 from app.ocr import LANGUAGE_MODELS, OcrError, OcrPage, installed_models, ocr_image, tesseract_version
@@ -53,7 +54,7 @@ def pages_to_read(pdf: PdfText) -> list[int]:
         return []
     try:
         with open_pdf(pdf.path) as document:
-            return [i + 1 for i in thin if has_images(document[i])]
+            return [i + 1 for i in thin if has_images(document, i)]
     except PageError:
         return []
 
@@ -84,20 +85,27 @@ def ocr_pdf(pdf: PdfText, *, settings: Settings, lang: str | None = None,
     Raises:
         Cancelled: ``cancel`` was set; nothing of this document is returned or written.
     """
+    if pdf.scanned:
+        return pdf
     todo = pages_to_read(pdf)
     if not todo:
-        return pdf
+        return dataclasses.replace(pdf, scanned=True)
     unread: dict[int, str] = dict(pdf.unread)
     if settings.ocr == "off":
         reason = "scanned page, not read: OCR is off (POLYLEX_OCR=off)"
-        return dataclasses.replace(pdf, unread=unread | {n: reason for n in todo})
+        return dataclasses.replace(pdf, unread=unread | {n: reason for n in todo}, scanned=True)
     if tesseract_version() is None:
         reason = "scanned page, not read: Tesseract is not installed (scripts/install-system-packages.sh)"
-        return dataclasses.replace(pdf, unread=unread | {n: reason for n in todo})
+        return dataclasses.replace(pdf, unread=unread | {n: reason for n in todo}, scanned=True)
     installed = installed_models()
     known = _known_language(pdf, lang)
     pages, read = list(pdf.pages), dict(pdf.ocr)
-    with open_pdf(pdf.path) as document:
+    with ExitStack() as stack:
+        try:
+            document = stack.enter_context(open_pdf(pdf.path))
+        except PageError as exc:
+            reason = f"scanned page, not read: {exc}"
+            return dataclasses.replace(pdf, unread=unread | {n: reason for n in todo}, scanned=True)
         for done, number in enumerate(todo, start=1):
             if cancel is not None and cancel.is_set():
                 raise Cancelled(f"cancelled at page {number} of {len(pdf.pages)}; nothing of this document was stored")
@@ -116,7 +124,7 @@ def ocr_pdf(pdf: PdfText, *, settings: Settings, lang: str | None = None,
             if on_page:
                 on_page(done, len(todo))
     text_sha256 = hashlib.sha256("\f".join(pages).encode("utf-8")).hexdigest()
-    return dataclasses.replace(pdf, pages=pages, ocr=read, unread=unread, text_sha256=text_sha256)
+    return dataclasses.replace(pdf, pages=pages, ocr=read, unread=unread, text_sha256=text_sha256, scanned=True)
 
 
 def _language_with_model(page: OcrPage) -> str | None:

@@ -34,11 +34,12 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
-import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -445,17 +446,29 @@ class Store:
                 generation = self._bump_generation()
             self._sync_index(generation)
             self._original_path(doc.sha256).unlink(missing_ok=True)
+            for cached in (self.folder / "page-cache").glob(f"{doc.sha256}-*"):
+                cached.unlink(missing_ok=True)  # the deleted document's rendered pages go too
             return doc
 
     def _original_path(self, sha256: str) -> Path:
         return self.folder / ORIGINALS / f"{sha256}.pdf"
 
     def _keep_original(self, source: Path, sha256: str) -> None:
+        """Copy the PDF in, durably, checking it is still the file that was read (same hash)."""
         target = self._original_path(sha256)
         target.parent.mkdir(exist_ok=True)
-        partial = target.with_suffix(".partial")
-        shutil.copyfile(source, partial)
-        os.replace(partial, target)
+        digest = hashlib.sha256()
+        with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".partial", delete=False) as out, \
+                source.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != sha256:
+            Path(out.name).unlink(missing_ok=True)
+            raise ValueError(f"{source.name} changed while it was being added (its content hash differs): add it again")
+        os.replace(out.name, target)
 
     def original_file(self, doc_id: int) -> Path | None:
         doc = self.document(doc_id)
@@ -715,7 +728,7 @@ class Store:
                     with self.db.atomic():
                         self.db["chunks"].rebuild_fts()
                     repaired.append("rebuilt the full-text index")
-                if any("belong to no document" in p for p in problems):
+                if any(p.endswith("chunks belong to no document") for p in problems):
                     with self.db.atomic():
                         self.db.execute("DELETE FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)")
                         self._bump_generation()
@@ -741,9 +754,16 @@ class Store:
         folder = self.folder / ORIGINALS
         if not folder.is_dir():
             return []
-        known = {r[0] for r in self.db.execute("SELECT sha256 FROM documents").fetchall()}
+        known = {f"{r[0]}.pdf" for r in self.db.execute("SELECT sha256 FROM documents").fetchall()}
         old = time.time() - ORPHAN_AGE_S
-        return sorted(p for p in folder.iterdir() if p.stem not in known and p.stat().st_mtime < old)
+        orphans = []
+        for path in folder.iterdir():
+            try:
+                if path.name not in known and path.stat().st_mtime < old:
+                    orphans.append(path)
+            except FileNotFoundError:  # removed or replaced by another process meanwhile
+                continue
+        return sorted(orphans)
 
     def _find_problems(self) -> list[str]:
         problems: list[str] = []

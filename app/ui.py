@@ -262,7 +262,7 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
     files.upload(ui_library.upload, [files, upload_lang], [upload_report, files], api_name="upload",
                  **write_pool).then(refresh_components, refresh_inputs, refresh_outputs, api_name=False)
     # Outside the queue: it must act while the upload holds the write pool.
-    cancel_button.click(ui_library.cancel_upload, None, library_message, queue=False)
+    cancel_button.click(ui_library.cancel_upload, None, library_message, queue=False, api_name=False)
     demo_button.click(ui_library.load_demo, None, demo_report, api_name="load_demo", **write_pool).then(
         refresh_components, refresh_inputs, refresh_outputs, api_name=False)
     set_lang_button.click(ui_library.set_language, [doc_pick, doc_lang], library_message, **write_pool).then(

@@ -107,16 +107,25 @@ def language_chart(passages: dict[str, int], documents: dict[str, int]) -> objec
     return figure
 
 
-_cancel = threading.Event()
+_cancels: dict[str, threading.Event] = {}  # browser session -> its upload's cancel flag
+_cancels_lock = threading.Lock()
 
 
-def cancel_upload() -> str:
-    """Stop the upload that is running after its current page: what was added stays, that file is not written."""
-    _cancel.set()
+def _cancel_flag(request: gr.Request | None) -> threading.Event:
+    key = getattr(request, "session_hash", None) or "api"
+    with _cancels_lock:
+        return _cancels.setdefault(key, threading.Event())
+
+
+def cancel_upload(request: gr.Request = None) -> str:
+    """Stop this browser session's upload (queued or running): the file being read is dropped at
+    once (its reader process is killed), the files already added stay."""
+    _cancel_flag(request).set()
     return ui_html.note("Cancelling: the file being read is dropped, the files already added stay.")
 
 
-def upload(files: list[str] | None, lang: str, progress: gr.Progress = gr.Progress()) -> tuple[str, None]:
+def upload(files: list[str] | None, lang: str, progress: gr.Progress = gr.Progress(),
+           request: gr.Request = None) -> tuple[str, None]:
     """Ingest the uploaded files; one line per file says added / already there / refused and why.
     Returns the report and ``None`` for the file component (emptied for the next batch)."""
     from app import ui_errors
@@ -130,9 +139,10 @@ def upload(files: list[str] | None, lang: str, progress: gr.Progress = gr.Progre
     store = ui_resources.get_store()
     try:
         encoder = ui_resources.get_encoder()
-        _cancel.clear()
+        cancel = _cancel_flag(request)
         results = ingest_paths(paths, store=store, encoder=encoder, lang=None if lang in (None, "", AUTO) else lang,
-                               settings=ui_resources.settings(), progress=progress, cancel=_cancel)
+                               settings=ui_resources.settings(), progress=progress, cancel=cancel)
+        cancel.clear()  # a cancel applies to the upload it was clicked for, not to the next one
     except PolylexError as exc:  # another model's library, a damaged adapter: words for the page
         raise gr.Error(ui_errors.message(exc)) from exc
     return ui_html.ingest_report(results, names={p: Path(p).name for p in paths}), None

@@ -1,12 +1,14 @@
 """Search tab: a hit on its page (the page image with the passage highlighted) and its PDF to download.
 
 The client names a passage by its id among the last results; the file served is the library's own
-copy of that passage's document, copied under its original name into a temporary folder of that document
-(Gradio serves files from there), never a path the client sent.
+copy of that passage's document, copied under a safe form of its name into a private temporary
+folder of this process (Gradio serves files from there), never a path the client sent.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,6 +16,13 @@ from pathlib import Path
 import gradio as gr
 
 from app import ui_html, ui_resources
+
+
+@functools.cache
+def _downloads() -> Path:
+    """A folder only this process can read (mode 0700, unpredictable name) under the temporary
+    folder, which Gradio serves from."""
+    return Path(tempfile.mkdtemp(prefix="polylex-downloads-"))
 
 
 def download_name(file: str) -> str:
@@ -50,12 +59,13 @@ def show_page(chunk_id: object) -> tuple[object, str, object]:
     original = store.original_file(row["doc_id"])
     download = gr.update(value=None, visible=False)
     if original is not None:
-        # one folder per document (its hash), reused: opening pages does not pile up copies
-        copy = Path(tempfile.gettempdir()) / "polylex-downloads" / original.stem / download_name(row["file"])
+        # one folder per document (its hash) in this process's private folder, reused
+        copy = _downloads() / original.stem / download_name(row["file"])
         if not copy.is_file():
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(original, copy.with_suffix(".partial"))
-            copy.with_suffix(".partial").replace(copy)
+            copy.parent.mkdir(mode=0o700, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=copy.parent, suffix=".partial", delete=False) as partial:
+                shutil.copyfileobj(original.open("rb"), partial)
+            os.replace(partial.name, copy)
         download = gr.update(value=str(copy), visible=True, label=f"Download {copy.name}")
     caption = ui_html.esc(view.caption) + ("" if not view.boxes else " — the passage is highlighted")
     return view.image, caption, download

@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import unicodedata
+from contextlib import contextmanager
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -84,7 +85,8 @@ def bench_cer(sentences: dict[str, list[str]], folder: Path, quick: bool) -> lis
                 cases.append(("clean, no language given", clean, None))
             for condition, image, hint in cases:
                 started = time.perf_counter()
-                page = ocr_image(image.convert("RGB"), lang=hint, timeout=600)
+                with one_thread():
+                    page = ocr_image(image.convert("RGB"), lang=hint, timeout=600)
                 rows.append({"lang": lang, "script": script, "dpi": dpi, "condition": condition,
                              "models": page.models, "cer": round(cer(text, page.text), 4),
                              "confidence": page.confidence, "seconds": round(time.perf_counter() - started, 2)})
@@ -161,11 +163,23 @@ def bench_search(sentences: dict[str, list[str]], folder: Path, quick: bool) -> 
             "same_top1": round(statistics.mean(r["same_top1"] for r in per_lang.values()), 3), "goal": GOAL}
 
 
+@contextmanager
+def one_thread():
+    """``OMP_THREAD_LIMIT=1`` for the tesseract commands started inside (the app sets it for its reader)."""
+    before = os.environ.get("OMP_THREAD_LIMIT")
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("OMP_THREAD_LIMIT")
+        else:
+            os.environ["OMP_THREAD_LIMIT"] = before
+
+
 def bench_libraries(folder: Path, quick: bool) -> dict:
     """Seconds per page: the tesseract command (pytesseract) against the C API in process (tesserocr)."""
     import pytesseract
-
-    from app.ocr import single_threaded
 
     try:
         import tesserocr
@@ -182,7 +196,7 @@ def bench_libraries(folder: Path, quick: bool) -> dict:
             pytesseract.image_to_data(image, lang=model)
             timings["pytesseract, OpenMP default"].append(time.perf_counter() - started)
             started = time.perf_counter()
-            with single_threaded():  # as app.ocr runs it
+            with one_thread():  # as the app's reader process runs it
                 pytesseract.image_to_data(image, lang=model)
             timings["pytesseract"].append(time.perf_counter() - started)
             started = time.perf_counter()

@@ -116,3 +116,38 @@ def test_300_damaged_pdfs_end_added_or_refused_with_a_reason_and_the_store_stays
         assert len(store.documents()) == added
     assert sum(outcomes.values()) == 300
     assert outcomes["added"] > 0 and sum(n for k, n in outcomes.items() if k.startswith("refused")) > 0
+
+
+def test_the_reply_of_a_subverted_worker_cannot_run_code_in_the_app():
+    import io
+    import pickle
+    import queue
+
+    from app.read_worker import _pump
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    messages: queue.Queue = queue.Queue()
+    _pump(io.BytesIO(pickle.dumps(("page", 1, 2)) + pickle.dumps(("ok", Exploit()))), messages)
+    assert messages.get_nowait() == ("page", 1, 2)
+    assert messages.get_nowait() is None  # refused, as a dead worker: nothing was called
+
+
+def test_doctor_removes_an_old_orphan_original_without_touching_chunks_or_faiss(tmp_path):
+    import time
+
+    good = factory.make_udhr_pdf(tmp_path / "good.pdf", ["sw"])
+    with Store.open(tmp_path / "store") as store:
+        ingest_paths([good], store=store, encoder=FakeEncoder())
+        orphan = store.folder / "originals" / ("0" * 64 + ".pdf")
+        orphan.write_bytes(b"%PDF-1.7 left by a crash before the commit")
+        assert store.doctor(repair=False).ok  # a fresh one may belong to an ingest in progress
+        old = time.time() - 2 * 3600
+        os.utime(orphan, (old, old))
+        generation = store.generation()
+        report = store.doctor()
+        assert report.problems == ["1 stored PDF(s) in originals/ belong to no document"]
+        assert report.repaired == ["deleted the stored PDFs of no document"] and report.ok
+        assert not orphan.exists() and store.generation() == generation

@@ -102,7 +102,9 @@ def test_hostile_file_names_are_stored_and_offered_safely(tmp_path, name):
         patch.setattr(ui_resources, "get_store", lambda: Store.open(tmp_path / "store"))
         _, caption, download = ui_pages.show_page(chunk_id)
     offered = Path(download["value"])
-    assert offered.parent.parent == Path(tempfile.gettempdir()) / "polylex-downloads"
+    private = offered.parent.parent
+    assert private.parent == Path(tempfile.gettempdir()) and private.name.startswith("polylex-downloads-")
+    assert private.stat().st_mode & 0o077 == 0  # readable by this process's user only
     assert offered.name == ui_pages.download_name(name)
     assert all(ch.isprintable() for ch in offered.name) and "/" not in offered.name and not offered.name.startswith(".")
     assert offered.read_bytes() == path.read_bytes()
