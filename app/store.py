@@ -42,8 +42,8 @@ import sqlite3
 import tempfile
 import threading
 import time
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import numpy as np

@@ -9,7 +9,6 @@ whole page from one place.
 from __future__ import annotations
 
 import threading
-
 from pathlib import Path
 
 import gradio as gr

@@ -360,8 +360,11 @@ def test_a_hit_opens_on_its_page_with_its_words_highlighted(ui, page_pdfs, name,
     if name == "en":  # the first of these tests adds all four files
         report = ui.upload(*page_pdfs.values())
         assert "1 page read by OCR" in report, report
-    cards = ui.search("All human beings are born free and equal in dignity and rights, endowed with reason and "
-                      "conscience")
+    ui.search("All human beings are born free and equal in dignity and rights, endowed with reason and conscience")
+    # the previous search's cards may still be on the page for a moment: wait for this search's
+    wanted = ui.page.locator("#plx-results .plx-card", has_text=path.name).filter(has_text=word)
+    expect(wanted.first).to_be_visible(timeout=TIMEOUT_MS)
+    cards = ui.page.locator("#plx-results .plx-card").all()
     # the passage of this file that holds the word (the file's other article may rank above it)
     rank = next(i for i, card in enumerate(cards, start=1)
                 if path.name in card.inner_text() and word in card.inner_text())

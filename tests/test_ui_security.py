@@ -100,7 +100,7 @@ def test_hostile_file_names_are_stored_and_offered_safely(tmp_path, name):
         chunk_id = int(store.chunk_ids()[0])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ui_resources, "get_store", lambda: Store.open(tmp_path / "store"))
-        _, caption, download = ui_pages.show_page(chunk_id)
+        _, _, download = ui_pages.show_page(chunk_id)
     offered = Path(download["value"])
     private = offered.parent.parent
     assert private.parent == Path(tempfile.gettempdir()) and private.name.startswith("polylex-downloads-")
