@@ -117,3 +117,67 @@ def render_page(document: object, index: int, *, dpi: float, max_image_mpx: floa
             raise PageError(f"the page cannot be rendered ({type(exc).__name__}: {exc})") from exc
     finally:
         page.close()
+
+
+def text_layer_words(document: object, index: int) -> list[tuple[str, tuple[float, float, float, float], int]]:
+    """The words of page ``index`` (0-based) from its text layer, with pdfium's character boxes:
+    ``(text, (x0, y0, x1, y1), line)``, the box in fractions of the page, origin top left."""
+    import pypdfium2 as pdfium
+
+    page = load_page(document, index)
+    try:
+        textpage = page.get_textpage()
+    except pdfium.PdfiumError as exc:
+        page.close()
+        raise PageError(f"the page's text cannot be read ({exc})") from exc
+    try:
+        left, bottom, right, top = page.get_bbox()
+        width, height = (right - left) or 1, (top - bottom) or 1
+        rotation = page.get_rotation()
+        count = textpage.count_chars()
+        text = textpage.get_text_range(0, count)
+        per_char = len(text) == count
+        words: list[tuple[str, tuple[float, float, float, float], int]] = []
+        current, box, line, last_bottom = "", None, 0, None
+        for i in range(count):
+            ch = text[i] if per_char else textpage.get_text_range(i, 1)
+            if ch.isspace() or not ch:
+                if current and box:
+                    words.append((current, _turn(box, rotation), line))
+                current, box = "", None
+                if ch in "\r\n":
+                    line += 1
+                continue
+            left_, bottom_, right_, top_ = textpage.get_charbox(i)
+            if right_ <= left_ or top_ <= bottom_:
+                current += ch
+                continue
+            char_box = ((left_ - left) / width, (top - top_) / height,
+                        (right_ - left) / width, (top - bottom_) / height)
+            if last_bottom is not None and abs(char_box[3] - last_bottom) > 0.02 and not current:
+                line += 1
+            last_bottom = char_box[3]
+            box = char_box if box is None else (min(box[0], char_box[0]), min(box[1], char_box[1]),
+                                                max(box[2], char_box[2]), max(box[3], char_box[3]))
+            current += ch
+        if current and box:
+            words.append((current, _turn(box, rotation), line))
+        return words
+    finally:
+        textpage.close()
+        page.close()
+
+
+def _turn(box: tuple[float, float, float, float], rotation: int) -> tuple[float, float, float, float]:
+    """A box on the unrotated page, as shown on a page with ``/Rotate`` ``rotation`` (clockwise)."""
+    x0, y0, x1, y1 = box
+    if rotation == 90:
+        points = [(1 - y0, x0), (1 - y1, x1)]
+    elif rotation == 180:
+        points = [(1 - x0, 1 - y0), (1 - x1, 1 - y1)]
+    elif rotation == 270:
+        points = [(y0, 1 - x0), (y1, 1 - x1)]
+    else:
+        return box
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return (min(xs), min(ys), max(xs), max(ys))

@@ -7,8 +7,9 @@ without spaces letter by letter), in the window of the page that holds the most 
 order in which a producer wrote right-to-left text does not matter. The highlighted words are
 merged into one box per line.
 
-Pages are rendered on demand, never at ingest, and cached as PNG files beside the store (a
-1,000-page document costs nothing until one of its pages is opened).
+Pages are rendered on demand, never at ingest, by a worker process with the reader's limits
+(``app.read_worker``: a hostile page costs its view, never the app), and cached as PNG files beside
+the store (a 1,000-page document costs nothing until one of its pages is opened).
 
 Example::
 
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -30,7 +30,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from app.errors import AppError
-from app.page_render import PageError, open_pdf, render_page
+from app.page_render import PageError
 from app.store_protocol import StoreBackend
 
 VIEW_DPI = 110
@@ -40,7 +40,6 @@ HIGHLIGHT = (255, 214, 0, 90)  # translucent yellow, as a marker pen
 OUTLINE = (230, 120, 0, 255)
 _NO_SPACE_SCRIPTS = {"Han", "Kana", "Thai", "Lao", "Khmer", "Myanmar"}
 _GAP = 6  # aligned words further apart than this belong to different runs
-_render_lock = threading.Lock()  # pdfium is not thread-safe
 
 
 class PageViewError(AppError, ValueError):
@@ -102,70 +101,6 @@ def _split_word(word: PageWord) -> list[PageWord]:
     return [PageWord(ch, (x0 + i * step, y0, x0 + (i + 1) * step, y1), word.line) for i, ch in enumerate(key)]
 
 
-def text_layer_words(document: object, index: int) -> list[PageWord]:
-    """The words of page ``index`` (0-based) from its text layer, with pdfium's character boxes."""
-    import pypdfium2 as pdfium
-
-    from app.page_render import load_page
-
-    page = load_page(document, index)
-    try:
-        textpage = page.get_textpage()
-    except pdfium.PdfiumError as exc:
-        page.close()
-        raise PageError(f"the page's text cannot be read ({exc})") from exc
-    try:
-        left, bottom, right, top = page.get_bbox()
-        width, height = (right - left) or 1, (top - bottom) or 1
-        rotation = page.get_rotation()
-        count = textpage.count_chars()
-        text = textpage.get_text_range(0, count)
-        per_char = len(text) == count
-        words: list[PageWord] = []
-        current, box, line, last_bottom = "", None, 0, None
-        for i in range(count):
-            ch = text[i] if per_char else textpage.get_text_range(i, 1)
-            if ch.isspace() or not ch:
-                if current and box:
-                    words.append(PageWord(current, _turn(box, rotation), line))
-                current, box = "", None
-                if ch in "\r\n":
-                    line += 1
-                continue
-            l, b, r, t = textpage.get_charbox(i)
-            if r <= l or t <= b:
-                current += ch
-                continue
-            char_box = ((l - left) / width, (top - t) / height, (r - left) / width, (top - b) / height)
-            if last_bottom is not None and abs(char_box[3] - last_bottom) > 0.02 and not current:
-                line += 1
-            last_bottom = char_box[3]
-            box = char_box if box is None else (min(box[0], char_box[0]), min(box[1], char_box[1]),
-                                                max(box[2], char_box[2]), max(box[3], char_box[3]))
-            current += ch
-        if current and box:
-            words.append(PageWord(current, _turn(box, rotation), line))
-        return words
-    finally:
-        textpage.close()
-        page.close()
-
-
-def _turn(box: tuple[float, float, float, float], rotation: int) -> tuple[float, float, float, float]:
-    """A box on the unrotated page, as shown on a page with ``/Rotate`` ``rotation`` (clockwise)."""
-    x0, y0, x1, y1 = box
-    if rotation == 90:
-        points = [(1 - y0, x0), (1 - y1, x1)]
-    elif rotation == 180:
-        points = [(1 - x0, 1 - y0), (1 - x1, 1 - y1)]
-    elif rotation == 270:
-        points = [(y0, 1 - x0), (y1, 1 - x1)]
-    else:
-        return box
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return (min(xs), min(ys), max(xs), max(ys))
-
-
 def hit_words(words: list[PageWord], text: str) -> list[PageWord]:
     """The words of the page that belong to ``text`` (a chunk).
 
@@ -217,33 +152,59 @@ def line_boxes(words: list[PageWord], size: tuple[int, int]) -> list[tuple[int, 
              min(height, int(y1 * height) + pad)) for x0, y0, x1, y1 in lines.values()]
 
 
-def _cached_page(store: StoreBackend, pdf: Path, sha256: str, page: int, dpi: int) -> Image.Image:
-    folder = Path(store.folder) / CACHE_FOLDER
-    path = folder / f"{sha256}-p{page}-{dpi}.png"
+def _page_from_worker(store: StoreBackend, pdf: Path, *, page: int, dpi: int,
+                      words: bool) -> tuple[Image.Image, list[PageWord] | None]:
+    """The page rendered (and its text layer's words) by a limited worker process (app.read_worker):
+    a page a hostile file makes pdfium hang or allocate on costs that view, never the app."""
+    import io
+
+    from app.errors import RefusedFile
+    from app.read_worker import page_isolated
+    from corpora.settings import get_settings
+
+    try:
+        png, found = page_isolated(pdf, page=page, dpi=dpi, words=words, settings=get_settings())
+    except RefusedFile as exc:
+        raise PageError(str(exc)) from exc
+    with Image.open(io.BytesIO(png)) as image:
+        rendered = image.convert("RGB")
+    return rendered, None if found is None else [PageWord(text, tuple(box), line) for text, box, line in found]
+
+
+def _cached(store: StoreBackend, sha256: str, page: int, dpi: int) -> tuple[Path, Image.Image | None]:
+    path = Path(store.folder) / CACHE_FOLDER / f"{sha256}-p{page}-{dpi}.png"
     if path.is_file():
         try:
             with Image.open(path) as cached:
-                return cached.convert("RGB")
+                return path, cached.convert("RGB")
         except (OSError, ValueError):  # a damaged cache file: render the page again
             path.unlink(missing_ok=True)
-    from corpora.settings import get_settings
+    return path, None
 
-    with _render_lock, open_pdf(pdf) as document:
-        image = render_page(document, page - 1, dpi=dpi, max_image_mpx=get_settings().max_image_mpx)
-    folder.mkdir(exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=".partial.png", delete=False) as partial:
+
+def _keep(path: Path, image: Image.Image) -> None:
+    path.parent.mkdir(exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial.png", delete=False) as partial:
         image.save(partial, format="PNG")
     os.replace(partial.name, path)
-    return image
 
 
-def page_words(store: StoreBackend, doc_id: int, page: int, pdf: Path) -> tuple[list[PageWord], str]:
-    """The words of a stored page and where they come from (``OCR`` or ``text layer``)."""
+def page_image_and_words(store: StoreBackend, doc_id: int, sha256: str, page: int, pdf: Path,
+                         dpi: int = VIEW_DPI) -> tuple[Image.Image, list[PageWord], str]:
+    """A stored page (from the cache, else rendered by a worker and cached), its words and where they
+    come from (``OCR``: stored at ingest; ``text layer``: read by the worker)."""
     record = store.ocr_page(doc_id, page)
+    cache_path, image = _cached(store, sha256, page, dpi)
+    words: list[PageWord] | None = None
     if record is not None:
-        return [PageWord(w[0], (w[1], w[2], w[3], w[4]), int(w[6])) for w in record.words], "OCR"
-    with _render_lock, open_pdf(pdf) as document:
-        return text_layer_words(document, page - 1), "text layer"
+        words = [PageWord(w[0], (w[1], w[2], w[3], w[4]), int(w[6])) for w in record.words]
+    if image is None or words is None:
+        image_new, words_new = _page_from_worker(store, pdf, page=page, dpi=dpi, words=words is None)
+        if image is None:
+            image = image_new
+            _keep(cache_path, image)
+        words = words if words is not None else words_new or []
+    return image, words, "OCR" if record is not None else "text layer"
 
 
 def hit_on_page(store: StoreBackend, chunk_id: int, *, dpi: int = VIEW_DPI) -> PageView:
@@ -262,8 +223,7 @@ def hit_on_page(store: StoreBackend, chunk_id: int, *, dpi: int = VIEW_DPI) -> P
                             "were kept): delete it and add it again to see its pages")
     page = int(row["page"])
     try:
-        image = _cached_page(store, pdf, doc.sha256, page, dpi)
-        words, source = page_words(store, row["doc_id"], page, pdf)
+        image, words, source = page_image_and_words(store, row["doc_id"], doc.sha256, page, pdf, dpi)
     except PageError as exc:
         raise PageViewError(f"page {page} of “{row['file']}” cannot be shown: {exc}") from exc
     boxes = line_boxes(hit_words(words, row["text"]), image.size)

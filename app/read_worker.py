@@ -9,9 +9,10 @@ forkserver children import the parent's main module again, which for ``app.py`` 
 the model, measured at 0.6 s a file from a benchmark's main; a fresh interpreter with the PDF
 modules costs about 0.15 s, and the next one is started as the current file begins, so it is ready
 when the next file comes.) The worker runs in its own session: killing it on a limit or a cancel
-kills its Tesseract too, and its temporary folder goes with it. A child that overruns, dies or is killed means that file is refused with the
-reason; the app and the other files carry on. OCR progress comes back page by page; cancelling
-kills the child between (or inside) pages.
+kills its Tesseract too, and its temporary folder goes with it. A child that overruns, dies or is
+killed means that file is refused with the reason; the app and the other files carry on. OCR
+progress comes back page by page; cancelling kills the child between (or inside) pages. The page
+view renders stored pages the same way (:func:`page_isolated`).
 
 Example::
 
@@ -42,6 +43,7 @@ from app.scan import Cancelled
 from corpora.settings import Settings
 
 _POLL_S = 0.1
+PAGE_TIMEOUT_S = 120.0  # a page view waits at most this long for its page
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -52,7 +54,7 @@ def _serve(request: BinaryIO, reply: BinaryIO) -> None:
     from app.pdf import read_pdf
     from app.scan import ocr_pdf
 
-    path, settings, lang, max_mb = pickle.load(request)
+    kind, path, settings, options = pickle.load(request)
 
     def send(message: tuple) -> None:
         pickle.dump(message, reply)
@@ -61,8 +63,12 @@ def _serve(request: BinaryIO, reply: BinaryIO) -> None:
     limit = int(settings.file_memory_mb * 1024 * 1024)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        pdf = read_pdf(path, max_mb=max_mb, max_pages=settings.max_pages)
-        pdf = ocr_pdf(pdf, settings=settings, lang=lang, on_page=lambda done, total: send(("page", done, total)))
+        if kind == "page":
+            send(("ok", _page(path, settings=settings, **options)))
+            return
+        pdf = read_pdf(path, max_mb=options["max_mb"], max_pages=settings.max_pages)
+        pdf = ocr_pdf(pdf, settings=settings, lang=options["lang"],
+                      on_page=lambda done, total: send(("page", done, total)))
         send(("ok", pdf))
     except RefusedFile as exc:
         send(("refused", str(exc)))
@@ -70,6 +76,21 @@ def _serve(request: BinaryIO, reply: BinaryIO) -> None:
         send(("refused", _memory_reason(settings)))
     except Exception as exc:  # a parser's own bug on a crafted file: the file is refused, nothing else
         send(("refused", f"failed while reading: {type(exc).__name__}: {str(exc)[:200]}"))
+
+
+def _page(path: str, *, settings: Settings, page: int, dpi: int, words: bool) -> tuple[bytes, list | None]:
+    """One stored page for the page view: its PNG at ``dpi`` and, if asked, its text layer's words
+    as ``(text, box, line)`` tuples (plain types: nothing but built-ins crosses back)."""
+    import io
+
+    from app.page_render import open_pdf, render_page, text_layer_words
+
+    with open_pdf(path) as document:
+        image = render_page(document, page - 1, dpi=dpi, max_image_mpx=settings.max_image_mpx)
+        found = text_layer_words(document, page - 1) if words else None
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue(), found
 
 
 def _memory_reason(settings: Settings) -> str:
@@ -143,14 +164,33 @@ def read_isolated(path: str | Path, *, settings: Settings, lang: str | None = No
         RefusedFile: the file's own refusal, or the worker ran over its time or memory limit, or died.
         Cancelled: ``cancel`` was set; the worker is killed and nothing of the file is returned.
     """
+    options = {"lang": lang, "max_mb": settings.max_mb if max_mb is None else max_mb}
+    return _run(("read", str(Path(path).resolve()), settings, options), settings=settings, on_page=on_page,
+                cancel=cancel)
+
+
+def page_isolated(path: str | Path, *, page: int, dpi: int, words: bool,
+                  settings: Settings) -> tuple[bytes, list | None]:
+    """A stored PDF's page rendered to PNG (and its text layer's words) in a limited worker process,
+    so that a page a hostile file makes pdfium hang or allocate on costs that view, not the app.
+
+    Raises:
+        RefusedFile: the page cannot be rendered, or the worker ran over its limits.
+    """
+    quick = settings.with_overrides(file_timeout=min(settings.file_timeout, PAGE_TIMEOUT_S))
+    return _run(("page", str(path), quick, {"page": page, "dpi": dpi, "words": words}), settings=quick)
+
+
+def _run(request: tuple, *, settings: Settings, on_page: Callable[[int, int], None] | None = None,
+         cancel: threading.Event | None = None) -> object:
+    """Send one request to a worker and wait for its outcome within the limits."""
     process = _take_worker()
     messages: queue.Queue = queue.Queue()
     pump = threading.Thread(target=_pump, args=(process.stdout, messages), daemon=True)
     pump.start()
     deadline = time.monotonic() + settings.file_timeout
     try:
-        pickle.dump((str(Path(path).resolve()), settings, lang, settings.max_mb if max_mb is None else max_mb),
-                    process.stdin)
+        pickle.dump(request, process.stdin)
         process.stdin.close()
         while True:
             if cancel is not None and cancel.is_set():
