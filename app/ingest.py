@@ -23,7 +23,6 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -42,6 +41,7 @@ from app.scan import Cancelled, ocr_pdf
 from app.store import NewChunk, crash_point
 from app.store_protocol import OcrPageRecord, StoreBackend
 from corpora.settings import Settings, get_settings
+from trainer.adapters import sha256_of
 from trainer.encoder import Encoder
 
 Progress = Callable[..., Any]
@@ -231,11 +231,7 @@ def _stored_copy(path: Path, *, store: StoreBackend, max_mb: float) -> IngestRes
         return None
     if size == 0 or size > max_mb * 1024 * 1024:
         return None  # the reader refuses it with the reason
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    existing = store.by_hash(digest.hexdigest())
+    existing = store.by_hash(sha256_of(path))
     if existing is None:
         return None
     return IngestResult(str(path), "duplicate", f"same file as document {existing.id} ({existing.file})",

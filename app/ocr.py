@@ -35,6 +35,7 @@ from functools import cache
 from PIL import Image
 
 from app.errors import AppError
+from app.page_render import turn_box
 
 LOW_CONFIDENCE = 60.0
 """Below this mean word confidence (0-100) a page's text is marked low-confidence."""
@@ -191,21 +192,6 @@ def detect_orientation(image: Image.Image, *, timeout: float) -> tuple[str | Non
     return script, rotation % 360
 
 
-def _unrotate(box: tuple[float, float, float, float], rotation: int) -> tuple[float, float, float, float]:
-    """A box found on the image turned ``rotation`` degrees clockwise, in the unturned page's fractions."""
-    x0, y0, x1, y1 = box
-    if rotation == 90:
-        points = [(y0, 1 - x0), (y1, 1 - x1)]
-    elif rotation == 180:
-        points = [(1 - x0, 1 - y0), (1 - x1, 1 - y1)]
-    elif rotation == 270:
-        points = [(1 - y0, x0), (1 - y1, x1)]
-    else:
-        return box
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return (min(xs), min(ys), max(xs), max(ys))
-
-
 def _join(words: list[str]) -> str:
     """Words of one line, with spaces except between two letters of scripts written without them."""
     from app.langid.scripts import dominant_script
@@ -323,6 +309,7 @@ def ocr_image(image: Image.Image, *, lang: str | None = None, timeout: float = 1
                         "choose the document's language on ingest for its own model")
     if page.confidence < LOW_CONFIDENCE:
         note = "; ".join(filter(None, [note, f"low OCR confidence ({page.confidence:.0f}/100)"]))
-    words = [OcrWord(w.text, _unrotate(w.box, rotation), w.conf, w.line) for w in page.words]
+    # the boxes were found on the image turned upright: turned back, they lie on the page as stored
+    words = [OcrWord(w.text, turn_box(w.box, 360 - rotation), w.conf, w.line) for w in page.words]
     return OcrPage(text=page.text, words=words, confidence=page.confidence, models=page.models, script=script,
                    rotation=rotation, note=note)

@@ -143,7 +143,7 @@ def text_layer_words(document: object, index: int) -> list[tuple[str, tuple[floa
             ch = text[i] if per_char else textpage.get_text_range(i, 1)
             if ch.isspace() or not ch:
                 if current and box:
-                    words.append((current, _turn(box, rotation), line))
+                    words.append((current, turn_box(box, rotation), line))
                 current, box = "", None
                 if ch in "\r\n":
                     line += 1
@@ -161,15 +161,17 @@ def text_layer_words(document: object, index: int) -> list[tuple[str, tuple[floa
                                                 max(box[2], char_box[2]), max(box[3], char_box[3]))
             current += ch
         if current and box:
-            words.append((current, _turn(box, rotation), line))
+            words.append((current, turn_box(box, rotation), line))
         return words
     finally:
         textpage.close()
         page.close()
 
 
-def _turn(box: tuple[float, float, float, float], rotation: int) -> tuple[float, float, float, float]:
-    """A box on the unrotated page, as shown on a page with ``/Rotate`` ``rotation`` (clockwise)."""
+def turn_box(box: tuple[float, float, float, float], rotation: int) -> tuple[float, float, float, float]:
+    """A box in fractions of a page (origin top left), on that page turned ``rotation`` degrees
+    clockwise (``/Rotate``); ``turn_box(b, 360 - r)`` turns it back."""
+    rotation %= 360
     x0, y0, x1, y1 = box
     if rotation == 90:
         points = [(1 - y0, x0), (1 - y1, x1)]

@@ -31,7 +31,7 @@ from PIL import Image, ImageDraw
 
 from app.errors import AppError
 from app.page_render import PageError
-from app.store_protocol import StoreBackend
+from app.store_protocol import OcrPageRecord, StoreBackend
 
 VIEW_DPI = 110
 """Resolution pages are shown at: a whole A4 page readable on a laptop screen (910 x 1287 pixels)."""
@@ -190,9 +190,9 @@ def _keep(path: Path, image: Image.Image) -> None:
 
 
 def page_image_and_words(store: StoreBackend, doc_id: int, sha256: str, page: int, pdf: Path,
-                         dpi: int = VIEW_DPI) -> tuple[Image.Image, list[PageWord], str]:
-    """A stored page (from the cache, else rendered by a worker and cached), its words and where they
-    come from (``OCR``: stored at ingest; ``text layer``: read by the worker)."""
+                         dpi: int = VIEW_DPI) -> tuple[Image.Image, list[PageWord], OcrPageRecord | None]:
+    """A stored page (from the cache, else rendered by a worker and cached), its words, and its OCR
+    record (None for a page whose words come from its text layer, read by the worker)."""
     record = store.ocr_page(doc_id, page)
     cache_path, image = _cached(store, sha256, page, dpi)
     words: list[PageWord] | None = None
@@ -204,7 +204,7 @@ def page_image_and_words(store: StoreBackend, doc_id: int, sha256: str, page: in
             image = image_new
             _keep(cache_path, image)
         words = words if words is not None else words_new or []
-    return image, words, "OCR" if record is not None else "text layer"
+    return image, words, record
 
 
 def hit_on_page(store: StoreBackend, chunk_id: int, *, dpi: int = VIEW_DPI) -> PageView:
@@ -223,7 +223,7 @@ def hit_on_page(store: StoreBackend, chunk_id: int, *, dpi: int = VIEW_DPI) -> P
                             "were kept): delete it and add it again to see its pages")
     page = int(row["page"])
     try:
-        image, words, source = page_image_and_words(store, row["doc_id"], doc.sha256, page, pdf, dpi)
+        image, words, record = page_image_and_words(store, row["doc_id"], doc.sha256, page, pdf, dpi)
     except PageError as exc:
         raise PageViewError(f"page {page} of “{row['file']}” cannot be shown: {exc}") from exc
     boxes = line_boxes(hit_words(words, row["text"]), image.size)
@@ -233,9 +233,9 @@ def hit_on_page(store: StoreBackend, chunk_id: int, *, dpi: int = VIEW_DPI) -> P
     for box in boxes:
         draw.rectangle(box, fill=HIGHLIGHT, outline=OUTLINE, width=2)
     shown = Image.alpha_composite(shown, overlay).convert("RGB")
-    record = store.ocr_page(row["doc_id"], page)
     ocr = (f", read by OCR with Tesseract's {record.models} model ({record.confidence:.0f}/100 confidence)"
            if record is not None else "")
     caption = (f"{row['file']}, page {page} of {doc.pages}{ocr}"
                + ("" if boxes else ": the passage's words were not found on the page image"))
-    return PageView(image=shown, boxes=boxes, source=source, caption=caption, page=page)
+    return PageView(image=shown, boxes=boxes, source="OCR" if record is not None else "text layer", caption=caption,
+                    page=page)

@@ -192,9 +192,13 @@ def read_pdf(path: str | Path, *, max_mb: float, max_pages: int | None = None) -
         detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise RefusedFile(f"corrupt PDF (pypdf: {detail})") from exc
 
-    text_sha256 = hashlib.sha256("\f".join(pages).encode("utf-8")).hexdigest()
-    return PdfText(path=path, sha256=hashlib.sha256(data).hexdigest(), text_sha256=text_sha256, size=size,
+    return PdfText(path=path, sha256=hashlib.sha256(data).hexdigest(), text_sha256=text_hash(pages), size=size,
                    title=title, pages=pages)
+
+
+def text_hash(pages: list[str]) -> str:
+    """The sha256 of a document's text (pages joined by form feeds): the key of "same text as"."""
+    return hashlib.sha256("\f".join(pages).encode("utf-8")).hexdigest()
 
 
 def _title(reader: PdfReader, pages: list[str], path: Path) -> str:

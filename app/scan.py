@@ -22,7 +22,6 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -30,7 +29,7 @@ from contextlib import ExitStack
 from app.errors import AppError
 from app.ocr import LANGUAGE_MODELS, OcrError, OcrPage, installed_models, ocr_image, tesseract_version
 from app.page_render import PageError, has_images, open_pdf, render_page
-from app.pdf import PdfText, clean_text
+from app.pdf import PdfText, clean_text, text_hash
 from corpora.settings import Settings
 
 MIN_LETTERS = 20
@@ -123,8 +122,7 @@ def ocr_pdf(pdf: PdfText, *, settings: Settings, lang: str | None = None,
                     known = known or _language_with_model(page)
             if on_page:
                 on_page(done, len(todo))
-    text_sha256 = hashlib.sha256("\f".join(pages).encode("utf-8")).hexdigest()
-    return dataclasses.replace(pdf, pages=pages, ocr=read, unread=unread, text_sha256=text_sha256, scanned=True)
+    return dataclasses.replace(pdf, pages=pages, ocr=read, unread=unread, text_sha256=text_hash(pages), scanned=True)
 
 
 def _language_with_model(page: OcrPage) -> str | None:

@@ -724,20 +724,23 @@ class Store:
             problems = self._find_problems()
             repaired: list[str] = []
             if repair and problems:
+                rebuild_faiss = any("FAISS" in p for p in problems)
                 if any(p.startswith("full-text index") for p in problems):
                     with self.db.atomic():
                         self.db["chunks"].rebuild_fts()
                     repaired.append("rebuilt the full-text index")
+                    rebuild_faiss = True
                 if any(p.endswith("chunks belong to no document") for p in problems):
                     with self.db.atomic():
                         self.db.execute("DELETE FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)")
                         self._bump_generation()
                     repaired.append("deleted the orphan chunks")
+                    rebuild_faiss = True
                 if any(ORIGINALS in p for p in problems):
                     for path in self._orphan_originals():
                         path.unlink(missing_ok=True)
                     repaired.append("deleted the stored PDFs of no document")
-                if any("FAISS" in p for p in problems) or any("chunks" in r or "full-text" in r for r in repaired):
+                if rebuild_faiss:
                     self._index = None
                     self._sync_index(self.generation())
                     repaired.append("rebuilt the FAISS index from SQLite")
@@ -791,8 +794,9 @@ class Store:
         others = self.db.execute("SELECT DISTINCT model FROM documents WHERE model != ?", [model or ""]).fetchall()
         if others:
             problems.append(f"documents embedded with other models: {sorted(r[0] for r in others)}")
-        if self._orphan_originals():
-            problems.append(f"{len(self._orphan_originals())} stored PDF(s) in {ORIGINALS}/ belong to no document")
+        orphans = self._orphan_originals()
+        if orphans:
+            problems.append(f"{len(orphans)} stored PDF(s) in {ORIGINALS}/ belong to no document")
         if self._meta("pending_model"):
             problems.append(f"an unfinished reindex to {self._meta('pending_model')!r} is staged "
                             "(run reindex again to finish it)")

@@ -31,7 +31,6 @@ import statistics
 import sys
 import tempfile
 import time
-import unicodedata
 from contextlib import contextmanager
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -51,13 +50,6 @@ CER_LANGUAGES = {"sw": "Latin", "yo": "Latin", "en": "Latin", "am": "Ethiopic", 
 SEARCH_LANGUAGES = ("sw", "yo", "am", "ar", "ne", "ru", "hi", "vi")
 SENTENCES_PER_PAGE = 12
 GOAL = 0.9
-
-
-def cer(reference: str, hypothesis: str) -> float:
-    ref = "".join(unicodedata.normalize("NFC", reference).split())
-    hyp = "".join(unicodedata.normalize("NFC", hypothesis).split())
-    matched = sum(b.size for b in SequenceMatcher(None, ref, hyp, autojunk=False).get_matching_blocks())
-    return 1 - matched / max(len(ref), 1)
 
 
 def heldout(data: Path, langs: set[str]) -> dict[str, list[str]]:
@@ -88,7 +80,7 @@ def bench_cer(sentences: dict[str, list[str]], folder: Path, quick: bool) -> lis
                 with one_thread():
                     page = ocr_image(image.convert("RGB"), lang=hint, timeout=600)
                 rows.append({"lang": lang, "script": script, "dpi": dpi, "condition": condition,
-                             "models": page.models, "cer": round(cer(text, page.text), 4),
+                             "models": page.models, "cer": round(scans.cer(text, page.text), 4),
                              "confidence": page.confidence, "seconds": round(time.perf_counter() - started, 2)})
                 print(f"{lang:3} {dpi} {condition:26} {page.models:10} CER {rows[-1]['cer']:.3f} "
                       f"conf {page.confidence:5.1f} {rows[-1]['seconds']:5.1f} s", flush=True)

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 
 import numpy as np
+import pytest
 
 _WORD = re.compile(r"[\u3400-\u9fff]|\w+")
 
@@ -61,6 +63,15 @@ class FakeEncoder:
 
     def encode_query(self, texts, **_: object) -> np.ndarray:
         return self._encode(list(texts))
+
+
+def require(condition: bool, message: str) -> None:
+    """Skip with ``message`` when a system part (Tesseract, Chromium, fonts) is missing; fail under CI."""
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI must have it)")
+    pytest.skip(message)
 
 
 @functools.lru_cache(maxsize=1)

@@ -59,37 +59,3 @@ def mutated_pdfs(sources: list[Path], folder: Path, *, count: int, seed: int = 2
         out.append((path, kind))
     return out
 
-
-def make_operator_bomb(target: str | Path, *, operators: int = 8_000_000) -> Path:
-    """A one-page PDF whose content stream holds ``operators`` tiny text-showing operators: about a
-    hundred kilobytes on disk, under pypdf's decompression limit, yet parsing it into operations
-    needs gigabytes of memory (what the worker's memory limit is for)."""
-    import io
-    import zlib
-
-    block = b"(a) Tj " * 10_000
-    compressor = zlib.compressobj(9)
-    data = compressor.compress(b"BT /F1 12 Tf 72 720 Td ")
-    for _ in range(operators // 10_000):
-        data += compressor.compress(block)
-    data += compressor.compress(b" ET") + compressor.flush()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-         b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>"),
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    offsets.append(out.tell())
-    out.write(b"4 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets))
-    out.write(b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
-    target = Path(target)
-    target.write_bytes(out.getvalue())
-    return target

@@ -19,6 +19,18 @@ from fpdf import FPDF
 from PIL import Image, ImageFilter
 
 
+def cer(reference: str, hypothesis: str) -> float:
+    """Character error rate, whitespace ignored: 1 - matched characters / reference characters
+    (difflib's matching blocks, NFC)."""
+    import unicodedata
+    from difflib import SequenceMatcher
+
+    ref = "".join(unicodedata.normalize("NFC", reference).split())
+    hyp = "".join(unicodedata.normalize("NFC", hypothesis).split())
+    matched = sum(block.size for block in SequenceMatcher(None, ref, hyp, autojunk=False).get_matching_blocks())
+    return 1 - matched / max(len(ref), 1)
+
+
 def page_images(source: str | Path, *, dpi: int) -> list[Image.Image]:
     import pypdfium2 as pdfium
 

@@ -14,17 +14,13 @@ from app.ingest import ingest_paths
 from app.store import Store
 from corpora.settings import get_settings
 from tests import pdf_factory as factory
-from tests.app_helpers import FakeEncoder
+from tests.app_helpers import FakeEncoder, require
 from tests.mutations import mutated_pdfs
 
 
 @pytest.fixture(scope="module", autouse=True)
 def fonts():
-    if not factory.fonts_available():
-        message = f"Noto fonts are missing: apt-get install -y {factory.DEBIAN_PACKAGES}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI must have them)")
-        pytest.skip(message)
+    require(factory.fonts_available(), f"Noto fonts are missing: apt-get install -y {factory.DEBIAN_PACKAGES}")
 
 
 class CountingEncoder(FakeEncoder):

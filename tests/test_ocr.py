@@ -8,11 +8,7 @@ original: the highlight on a scanned page is checked against the original's char
 
 from __future__ import annotations
 
-import os
 import threading
-import unicodedata
-from difflib import SequenceMatcher
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +22,7 @@ from app.store import Store
 from corpora.settings import get_settings
 from tests import pdf_factory as factory
 from tests import scans
-from tests.app_helpers import FakeEncoder
+from tests.app_helpers import FakeEncoder, require
 
 HAUSA = [
     "Sashi na 1",
@@ -36,28 +32,12 @@ HAUSA = [
 ]
 
 
-def _require(condition: bool, message: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI must have it)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def tesseract():
-    _require(tesseract_version() is not None, "Tesseract is not installed: scripts/install-system-packages.sh")
-    _require({"osd", "eng", "swa", "amh", "ara", "Latin", "Ethiopic"} <= installed_models(),
+    require(tesseract_version() is not None, "Tesseract is not installed: scripts/install-system-packages.sh")
+    require({"osd", "eng", "swa", "amh", "ara", "Latin", "Ethiopic"} <= installed_models(),
              "Tesseract models are missing: scripts/install-system-packages.sh installs them")
-    _require(factory.fonts_available(), f"Noto fonts are missing: apt-get install -y {factory.DEBIAN_PACKAGES}")
-
-
-def cer(reference: str, hypothesis: str) -> float:
-    """Character error rate, whitespace ignored (1 - matched characters / reference characters)."""
-    ref = "".join(unicodedata.normalize("NFC", reference).split())
-    hyp = "".join(unicodedata.normalize("NFC", hypothesis).split())
-    matched = sum(block.size for block in SequenceMatcher(None, ref, hyp, autojunk=False).get_matching_blocks())
-    return 1 - matched / max(len(ref), 1)
+    require(factory.fonts_available(), f"Noto fonts are missing: apt-get install -y {factory.DEBIAN_PACKAGES}")
 
 
 def settings(**overrides):
@@ -83,7 +63,7 @@ def test_a_scan_is_read_with_its_languages_model(tmp_path, lang, hint, models):
     assert page.models in models
     assert page.confidence >= 70
     original = read_pdf(source, max_mb=50).pages[0]
-    assert cer(original, read.pages[0]) < 0.08, read.pages[0][:200]
+    assert scans.cer(original, read.pages[0]) < 0.08, read.pages[0][:200]
     assert read.text_sha256 != pdf.text_sha256
 
 
@@ -95,7 +75,7 @@ def test_a_language_without_a_tesseract_model_is_read_with_its_script_and_says_s
     assert page.models == "Latin"
     assert "no model for Hausa" in page.note
     assert any("Hausa" in warning for warning in read.warnings())
-    assert cer(" ".join(HAUSA), read.pages[0]) < 0.08
+    assert scans.cer(" ".join(HAUSA), read.pages[0]) < 0.08
 
 
 def test_a_mixed_document_keeps_its_text_pages_and_reads_the_scanned_one(tmp_path):
@@ -115,7 +95,7 @@ def test_a_scan_put_in_sideways_is_turned_upright(tmp_path):
     scan = scans.make_scan(source, tmp_path / "en-turned.pdf", dpi=200, rotate=90)
     read = ocr_pdf(read_pdf(scan, max_mb=50), settings=settings(), lang="en")
     assert read.ocr[1].rotation == 90
-    assert cer(read_pdf(source, max_mb=50).pages[0], read.pages[0]) < 0.05
+    assert scans.cer(read_pdf(source, max_mb=50).pages[0], read.pages[0]) < 0.05
     # boxes are on the page as it is stored (sideways): the text runs down the page, so words are tall
     tall = [w for w in read.ocr[1].words if len(w.text) >= 5]
     assert all((w.box[3] - w.box[1]) > (w.box[2] - w.box[0]) for w in tall)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.app_helpers import require
 from tests.ui_server import REPO, start_app
 
 CHROMIUM = Path(os.environ.get("POLYLEX_CHROMIUM", "/usr/bin/chromium"))
@@ -53,14 +54,6 @@ HOSTILE = [
 ]
 
 
-def _require(condition: bool, message: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI must have it)")
-    pytest.skip(message)
-
-
 def expect(locator):
     from playwright.sync_api import expect as playwright_expect
 
@@ -69,11 +62,11 @@ def expect(locator):
 
 @pytest.fixture(scope="module")
 def browser():
-    _require(CHROMIUM.is_file(), f"{CHROMIUM} is absent: apt-get install -y chromium")
+    require(CHROMIUM.is_file(), f"{CHROMIUM} is absent: apt-get install -y chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _require(False, "playwright is not installed: pip install playwright==1.65.2 (never `playwright install`)")
+        require(False, "playwright is not installed: pip install playwright==1.65.2 (never `playwright install`)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         yield browser
@@ -89,7 +82,7 @@ def pdfs(tmp_path_factory) -> dict[str, Path]:
         make_pdf,
     )
 
-    _require(fonts_available(), f"Noto fonts are missing: apt-get install -y {DEBIAN_PACKAGES}")
+    require(fonts_available(), f"Noto fonts are missing: apt-get install -y {DEBIAN_PACKAGES}")
     folder = tmp_path_factory.mktemp("ui-pdfs")
     not_pdf = folder / "minutes.txt"
     not_pdf.write_text("Meeting minutes, plain text.\n", encoding="utf-8")
@@ -338,7 +331,7 @@ def page_pdfs(tmp_path_factory) -> dict[str, Path]:
     from tests.pdf_factory import DEBIAN_PACKAGES, fonts_available, make_udhr_pdf
     from tests.scans import make_scan
 
-    _require(fonts_available(), f"Noto fonts are missing: apt-get install -y {DEBIAN_PACKAGES}")
+    require(fonts_available(), f"Noto fonts are missing: apt-get install -y {DEBIAN_PACKAGES}")
     folder = tmp_path_factory.mktemp("page-pdfs")
     pdfs = {lang: make_udhr_pdf(folder / f"udhr-{lang}.pdf", [lang]) for lang in ("en", "ar", "am")}
     pdfs["am-scan"] = make_scan(pdfs["am"], folder / "udhr-am-scan.pdf", dpi=200)
@@ -355,7 +348,7 @@ def test_a_hit_opens_on_its_page_with_its_words_highlighted(ui, page_pdfs, name,
     from tests.scans import word_box
 
     if name.endswith("scan"):
-        _require(tesseract_version() is not None, "Tesseract is not installed: scripts/install-system-packages.sh")
+        require(tesseract_version() is not None, "Tesseract is not installed: scripts/install-system-packages.sh")
     path = page_pdfs[name]
     if name == "en":  # the first of these tests adds all four files
         report = ui.upload(*page_pdfs.values())
