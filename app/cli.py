@@ -40,9 +40,10 @@ def _settings(args: argparse.Namespace):
 
 
 def _open_store(args: argparse.Namespace):
-    from app.store import Store
+    from app.store_open import open_store
 
-    return Store.open(_settings(args).store)
+    settings = _settings(args)
+    return open_store(settings.store, cache=settings.cache)
 
 
 def _load_encoder(args: argparse.Namespace):

@@ -18,6 +18,7 @@ import gradio as gr
 
 from app import ui_diagnostics, ui_html, ui_library, ui_models, ui_pages, ui_resources, ui_search
 from app.ui_library import language_choices
+from app.store_open import describe_store
 from app.ui_resources import AUTO
 
 INTRO = """# Polylex — search legal documents across languages
@@ -60,7 +61,7 @@ def status_line() -> str:
         hint = (f" · the configured model is **{ui_resources.label_of(configured)}**: re-index the library with it "
                 "(Search → More options → Model)")
     return (f"Library: **{plural(documents, 'document')}, {plural(chunks, 'passage')}, {plural(languages, 'language')}** "
-            f"(store `{settings.store}`) · "
+            f"(store `{describe_store(settings.store)}`) · "
             f"Model: **{ui_resources.label_of(spec)}** ({state}){hint} · largest PDF accepted: {settings.max_mb:g} MB")
 
 

