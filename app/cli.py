@@ -1,6 +1,6 @@
-"""``python -m app COMMAND``: ingest, search, list, delete, reindex and doctor a Polylex store.
+"""``python -m app COMMAND``: ingest, search, list, delete, reindex, doctor and migrate a Polylex store.
 
-Every command takes ``--store DIR`` (default ``POLYLEX_STORE``, ``./polylex-store``); those that
+Every command takes ``--store DIR|URL`` (default ``POLYLEX_STORE``, ``./polylex-store``); those that
 encode take ``--model M`` (default ``POLYLEX_MODEL``). ``--json`` prints one JSON document on
 stdout and nothing else there; progress and model-loading messages go to stderr.
 Exit codes: 0 done, 1 done but something was refused or is still wrong, 2 bad input.
@@ -24,6 +24,7 @@ EPILOG = """examples:
   python -m app delete constitution-de.pdf
   python -m app reindex --model runs/hybrid
   python -m app doctor
+  python -m app migrate --from polylex-store --to postgresql://polylex@db.example/polylex
 """
 
 
@@ -200,6 +201,37 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.migrate import migrate
+    from app.store_open import describe_store, open_store
+
+    settings = _settings(args)
+    if args.source == args.target:
+        raise UsageError("--from and --to name the same store")
+    source, target = open_store(args.source, cache=settings.cache), open_store(args.target, cache=settings.cache)
+    progress = _TqdmProgress("migrate")
+    try:
+        report = migrate(source, target, progress=progress)
+    finally:
+        progress.close()
+        source.close()
+        target.close()
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(f"copied {report.documents_copied} documents ({report.chunks_copied} passages, nothing re-encoded), "
+              f"skipped {report.documents_skipped} already there, {report.translation_sets} translation sets; "
+              f"{describe_store(args.source)} -> {describe_store(args.target)}")
+        for problem in report.problems:
+            print(f"problem   {problem}")
+        if report.ok:
+            print(f"verified: documents, passages per language and {report.vectors_checked} sampled passages "
+                  "(text and vector) agree")
+        else:
+            print("NOT verified: see the problems above; run the same command again to resume")
+    return 0 if report.ok else 1
+
+
 # --- parser -------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, run, help_text: str, *, model: bool = False, json_flag: bool = True):
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        cmd.add_argument("--store", help="store folder (default POLYLEX_STORE or ./polylex-store)")
+        cmd.add_argument("--store", help="store folder or postgresql:// URL (default POLYLEX_STORE or ./polylex-store)")
         if model:
             cmd.add_argument("--model", help="encoder: default, a model folder or a hub id (default POLYLEX_MODEL)")
         if json_flag:
@@ -242,6 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
     reindex.set_defaults(model_required=True)
     doctor = command("doctor", cmd_doctor, "check SQLite and FAISS against each other and repair")
     doctor.add_argument("--no-repair", action="store_true", help="only report")
+    migrate = sub.add_parser("migrate", help="copy a library into another store (e.g. a folder into PostgreSQL)",
+                             description="copy every document, with its stored embeddings (nothing is re-encoded), "
+                             "into another store, then verify counts and a sample of vectors; run again to resume")
+    migrate.add_argument("--from", dest="source", required=True, help="the store to copy: a folder or a postgresql:// URL")
+    migrate.add_argument("--to", dest="target", required=True, help="the store to copy into (created if new)")
+    migrate.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    migrate.set_defaults(_run=cmd_migrate, store=None)
     return parser
 
 

@@ -390,7 +390,7 @@ class Store:
 
     def add_document(self, *, sha256: str, text_sha256: str, file: str, title: str, lang: str, lang_source: str, pages: int,
                      size: int, model_id: str, chunks: list[NewChunk], ocr_pages: Sequence[OcrPageRecord] = (),
-                     original: Path | None = None) -> Document:
+                     original: Path | None = None, added: str | None = None) -> Document:
         """Add one document, its chunks and OCR'd pages in one transaction, then extend the FAISS index.
 
         ``original`` is copied to ``originals/<sha256>.pdf`` first (an orphan copy left by a crash is
@@ -413,7 +413,7 @@ class Store:
                 doc_id = self.db["documents"].insert({
                     "sha256": sha256, "text_sha256": text_sha256, "file": file, "title": title, "lang": lang, "lang_source": lang_source,
                     "pages": pages, "chunks": len(chunks), "bytes": size,
-                    "added": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "model": model_id,
+                    "added": added or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "model": model_id,
                 }).last_pk
                 self.db["chunks"].insert_all(
                     ({"doc_id": doc_id, "seq": c.seq, "page": c.page, "page_end": c.page_end, "heading": c.heading,

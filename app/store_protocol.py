@@ -179,9 +179,10 @@ class StoreBackend(Protocol):
 
     def add_document(self, *, sha256: str, text_sha256: str, file: str, title: str, lang: str, lang_source: str, pages: int,
                      size: int, model_id: str, chunks: list[NewChunk], ocr_pages: Sequence[OcrPageRecord] = (),
-                     original: Path | None = None) -> Document:
+                     original: Path | None = None, added: str | None = None) -> Document:
         """Add one document, its chunks and its OCR'd pages, all or nothing; ``original`` (the PDF) is
-        kept in the store so that hits can be shown on their page and the file downloaded."""
+        kept in the store so that hits can be shown on their page and the file downloaded; ``added``
+        (an ISO time) keeps the date of a document copied from another store (``app.migrate``)."""
         ...
 
     def ocr_page(self, doc_id: int, page: int) -> OcrPageRecord | None:
