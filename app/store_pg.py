@@ -115,14 +115,14 @@ def _like_pattern(word: str) -> str:
 
 def redact(url: str) -> str:
     """The database URL without its password, for messages and the UI."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from urllib.parse import urlsplit, urlunsplit
 
-    try:
-        params = conninfo_to_dict(url)
-    except Exception:  # noqa: BLE001 - a malformed URL is reported by connecting, not here
-        return "postgresql://…"
-    params.pop("password", None)
-    return make_conninfo(**params)
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")
+    user = netloc[0].partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[2]}"))
 
 
 class PgStore:
