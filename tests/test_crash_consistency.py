@@ -31,9 +31,11 @@ INGEST_STEPS = ["after-read", "after-encode", "before-commit", "after-commit", "
 _SCRIPT = textwrap.dedent("""
     import sys
     from app.ingest import ingest_paths, reindex
-    from app.store import Store
+    from app.store_open import open_store
     from tests.app_helpers import FakeEncoder
-    store = Store.open(sys.argv[2])
+    import tempfile
+    from pathlib import Path
+    store = open_store(sys.argv[2], cache=Path(tempfile.gettempdir()) / "polylex-crash-cache")
     if sys.argv[1] == "ingest":
         ingest_paths(sys.argv[3:], store=store, encoder=FakeEncoder())
     else:
@@ -41,7 +43,7 @@ _SCRIPT = textwrap.dedent("""
 """)
 
 
-def run(action: str, store: Path, *paths: Path, crash: str | None = None) -> int:
+def run(action: str, store: Path | str, *paths: Path, crash: str | None = None) -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop(CRASH_ENV, None)
     if crash:
@@ -123,3 +125,41 @@ def test_real_cli_killed_before_commit_then_after_commit(tmp_path, pdfs):
                             capture_output=True, text=True, timeout=120)
     assert doctor.returncode == 0
     assert doctor.stdout.strip().splitlines()[-1].startswith("consistent: 1 documents")
+
+
+# --- PostgreSQL: the server rolls back what a killed process had not committed ---------------------------
+
+PG_STEPS = ["after-encode", "before-commit", "after-commit"]
+
+
+@pytest.mark.parametrize("step", PG_STEPS)
+def test_postgres_crash_during_ingest_leaves_whole_document_or_none(pg_url, tmp_path, pdfs, step):
+    from app.store_open import open_store
+
+    first, second = pdfs
+    with open_store(pg_url, cache=tmp_path) as store:
+        ingest_paths([first], store=store, encoder=FakeEncoder())
+    assert run("ingest", pg_url, second, crash=step) == 70
+    with open_store(pg_url, cache=tmp_path) as store:
+        assert store.doctor(repair=False).ok
+        held = {d.file: d.chunks for d in store.documents()}
+        assert set(held) == ({"first.pdf", "second.pdf"} if step == "after-commit" else {"first.pdf"})
+        assert store.chunk_count() == sum(held.values())
+        ingest_paths([second], store=store, encoder=FakeEncoder())  # goes on working, added exactly once
+        assert sorted(d.file for d in store.documents()) == ["first.pdf", "second.pdf"]
+
+
+def test_postgres_crash_during_reindex_keeps_the_old_model_in_force(pg_url, tmp_path, pdfs):
+    from app.store_open import open_store
+
+    with open_store(pg_url, cache=tmp_path) as store:
+        ingest_paths(list(pdfs), store=store, encoder=FakeEncoder())
+    assert run("reindex", pg_url, crash="reindex-staged") == 70
+    with open_store(pg_url, cache=tmp_path) as store:
+        assert store.model_id == "fake-bag-of-words" and store.dim == 64
+        assert store.doctor(repair=False).problems == [
+            "an unfinished reindex to 'fake-v2' is staged (run reindex again to finish it)"]
+    assert run("reindex", pg_url) == 0
+    with open_store(pg_url, cache=tmp_path) as store:
+        assert (store.model_id, store.dim) == ("fake-v2", 32)
+        assert store.doctor(repair=False).ok
