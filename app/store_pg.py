@@ -12,10 +12,14 @@ database holds everything the SQLite + FAISS folder holds, in tables of the same
     translation_sets  the sets the user marked
     originals         each document's PDF (``bytea``), so every app process can show its pages
 
-Why HNSW (``vector_ip_ops``, inner product on normalised vectors) and not IVFFlat: IVFFlat's lists
-are fitted to the rows present when the index is built, and a library starts empty and grows one
-document at a time; HNSW needs no training and takes inserts and deletes as they come. Its recall
-against exact search is measured in ``bench/store_backends.py`` (README, Performance).
+Vector search follows the same tiers as the FAISS store, chosen by measurement
+(``bench/store_backends.py``, README Performance): exact below 20k passages (a scan of the table
+in inner-product order), from 20k an IVFFlat index (``vector_ip_ops``: inner product on normalised
+vectors) with sqrt(n) lists, probing 1/32 of them. pgvector's HNSW reached only recall@10 0.55-0.83
+at 100k passages (m 16-32, ef_search 100-400) on the benchmark's clustered vectors, where IVFFlat
+reached 0.997 at 2 ms. IVFFlat's lists are fitted to the rows present when it is built, so it is
+built when the library crosses 20k passages and rebuilt (a new index, swapped in one transaction)
+whenever the library has doubled or halved since; rows added meanwhile join their nearest list.
 
 Every write is one transaction that first locks the ``generation`` row of ``meta``: writers from
 every process queue there (as SQLite's one writer does), the generation goes up by one with each
@@ -37,12 +41,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,20 +59,37 @@ from app.store_protocol import CorpusEmbeddings, DoctorReport, Document, NewChun
 from corpora.languages import get_language
 from trainer.adapters import is_adapter_id
 
-__all__ = ["HNSW_EF_SEARCH", "PG_SCHEMA_VERSION", "PgStore"]
+__all__ = ["PG_SCHEMA_VERSION", "PgStore", "VectorPolicy"]
 
 log = logging.getLogger(__name__)
 
 PG_SCHEMA_VERSION = 1
-HNSW_INDEX = "chunks_embedding_hnsw"
-HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64  # pgvector's defaults; recall measured in bench/store_backends.py
-HNSW_EF_SEARCH = 100
-"""Candidates HNSW keeps while searching (pgvector's default is 40): recall@10 0.99 at 100k
-passages in ``bench/store_backends.py`` for about 1 ms more than 40."""
-EXACT_FILTER_MAX = 20_000
-"""With a language/document filter matching at most this many chunks, those are scored exactly (a
-sequential scan of the matching rows), as ``app.store`` does; a larger filtered set is searched
-with HNSW's iterative scan, which keeps walking the graph until ``k`` rows pass the filter."""
+VECTOR_INDEX = "chunks_embedding_ivf"
+
+
+@dataclass(frozen=True)
+class VectorPolicy:
+    """When the PostgreSQL store builds an IVFFlat index, and how it searches it.
+
+    Args:
+        approximate_from: passages from which IVFFlat is used; below, every search is exact.
+        exact_filter_max: with a language/document filter matching at most this many passages, those
+            are scored exactly; a larger filtered set is searched with IVFFlat's iterative scan
+            (pgvector 0.8), which probes more lists until ``k`` rows pass the filter.
+    """
+
+    approximate_from: int = 20_000
+    exact_filter_max: int = 20_000
+    min_lists: int = 64
+    min_probes: int = 10
+
+    def lists_for(self, n: int) -> int:
+        return max(self.min_lists, round(math.sqrt(n)))
+
+    def probes_for(self, lists: int) -> int:
+        return max(self.min_probes, math.ceil(lists / 32))
+
+
 DOCUMENT_COLUMNS = "id, sha256, text_sha256, file, title, lang, lang_source, pages, chunks, bytes, added, model"
 
 _SCHEMA = f"""
@@ -131,16 +154,17 @@ class PgStore:
     Implements :class:`app.store_protocol.StoreBackend`. Create with :meth:`open`.
     """
 
-    def __init__(self, url: str, folder: Path, pool: Any) -> None:
+    def __init__(self, url: str, folder: Path, pool: Any, policy: VectorPolicy) -> None:
         self.url = url
         self.folder = folder
+        self.policy = policy
         self._pool = pool
         self._lock = threading.RLock()  # only for the local folder
 
     # --- opening -------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str, *, folder: Path, max_connections: int = 8) -> PgStore:
+    def open(cls, url: str, *, folder: Path, max_connections: int = 8, policy: VectorPolicy | None = None) -> PgStore:
         """Connect to ``url``, create the schema if the database has none, and return the open store.
 
         Raises:
@@ -154,12 +178,14 @@ class PgStore:
         folder.mkdir(parents=True, exist_ok=True)
         try:
             with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
-                # Two processes opening a new database at once: one creates the schema, the other waits.
-                conn.execute("SELECT pg_advisory_lock(727274)")
-                try:
-                    conn.execute(_SCHEMA)
-                finally:
-                    conn.execute("SELECT pg_advisory_unlock(727274)")
+                if conn.execute("SELECT to_regclass('meta') IS NULL").fetchone()[0]:
+                    # A new database. (An existing one is not written to here: a read replica can serve searches.)
+                    # Two processes opening it at once: one creates the schema, the other waits.
+                    conn.execute("SELECT pg_advisory_lock(727274)")
+                    try:
+                        conn.execute(_SCHEMA)
+                    finally:
+                        conn.execute("SELECT pg_advisory_unlock(727274)")
                 version = int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
         except psycopg.errors.FeatureNotSupported as exc:
             raise StoreError(f"{redact(url)}: the server lacks an extension Polylex needs (pgvector, pg_trgm): {exc}") from exc
@@ -169,7 +195,7 @@ class PgStore:
             raise StoreError(f"{redact(url)} has Polylex schema {version}; this Polylex reads up to {PG_SCHEMA_VERSION}")
         pool = ConnectionPool(url, min_size=1, max_size=max_connections, configure=register_vector, open=True,
                               kwargs={"connect_timeout": 10}, name="polylex")
-        return cls(url, folder, pool)
+        return cls(url, folder, pool, policy or VectorPolicy())
 
     def close(self) -> None:
         self._pool.close()
@@ -328,25 +354,29 @@ class PgStore:
                        docs: list[int] | None = None) -> list[tuple[int, float]]:
         """The ``k`` nearest chunks by inner product (cosine: the vectors are normalised), best first.
 
-        Without filters HNSW answers; a filter matching few chunks is scored exactly, a larger one
-        by HNSW's iterative scan (pgvector 0.8), so filtered results are not cut short.
+        Exact while the library (or the filter's share of it) is small, IVFFlat beyond (see the
+        module's doc); a large filtered set uses IVFFlat's iterative scan, so filtered results are
+        not cut short.
         """
         from pgvector import Vector
 
         vector = Vector(np.ascontiguousarray(query, dtype="float32").reshape(-1))
         where, params = self._filter_sql(langs, docs)
         with self._pool.connection() as conn, conn.transaction():
-            if where:
+            lists = self._meta("ivf_lists", conn)
+            exact = lists is None
+            if where and not exact:
                 matching = conn.execute(f"SELECT count(*) FROM chunks WHERE {where}", params).fetchone()[0]
-                if matching == 0:
-                    return []
-                if matching <= EXACT_FILTER_MAX:
-                    conn.execute("SET LOCAL enable_indexscan = off")  # the exact scan of the matching rows
-                else:
-                    conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
-            conn.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(HNSW_EF_SEARCH, int(k)))}")
-            rows = conn.execute(f"SELECT id, -(embedding <#> %s) FROM chunks {'WHERE ' + where if where else ''} "
-                                "ORDER BY embedding <#> %s LIMIT %s", [vector, *params, vector, int(k)]).fetchall()
+                exact = matching <= self.policy.exact_filter_max
+            if exact:
+                conn.execute("SET LOCAL enable_indexscan = off")
+            else:
+                conn.execute(f"SET LOCAL ivfflat.probes = {self.policy.probes_for(int(lists))}")
+                if where:
+                    conn.execute("SET LOCAL ivfflat.iterative_scan = relaxed_order")
+            rows = conn.execute(f"SELECT id, score FROM (SELECT id, -(embedding <#> %s) AS score FROM chunks "
+                                f"{'WHERE ' + where if where else ''} ORDER BY embedding <#> %s LIMIT %s) found "
+                                "ORDER BY score DESC, id", [vector, *params, vector, int(k)]).fetchall()
         return [(int(i), float(s)) for i, s in rows]
 
     def search_text(self, query: str, *, limit: int, langs: list[str] | None = None,
@@ -367,8 +397,10 @@ class PgStore:
         return [r[0] for r in self._read(sql, [tsquery, inside, *params, inside, int(limit)])]
 
     def index_description(self) -> str:
-        n = self.chunk_count()
-        return f"pgvector HNSW (m={HNSW_M}, ef_construction={HNSW_EF_CONSTRUCTION}; {n} vectors, generation {self.generation()})"
+        n, lists = self.chunk_count(), self._meta("ivf_lists")
+        kind = (f"pgvector IVFFlat ({lists} lists, {self.policy.probes_for(int(lists))} probes)" if lists
+                else "pgvector exact")
+        return f"{kind} ({n} vectors, generation {self.generation()})"
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -416,26 +448,50 @@ class PgStore:
                 conn.execute("INSERT INTO originals VALUES (%s, %s) ON CONFLICT (sha256) DO UPDATE SET data = excluded.data",
                              [sha256, data])
             self._set_meta(conn, "model", model_id)
+            self._maintain_vector_index(conn)
             self._bump(conn)
             crash_point("before-commit")
         crash_point("after-commit")
         return self.document(doc_id)
 
     def _set_dimension(self, conn: Any, dim: int) -> None:
-        """Type the embedding column ``vector(dim)`` and build the HNSW index on it (a new store, or
-        one whose chunks are all gone); inside the caller's write transaction."""
+        """Type the embedding column ``vector(dim)`` (a new store, or one whose chunks are all gone);
+        inside the caller's write transaction."""
         if conn.execute("SELECT EXISTS (SELECT 1 FROM chunks)").fetchone()[0]:
             raise ModelMismatch(f"the store holds {self._meta('dim', conn)}-d embeddings, the model gives {dim}-d; "
                                 "reindex first")
-        conn.execute(f"DROP INDEX IF EXISTS {HNSW_INDEX}")
+        self._drop_vector_index(conn)
         conn.execute(f"ALTER TABLE chunks ALTER COLUMN embedding TYPE vector({int(dim)})")
-        self._create_hnsw(conn)
         self._set_meta(conn, "dim", str(dim))
 
-    @staticmethod
-    def _create_hnsw(conn: Any) -> None:
-        conn.execute(f"CREATE INDEX IF NOT EXISTS {HNSW_INDEX} ON chunks USING hnsw (embedding vector_ip_ops) "
-                     f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})")
+    def _drop_vector_index(self, conn: Any) -> None:
+        conn.execute(f"DROP INDEX IF EXISTS {VECTOR_INDEX}")
+        self._set_meta(conn, "ivf_lists", None)
+        self._set_meta(conn, "ivf_rows", None)
+
+    def _build_vector_index(self, conn: Any, n: int) -> None:
+        """(Re)build IVFFlat on the rows present, under a new name swapped in, inside the caller's
+        write transaction: searches of other sessions go on with the old index until it commits."""
+        lists = self.policy.lists_for(n)
+        conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        conn.execute(f"DROP INDEX IF EXISTS {VECTOR_INDEX}_new")
+        conn.execute(f"CREATE INDEX {VECTOR_INDEX}_new ON chunks USING ivfflat (embedding vector_ip_ops) "
+                     f"WITH (lists = {lists})")
+        conn.execute(f"DROP INDEX IF EXISTS {VECTOR_INDEX}")
+        conn.execute(f"ALTER INDEX {VECTOR_INDEX}_new RENAME TO {VECTOR_INDEX}")
+        self._set_meta(conn, "ivf_lists", str(lists))
+        self._set_meta(conn, "ivf_rows", str(n))
+
+    def _maintain_vector_index(self, conn: Any) -> None:
+        """After a write, inside its transaction: build IVFFlat when the library crosses
+        ``approximate_from``, rebuild it when the library has doubled or halved since, drop it below."""
+        n = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        built = self._meta("ivf_rows", conn)
+        if n < self.policy.approximate_from:
+            if built is not None:
+                self._drop_vector_index(conn)
+        elif built is None or n >= 2 * int(built) or 2 * n <= int(built):
+            self._build_vector_index(conn, n)
 
     def _bump(self, conn: Any) -> int:
         return int(conn.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'generation' "
@@ -451,6 +507,7 @@ class PgStore:
             self._drop_singleton_sets(conn)  # chunks, OCR pages and set rows go by ON DELETE CASCADE
             if not conn.execute("SELECT 1 FROM documents WHERE sha256 = %s", [doc.sha256]).fetchone():
                 conn.execute("DELETE FROM originals WHERE sha256 = %s", [doc.sha256])
+            self._maintain_vector_index(conn)
             self._bump(conn)
         with self._lock:
             (self.folder / "originals" / f"{doc.sha256}.pdf").unlink(missing_ok=True)
@@ -571,8 +628,8 @@ class PgStore:
     def finish_reindex(self, model_id: str) -> int:
         """Swap in the staged embeddings in one transaction; searches see the old ones until it commits.
 
-        With the same dimension the rows are updated in place (HNSW takes them as inserts); with
-        another the column is retyped and the index rebuilt inside the transaction.
+        With the same dimension the rows are updated in place; with another the column is retyped.
+        The IVFFlat index (if the library has one) is rebuilt on the new vectors inside the transaction.
         """
         from app.store import crash_point
 
@@ -585,13 +642,13 @@ class PgStore:
                 raise StoreError(f"{missing} chunks are not re-embedded yet")
             n, dim = conn.execute("SELECT count(*), max(vector_dims(embedding)) FROM pending_embeddings").fetchone()
             dim = int(dim or self._meta("dim", conn) or 0)
+            self._drop_vector_index(conn)
             if str(dim) != self._meta("dim", conn):
-                conn.execute(f"DROP INDEX IF EXISTS {HNSW_INDEX}")
                 conn.execute("ALTER TABLE chunks ALTER COLUMN embedding TYPE vector")
             conn.execute("UPDATE chunks c SET embedding = p.embedding FROM pending_embeddings p WHERE p.chunk_id = c.id")
             if str(dim) != self._meta("dim", conn):
                 conn.execute(f"ALTER TABLE chunks ALTER COLUMN embedding TYPE vector({dim})")
-                self._create_hnsw(conn)
+            self._maintain_vector_index(conn)
             conn.execute("UPDATE documents SET model = %s", [model_id])
             conn.execute("DELETE FROM pending_embeddings")
             self._set_meta(conn, "model", model_id)
@@ -606,20 +663,22 @@ class PgStore:
     def doctor(self, *, repair: bool = True) -> DoctorReport:
         """Check the database's parts against each other; with ``repair``, rebuild what is derived.
 
-        Checks: chunk counts against their documents, embedding sizes and model ids, the HNSW,
-        full-text and trigram indexes (present and valid), each of a sample of stored vectors finding
-        itself through HNSW, stored PDFs of no document, a staged reindex. Repairs: the indexes are
-        rebuilt (``REINDEX``), orphan PDFs deleted.
+        Checks: chunk counts against their documents, embedding sizes and model ids, the vector,
+        full-text and trigram indexes (present where due, and valid), each of a sample of stored
+        vectors finding itself, stored PDFs of no document, a staged reindex. Repairs: the indexes
+        are rebuilt, orphan PDFs deleted.
         """
         problems = self._find_problems()
         repaired: list[str] = []
         if repair and problems:
             with self._pool.connection() as conn:
-                if any("index" in p and "HNSW" in p or "index" in p and "missing" in p for p in problems):
-                    if self.dim:
-                        self._create_hnsw(conn)
+                if any("index" in p for p in problems):
                     conn.execute(_SCHEMA)  # recreates any missing full-text or trigram index
                     conn.execute("REINDEX TABLE chunks")
+                    with conn.transaction():
+                        conn.execute("SELECT value FROM meta WHERE key = 'generation' FOR UPDATE")
+                        self._drop_vector_index(conn)
+                        self._maintain_vector_index(conn)
                     repaired.append("rebuilt the indexes of the chunk table")
                 if any("belong to no document" in p for p in problems):
                     conn.execute("DELETE FROM originals WHERE sha256 NOT IN (SELECT sha256 FROM documents)")
@@ -652,18 +711,22 @@ class PgStore:
             problems.append(f"an unfinished reindex to {pending!r} is staged (run reindex again to finish it)")
         indexes = dict(self._read("SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                                   "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = 'chunks'"))
-        wanted = ["chunks_tsv", "chunks_trigram"] + ([HNSW_INDEX] if dim else [])
+        n = self.chunk_count()
+        due = n >= self.policy.approximate_from
+        wanted = ["chunks_tsv", "chunks_trigram"] + ([VECTOR_INDEX] if due or self._meta("ivf_lists") else [])
         for name in wanted:
             if name not in indexes:
-                problems.append(f"index {name} is missing" + (" (HNSW)" if name == HNSW_INDEX else ""))
+                problems.append(f"index {name} is missing")
             elif not indexes[name]:
-                problems.append(f"index {name} is invalid" + (" (HNSW)" if name == HNSW_INDEX else ""))
+                problems.append(f"index {name} is invalid")
+        if due and VECTOR_INDEX in indexes and self._meta("ivf_lists") is None:
+            problems.append(f"index {VECTOR_INDEX} is not recorded in meta")
         if not problems and dim:
             problems += self._check_vectors()
         return problems
 
     def _check_vectors(self) -> list[str]:
-        """Each of up to 5 stored vectors must find itself (or an exact duplicate) first through HNSW."""
+        """Each of up to 5 stored vectors must find itself (or an exact duplicate) first."""
         ids = self.chunk_ids()
         if len(ids) == 0:
             return []
@@ -671,7 +734,7 @@ class PgStore:
         for vector in self.fetch_embeddings(sample):
             hits = self.search_vectors(vector, 1)
             if not hits or hits[0][1] < 0.9999 * float(vector @ vector):
-                return ["HNSW index does not find stored vectors (index damaged?)"]
+                return ["the vector index does not find stored vectors (index damaged?)"]
         return []
 
     def stats(self) -> dict:

@@ -254,17 +254,43 @@ def test_postgres_keyword_search_finds_words_inside_unspaced_scripts(pg_store):
     assert [pg_store.fetch_chunks(chinese)[i]["lang"] for i in chinese] == ["zh"]
 
 
-def test_postgres_doctor_rebuilds_a_dropped_vector_index(pg_store):
+def test_postgres_builds_ivfflat_past_its_threshold_and_rebuilds_it_when_the_library_doubles(pg_url, tmp_path):
+    from app.store_pg import PgStore, VectorPolicy
+
+    policy = VectorPolicy(approximate_from=6, exact_filter_max=2, min_lists=2, min_probes=2)
+    with PgStore.open(pg_url, folder=tmp_path, policy=policy) as store:
+        add(store, "a", ["one two", "three four", "five six"])
+        assert store.index_description().startswith("pgvector exact")
+        add(store, "b", ["seven eight", "nine ten", "eleven twelve"])  # 6 passages: IVFFlat is built
+        assert store.index_description().startswith("pgvector IVFFlat (2 lists")
+        assert store._meta("ivf_rows") == "6"
+        for text in ("nine ten", "one two"):
+            hits = store.search_vectors(ENC.encode_query([text])[0], 1)
+            assert store.fetch_chunks([hits[0][0]])[hits[0][0]]["text"] == text
+        assert len(store.search_vectors(ENC.encode_query(["five"])[0], 3, langs=["en"])) == 3  # iterative scan
+        add(store, "c", [f"passage {i}" for i in range(6)])  # doubled: rebuilt on 12 rows
+        assert store._meta("ivf_rows") == "12" and store.index_description().startswith("pgvector IVFFlat (3 lists")
+        store.delete_document(store.find_documents("c.pdf")[0].id)
+        store.delete_document(store.find_documents("b.pdf")[0].id)  # below the threshold: exact again
+        assert store.index_description().startswith("pgvector exact") and store.doctor(repair=False).ok
+
+
+def test_postgres_doctor_rebuilds_a_dropped_vector_index(pg_url, tmp_path):
     import psycopg
 
-    add(pg_store, "a", ["one", "two", "three"])
-    with psycopg.connect(pg_store.url, autocommit=True) as conn:
-        conn.execute("DROP INDEX chunks_embedding_hnsw")
-    report = pg_store.doctor(repair=False)
-    assert not report.ok and any("chunks_embedding_hnsw is missing" in p for p in report.problems)
-    report = pg_store.doctor()
-    assert report.ok and report.repaired == ["rebuilt the indexes of the chunk table"]
-    assert pg_store.doctor(repair=False).ok
+    from app.store_pg import PgStore, VectorPolicy
+
+    with PgStore.open(pg_url, folder=tmp_path, policy=VectorPolicy(approximate_from=3, min_lists=1)) as store:
+        add(store, "a", ["one", "two", "three"])
+        with psycopg.connect(store.url, autocommit=True) as conn:
+            conn.execute("DROP INDEX chunks_embedding_ivf")
+            conn.execute("DROP INDEX chunks_trigram")
+        report = store.doctor(repair=False)
+        assert not report.ok
+        assert {"index chunks_embedding_ivf is missing", "index chunks_trigram is missing"} <= set(report.problems)
+        report = store.doctor()
+        assert report.ok and report.repaired == ["rebuilt the indexes of the chunk table"]
+        assert store.doctor(repair=False).ok and store.index_description().startswith("pgvector IVFFlat")
 
 
 def test_postgres_url_errors_are_one_clear_line_without_the_password(tmp_path):
