@@ -232,6 +232,48 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score the product's own search path on a benchmark (``app.evaluate``)."""
+    import tempfile
+    from pathlib import Path
+
+    from app.evaluate import evaluate_product, reference_queries
+    from app.vector_index import IndexPolicy
+    from corpora import load_benchmark
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {args.limit}")
+    settings = _settings(args)
+    benchmark = load_benchmark(args.benchmark, langs=args.langs.split(",") if args.langs else None, limit=args.limit,
+                               settings=settings)
+    if args.queries == "references":
+        benchmark = reference_queries(benchmark)
+        if not benchmark.queries:
+            raise UsageError(f"{args.benchmark}: no passage starts with a provision reference (Art. N, § N)")
+    policy = IndexPolicy(approximate_from=1) if args.index == "ivf" else None
+    encoder = _load_encoder(args)
+    progress = _TqdmProgress("evaluate")
+    try:
+        with tempfile.TemporaryDirectory(prefix="polylex-evaluate-") as tmp:
+            result = evaluate_product(benchmark, encoder, folder=Path(tmp) / "store", mode=args.mode,
+                                      keywords=args.keywords, policy=policy, progress=progress)
+    finally:
+        progress.close()
+    result["command"] = "python -m app evaluate " + " ".join(sys.argv[2:] if len(sys.argv) > 2 else [])
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    s = result["summary"]
+    print(f"{result['benchmark']} through the product ({result['mode']}"
+          + (f", keywords: {result['keywords']}" if result["keywords"] else "") + f"; {result['index']}): "
+          f"{result['counts']['queries']} queries, {result['counts']['candidates']} passages")
+    print(f"mAP mono {s['map_mono']:.3f}  cross {s['map_cross']:.3f}  multi {s['map_multi']:.3f}  "
+          f"rank distance {s['rank_distance']:.1f}  languages in top 10 {s['languages_in_top_10']:.2f}  "
+          f"own-language share of top 10 {s['own_language_share_top_10']:.2f}  (language ID agrees on "
+          f"{result['langid_accuracy']:.1%} of passages)")
+    return 0
+
+
 # --- parser -------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,7 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--langs", help="only chunks in these languages, comma-separated (e.g. en,fr)")
     search.add_argument("--docs", help="only these documents: ids or file names, comma-separated")
     search.add_argument("--mode", choices=["dense", "hybrid"], default="dense",
-                        help="dense (default) or hybrid: dense + BM25 by reciprocal rank fusion")
+                        help="dense (default) or hybrid: dense fused with a keyword search for the query's "
+                             "numbers, acronyms and quoted words (language-neutral terms)")
     search.add_argument("--query-lang", dest="query_lang", help="the query's language, instead of detecting it")
 
     command("list", cmd_list, "list the documents in the store")
@@ -274,6 +317,22 @@ def build_parser() -> argparse.ArgumentParser:
     reindex.set_defaults(model_required=True)
     doctor = command("doctor", cmd_doctor, "check SQLite and FAISS against each other and repair")
     doctor.add_argument("--no-repair", action="store_true", help="only report")
+    evaluate = sub.add_parser("evaluate", help="score the product's search path on a benchmark",
+                              description="store a benchmark's candidates as passages (SQLite, FAISS), ask every "
+                              "query through the app's search, and score with the trainer's metrics")
+    evaluate.add_argument("--benchmark", required=True, help="xquad-r, mlqa-r, constitutions, milpac, afriqa, or FILE.jsonl")
+    evaluate.add_argument("--mode", choices=["dense", "hybrid"], default="dense")
+    evaluate.add_argument("--keywords", choices=["references", "all"], default="references",
+                          help="hybrid's keyword side: language-neutral terms (default) or every word (for comparison)")
+    evaluate.add_argument("--queries", choices=["natural", "references"], default="natural",
+                          help="the benchmark's questions, or the provision reference heading each relevant passage")
+    evaluate.add_argument("--index", choices=["auto", "ivf"], default="auto",
+                          help="the index the store would choose at this size, or IVF forced (to measure its loss)")
+    evaluate.add_argument("--langs", help="only these languages, comma-separated")
+    evaluate.add_argument("--limit", type=int, help="at most N question groups per language")
+    evaluate.add_argument("--model", help="encoder (default POLYLEX_MODEL)")
+    evaluate.add_argument("--json", metavar="OUT", help="write the full result (per language and pair) to OUT")
+    evaluate.set_defaults(_run=cmd_evaluate, store=None)
     migrate = sub.add_parser("migrate", help="copy a library into another store (e.g. a folder into PostgreSQL)",
                              description="copy every document, with its stored embeddings (nothing is re-encoded), "
                              "into another store, then verify counts and a sample of vectors; run again to resume")

@@ -109,8 +109,11 @@ def highlight(text: str, words: Iterable[str]) -> str:
 
 
 def query_words(query: str) -> list[str]:
-    """Words worth highlighting: four letters or more (skips most function words), or digits (article numbers)."""
-    return [w for w in re.findall(r"\w+", query) if len(w) >= 4 or w.isdigit()]
+    """The terms hybrid search matched by keyword (``app.search.reference_terms``: numbers in every
+    digit system, acronyms, quoted words), to mark in the passages."""
+    from app.search import reference_terms
+
+    return reference_terms(query)
 
 
 def _pages(page: int, page_end: int | None) -> str:
@@ -162,8 +165,8 @@ def result_card(rank: int, hit: object, *, words: Sequence[str] = (), mode: str 
 
 
 def result_cards(hits: Sequence[object], *, query: str = "", mode: str = "dense") -> str:
-    """The cards of a result list. Query words are highlighted in hybrid mode only: dense search matches
-    meaning, and marking shared words there would suggest it matched them."""
+    """The cards of a result list. The terms hybrid search matched are highlighted in hybrid mode only:
+    dense search matches meaning, and marking shared words there would suggest it matched them."""
     words = query_words(query) if mode == "hybrid" else []
     cards = [result_card(i, hit, words=words, mode=mode) for i, hit in enumerate(hits, start=1)]
     return '<div class="plx-cards">' + "".join(cards) + "</div>"

@@ -9,7 +9,8 @@ from app.ui_resources import AUTO, LastSearch
 
 MODE_CHOICES = [
     ("Meaning (dense: finds answers in any language)", "dense"),
-    ("Meaning + exact words (hybrid: also boosts passages sharing the query's words, e.g. article numbers)", "hybrid"),
+    ("Meaning + exact references (hybrid: also lifts passages with the query's numbers, acronyms and "
+     "\"quoted words\", in every language: Article 12, § 3, Kifungu cha 5)", "hybrid"),
 ]
 
 

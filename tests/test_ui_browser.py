@@ -404,7 +404,7 @@ def test_result_card_escapes_every_pdf_field_and_marks_rtl():
     hit = SearchHit(chunk_id=1, doc_id=2, file='<img src=x onerror="a()">.pdf', title="<script>t()</script>",
                     page=3, page_end=4, heading='Art. 1 <b onclick="h()">', lang="ar",
                     score=0.5, text="المادة 1 <script>alert(1)</script> & ${x} `y`")
-    html = result_cards([hit], query="script alert", mode="hybrid")
+    html = result_cards([hit], query='script "alert"', mode="hybrid")
     assert "<script>" not in html
     assert "<img" not in html
     assert "<b " not in html
@@ -413,7 +413,8 @@ def test_result_card_escapes_every_pdf_field_and_marks_rtl():
     assert 'dir="rtl"' in html
     assert "pages 3–4" in html
     assert "Arabic" in html
-    assert "<mark>alert</mark>" in html  # hybrid mode marks the query's words, escaped like the rest
+    assert "<mark>alert</mark>" in html  # hybrid mode marks the terms it matched (quoted), escaped like the rest
+    assert "<mark>script</mark>" not in html  # an ordinary word is not a keyword term
 
 
 def test_ingest_report_says_each_outcome_in_words():

@@ -1,0 +1,142 @@
+"""Search quality measured through the product: a benchmark's candidates stored the way documents are,
+every query asked through :func:`app.search.search`, scored with the trainer's metrics.
+
+The product path: each candidate becomes one passage of a document per language (its language label
+from the product's language identification, as an upload would get it), encoded by
+``app.ingest.encode_passages``, stored in a real SQLite file with the FAISS index the store chooses
+at that size (or IVF forced, to measure what the approximate index costs), and searched by
+``app.search.search`` with ``k`` = every passage, so each relevant candidate has a rank. The ranks
+are scored by :func:`trainer.evaluate.score` (one implementation of the metrics), by the
+benchmark's true languages; the product's labels are scored too (``langid_accuracy``).
+
+Beside the trainer's metrics: ``languages_in_top_10`` (distinct passage languages among the first
+ten results, averaged over queries) and ``own_language_share_top_10`` (the share of those ten in
+the query's own language) — the bias a user sees on the first page.
+
+Example::
+
+    >>> result = evaluate_product(load_benchmark("xquad-r", limit=20), load_encoder("default"), folder=tmp)
+    >>> result["summary"]["map_multi"]
+    0.57
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from app.ingest import encode_passages, model_id
+from app.langid import detect
+from app.search import Keywords, Mode, search
+from app.store import Store
+from app.store_protocol import NewChunk
+from app.vector_index import IndexPolicy
+from corpora.records import Benchmark, Query
+from trainer.encoder import Encoder
+from trainer.evaluate import RelevantRanks, index_benchmark, score
+
+__all__ = ["evaluate_product"]
+
+Progress = Callable[..., None]
+
+
+def build_store(benchmark: Benchmark, encoder: Encoder, folder: Path, *, policy: IndexPolicy | None = None,
+                progress: Progress | None = None) -> tuple[Store, dict[int, int], float]:
+    """A store of the benchmark's candidates, one passage each, one document per language.
+
+    Returns the open store, ``chunk id -> candidate index`` and the share of candidates whose
+    product language label equals the benchmark's.
+    """
+    store = Store.open(folder, policy=policy)
+    by_lang: dict[str, list[int]] = {}
+    for i, candidate in enumerate(benchmark.candidates):
+        by_lang.setdefault(candidate.lang, []).append(i)
+    texts = [c.text for c in benchmark.candidates]
+    if progress is not None:
+        progress(0.0, desc=f"encoding {len(texts)} passages")
+    vectors = encode_passages(encoder, texts)
+    labels = [detect(t).lang for t in texts]
+    for n, (lang, members) in enumerate(sorted(by_lang.items())):
+        if progress is not None:
+            progress(0.3 + 0.1 * n / len(by_lang), desc=f"storing {lang}")
+        chunks = [NewChunk(seq=seq, page=1, page_end=1, heading=None, lang=labels[i], text=texts[i], embedding=vectors[i])
+                  for seq, i in enumerate(members)]
+        store.add_document(sha256=f"{benchmark.name}:{lang}".encode().hex().ljust(64, "0")[:64],
+                           text_sha256=f"{benchmark.name}:{lang}", file=f"{benchmark.name}-{lang}.txt",
+                           title=f"{benchmark.name} ({lang})", lang=lang, lang_source="user", pages=1, size=0,
+                           model_id=model_id(encoder), chunks=chunks)
+    chunk_to_candidate: dict[int, int] = {}
+    for doc in store.documents():
+        members = by_lang[doc.file.removeprefix(f"{benchmark.name}-").removesuffix(".txt")]
+        corpus = store.embeddings(docs=[doc.id])
+        rows = store.fetch_chunks(corpus.ids.tolist())
+        for chunk_id in corpus.ids.tolist():
+            chunk_to_candidate[chunk_id] = members[rows[chunk_id]["seq"]]
+    agreement = float(np.mean([labels[i] == c.lang for i, c in enumerate(benchmark.candidates)]))
+    return store, chunk_to_candidate, agreement
+
+
+REFERENCE = re.compile(r"^\s*((?:Art\.|Article|Artikel|Articolo|Artículo|Kifungu|§)\s*\d+)")
+
+
+def reference_queries(benchmark: Benchmark) -> Benchmark:
+    """The benchmark with each query replaced by the provision reference that heads its relevant
+    passage in the query's language (``Art. 175``, ``§ 7``, ``Article 7``): the exact-term queries a
+    practitioner types. Queries whose passage has no such heading are left out."""
+    by_id = {c.id: c for c in benchmark.candidates}
+    queries = []
+    for query in benchmark.queries:
+        own = [by_id[i] for i in sorted(benchmark.relevant.get(query.id, ())) if i in by_id and by_id[i].lang == query.lang]
+        match = REFERENCE.match(own[0].text) if own else None
+        if match:
+            queries.append(Query(id=query.id, lang=query.lang, text=match.group(1)))
+    return replace(benchmark, name=f"{benchmark.name}-references", queries=queries,
+                   relevant={q.id: benchmark.relevant[q.id] for q in queries},
+                   groups={q.id: benchmark.groups[q.id] for q in queries if q.id in benchmark.groups})
+
+
+def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mode: Mode = "dense",
+                     keywords: Keywords = "references", policy: IndexPolicy | None = None,
+                     progress: Progress | None = None) -> dict:
+    """Build the store (see the module's doc), ask every query, score; JSON-ready."""
+    started = time.perf_counter()
+    store, chunk_to_candidate, agreement = build_store(benchmark, encoder, folder, policy=policy, progress=progress)
+    build_s = time.perf_counter() - started
+    languages, query_lang, candidate_lang, relevant, _ = index_benchmark(benchmark)
+    n = len(benchmark.candidates)
+    own = np.full(relevant.shape, np.inf)
+    pooled = np.full(relevant.shape, np.inf)
+    lang_count, own_share = [], []
+    started = time.perf_counter()
+    for q, query in enumerate(benchmark.queries):
+        if progress is not None and q % 50 == 0:
+            progress(0.4 + 0.6 * q / len(benchmark.queries), desc=f"query {q + 1}/{len(benchmark.queries)}")
+        response = search(store, encoder, query.text, k=n, mode=mode, query_lang=query.lang, keywords=keywords)
+        order = np.array([chunk_to_candidate[h.chunk_id] for h in response.results], dtype=np.int64)
+        pooled_rank = np.full(n, np.inf)
+        pooled_rank[order] = np.arange(1, len(order) + 1)
+        own_rank = np.full(n, np.inf)
+        order_langs = candidate_lang[order]
+        for lang in np.unique(order_langs):
+            in_lang = order[order_langs == lang]
+            own_rank[in_lang] = np.arange(1, len(in_lang) + 1)
+        valid = relevant[q] >= 0
+        pooled[q, valid] = pooled_rank[relevant[q, valid]]
+        own[q, valid] = own_rank[relevant[q, valid]]
+        top = order_langs[:10]
+        lang_count.append(len(set(top.tolist())))
+        own_share.append(float(np.mean(top == query_lang[q])) if len(top) else 0.0)
+    relevant_lang = np.where(relevant >= 0, candidate_lang[np.where(relevant >= 0, relevant, 0)], -1)
+    result = score(RelevantRanks(languages, query_lang, relevant_lang, own, pooled))
+    result["summary"]["languages_in_top_10"] = float(np.mean(lang_count))
+    result["summary"]["own_language_share_top_10"] = float(np.mean(own_share))
+    index = store.index_description()
+    store.close()
+    return {"benchmark": benchmark.name, "mode": mode, "keywords": keywords if mode == "hybrid" else None, "index": index, "langid_accuracy": round(agreement, 4),
+            "counts": {"queries": len(benchmark.queries), "candidates": n}, **result,
+            "timing": {"build_s": round(build_s, 1), "search_s": round(time.perf_counter() - started, 1)}}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The product-path evaluation of README "Search quality through the product": every figure's command.
+# About 40 minutes on 2 CPU cores. Writes reports/product-eval/*.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+OUT=reports/product-eval
+mkdir -p $OUT
+for spec in "xquad-r 20" "constitutions 60" "milpac 40"; do
+  set -- $spec
+  $PY -m trainer evaluate --model default --benchmark $1 --limit $2 --json $OUT/$1-trainer.json >/dev/null
+  $PY -m app evaluate --benchmark $1 --limit $2 --mode dense --json $OUT/$1-dense.json
+  $PY -m app evaluate --benchmark $1 --limit $2 --mode hybrid --keywords all --json $OUT/$1-hybrid-all.json
+  $PY -m app evaluate --benchmark $1 --limit $2 --mode hybrid --json $OUT/$1-hybrid.json
+done
+$PY -m app evaluate --benchmark xquad-r --limit 20 --index ivf --json $OUT/xquad-r-dense-ivf.json
+$PY -m app evaluate --benchmark constitutions --queries references --mode dense --json $OUT/constitutions-references-dense.json
+$PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --keywords all --json $OUT/constitutions-references-hybrid-all.json
+$PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --json $OUT/constitutions-references-hybrid.json
