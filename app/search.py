@@ -21,9 +21,9 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal, get_args
 
