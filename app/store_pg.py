@@ -127,8 +127,10 @@ CREATE TABLE IF NOT EXISTS pending_embeddings (
 
 def _unspaced(word: str) -> bool:
     """Whether ``word`` is written in a script without spaces between words (Han, Kana, Thai, Lao,
-    Khmer, Myanmar), where PostgreSQL's parser sees a whole phrase as one token."""
-    return any(0x0E00 <= ord(ch) <= 0x0EFF or 0x1000 <= ord(ch) <= 0x109F or 0x1780 <= ord(ch) <= 0x17FF
+    Khmer, Myanmar), where PostgreSQL's parser sees a whole phrase as one token. Numbers (in those
+    scripts' digits too) are words of their own: the trigram index cannot look up fewer than three
+    characters, and a scan of every passage for a two-digit number would cost every hybrid search."""
+    return not word.isdigit() and any(0x0E00 <= ord(ch) <= 0x0EFF or 0x1000 <= ord(ch) <= 0x109F or 0x1780 <= ord(ch) <= 0x17FF
                or 0x3040 <= ord(ch) <= 0x30FF or 0x3400 <= ord(ch) <= 0x9FFF for ch in word)
 
 
