@@ -184,3 +184,37 @@ def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, la
                       text=row["text"], ocr_conf=row.get("ocr_conf"))
             for chunk_id, score in ranked if (row := rows.get(chunk_id))]
     return SearchResponse(query=query, query_lang=lang, mode=mode, results=hits, query_vector=vector)
+
+
+def other_languages(store: StoreBackend, chunk_id: int) -> list[SearchHit]:
+    """The passage's best match in every language of the library, other documents only: the
+    practitioner's "find this provision in the other language versions", and a direct view of how
+    well the model aligns languages (the score is the cosine of the two passages).
+
+    The passage's stored vector is the query, so nothing is encoded; each language is searched on
+    its own (exact for a small language, the index for a large one), so a language the others
+    outrank still shows its best passage. Best match first.
+
+    Raises:
+        KeyError: no passage ``chunk_id``.
+    """
+    rows = store.fetch_chunks([int(chunk_id)])
+    if int(chunk_id) not in rows:
+        raise KeyError(f"no passage with id {chunk_id}")
+    own = rows[int(chunk_id)]
+    corpus = store.embeddings(docs=[own["doc_id"]])
+    vector = corpus.vectors[int(np.flatnonzero(corpus.ids == int(chunk_id))[0])]
+    same_document = set(corpus.ids.tolist())
+    best: list[tuple[int, float]] = []
+    for lang in store.languages():
+        # deep enough that passages of the same document (any of them may be in this language) cannot fill it
+        hits = store.search_vectors(vector, len(same_document) + 1, langs=[lang])
+        found = [(i, score) for i, score in hits if i not in same_document]
+        if found:
+            best.append(found[0])
+    best.sort(key=lambda pair: -pair[1])
+    found_rows = store.fetch_chunks([i for i, _ in best])
+    return [SearchHit(chunk_id=i, doc_id=row["doc_id"], file=row["file"], title=row["title"], page=row["page"],
+                      page_end=row["page_end"], heading=row["heading"], lang=row["lang"], score=round(score, 6),
+                      text=row["text"], ocr_conf=row.get("ocr_conf"))
+            for i, score in best if (row := found_rows.get(i))]

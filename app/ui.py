@@ -153,6 +153,9 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
                 page_caption = gr.Markdown(elem_id="plx-page-caption")
                 page_image = gr.Image(type="pil", format="png", interactive=False, show_label=False,
                                       elem_id="plx-page-image")
+                other_button = gr.Button("Find this provision in the other languages", size="sm",
+                                         elem_id="plx-other-langs")
+                other_results = gr.HTML(elem_id="plx-other-langs-results")
 
         with gr.Tab("Library", id="library", elem_id="plx-tab-library"):
             gr.Markdown(LIBRARY_HELP)
@@ -254,6 +257,7 @@ with gr.Blocks(title="Polylex: cross-lingual legal search") as demo:
             ui_diagnostics.diagnose_last_search, last_search, diag_outputs, api_name=False, show_progress="hidden",
             **search_pool)
     page_pick.change(ui_pages.show_page, page_pick, [page_image, page_caption, download], **search_pool)
+    other_button.click(ui_search.other_languages, page_pick, other_results, api_name="other_languages", **search_pool)
     model.change(ui_search.model_notice, model, [model_note, reindex_button], queue=False, show_progress="hidden")
     reindex_button.click(ui_search.reindex_library, model, results, **write_pool).then(
         refresh_components, refresh_inputs, refresh_outputs)

@@ -128,3 +128,24 @@ def model_dropdown() -> dict:
     if library not in [spec for _, spec in choices]:
         choices.append((f"{library} (the library's model)", library))
     return gr.update(choices=choices, value=library)
+
+
+def other_languages(chunk_id: object) -> str:
+    """The chosen result's best match in every other document's language, as cards (best first)."""
+    from app.search import other_languages as find
+
+    if chunk_id in (None, "", []):
+        raise gr.Error("Choose a result first (the list above), then ask for its other language versions.")
+    try:
+        chunk = int(chunk_id)
+    except (TypeError, ValueError) as exc:
+        raise gr.Error(f"Results are chosen by their passage id (a number), got {chunk_id!r}.") from exc
+    try:
+        hits = find(ui_resources.get_store(), chunk)
+    except KeyError as exc:
+        raise gr.Error("That passage is not in the library any more (its document was deleted?).") from exc
+    if not hits:
+        return ui_html.note("No other document in the library to compare with.")
+    intro = ui_html.note(f"The closest passage of another document in each of {len(hits)} languages; the score is "
+                         "the cosine between the two passages (1 = the same meaning, as the model sees it).")
+    return intro + ui_html.result_cards(hits)

@@ -234,3 +234,19 @@ def test_a_query_in_a_script_no_document_uses_still_searches(real_store):
     assert response.query_lang == "und"
     assert len(response.results) == 5
     assert all(-1.0 <= hit.score <= 1.0 for hit in response.results)
+
+
+def test_other_languages_finds_the_same_article_in_every_language(real_store):
+    """The passage's own vector as the query, its document left out: the best passage of each language."""
+    from app.search import other_languages
+
+    store, _ = real_store
+    swahili = next(i for i, row in store.fetch_chunks(store.embeddings(langs=["sw"]).ids.tolist()).items()
+                   if row["heading"] == "Kifungu 3")
+    hits = other_languages(store, swahili)
+    assert {h.lang for h in hits} == set(factory.UDHR) - {"sw"}  # one per language; Swahili has no other document
+    assert all(h.file != "udhr-sw.pdf" for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert sum("3" in h.heading or "三" in h.heading for h in hits) >= 7, [(h.lang, h.heading) for h in hits]
+    with pytest.raises(KeyError):
+        other_languages(store, 10**9)

@@ -388,6 +388,36 @@ def test_a_hit_opens_on_its_page_with_its_words_highlighted(ui, page_pdfs, name,
     assert ui.console_errors == []
 
 
+def test_find_a_provision_in_the_other_languages(ui, page_pdfs):
+    """From a result, "Find this provision in the other languages": the best passage of another
+    document in each language, with the cosine, and the Arabic and Amharic versions of the article."""
+    ui.search("All human beings are born free and equal in dignity and rights")
+    cards = ui.page.locator("#plx-results .plx-card").all()
+    rank = next(i for i, card in enumerate(cards, start=1) if "udhr-en.pdf" in card.inner_text())
+    ui.choose("#plx-page-pick", f"{rank}. udhr-en.pdf")
+    ui.page.locator("#plx-other-langs").click()
+    found = ui.page.locator("#plx-other-langs-results")
+    expect(found).to_contain_text("the cosine between the two passages", timeout=TIMEOUT_MS)
+    text = found.inner_text()
+    assert "udhr-ar.pdf" in text and ("udhr-am.pdf" in text or "udhr-am-scan.pdf" in text), text
+    assert "udhr-en.pdf" not in text  # its own document is left out
+    assert len(found.locator(".plx-card").all()) >= 2  # Arabic and Amharic at least (more when earlier tests ran)
+    ui.shot("14-other-languages")
+    assert ui.console_errors == []
+
+
+def test_a_hybrid_search_still_spans_languages(ui, page_pdfs):
+    """Hybrid mode with an article number: the article in several languages, not the query's alone."""
+    ui.tab("Search")
+    ui.page.get_by_text("More options: number of results").click()
+    ui.page.locator("#plx-mode").get_by_text("Meaning + exact references").click()
+    cards = ui.search("Article 1")
+    langs = {card.get_attribute("data-lang") for card in cards}
+    assert len(langs) >= 3, langs
+    ui.page.locator("#plx-mode").get_by_text("Meaning (dense").click()
+    assert ui.console_errors == []
+
+
 def _cuda() -> bool:
     import torch
 
