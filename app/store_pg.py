@@ -13,9 +13,9 @@ database holds everything the SQLite + FAISS folder holds, in tables of the same
     originals         each document's PDF (``bytea``), so every app process can show its pages
 
 Vector search follows the same tiers as the FAISS store, chosen by measurement
-(``bench/store_backends.py``, README Performance): exact below 20k passages (a scan of the table
+(``bench/store_backends.py``, ``bench/pgvector_index.py``, README Performance): exact below 20k passages (a scan of the table
 in inner-product order), from 20k an IVFFlat index (``vector_ip_ops``: inner product on normalised
-vectors) with sqrt(n) lists, probing 1/32 of them. pgvector's HNSW reached only recall@10 0.55-0.83
+vectors) with sqrt(n) lists, probing 1/32 of them. pgvector's HNSW reached only recall@10 0.56-0.82
 at 100k passages (m 16-32, ef_search 100-400) on the benchmark's clustered vectors, where IVFFlat
 reached 0.997 at 2 ms. IVFFlat's lists are fitted to the rows present when it is built, so it is
 built when the library crosses 20k passages and rebuilt (a new index, swapped in one transaction)
