@@ -315,7 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("doc", metavar="DOC")
     reindex = command("reindex", cmd_reindex, "re-embed every chunk with another model (atomic swap)", model=True)
     reindex.set_defaults(model_required=True)
-    doctor = command("doctor", cmd_doctor, "check the store's parts against each other (SQLite and FAISS, or the PostgreSQL tables and indexes) and repair")
+    doctor = command("doctor", cmd_doctor, "check the store's parts against each other (SQLite and FAISS, or the "
+                     "PostgreSQL tables and indexes) and repair")
     doctor.add_argument("--no-repair", action="store_true", help="only report")
     evaluate = sub.add_parser("evaluate", help="score the product's search path on a benchmark",
                               description="store a benchmark's candidates as passages (SQLite, FAISS), ask every "
