@@ -5,9 +5,12 @@
    ingested 25 at a time through ``app.ingest.ingest_paths`` (each file read in its limited worker
    process): every outcome is counted by reason; after each batch ``doctor`` must find the store
    consistent, and every file reported added must be in it.
-2. **kill -9 at random points**: ``python -m app ingest`` and ``python -m app delete`` processes
-   (the real default model) are killed after a random delay; after each, ``doctor`` (no repair)
-   must find the store consistent and every document reported added by a finished run present.
+2. **kill -9 at random points**: ``python -m app ingest``, ``python -m app delete`` and ``python -m
+   app reindex`` processes (the real models; reindexes alternate between the base and the default
+   model, ingests use the store's current one) are killed after a random delay; after each,
+   ``doctor`` (no repair) must find the store consistent — a reindex staged but not finished is the
+   one state it may report, since running it again completes it — and every document reported added
+   by a finished run must be present.
 
 Usage: python bench/faults.py [--kills 30]     (about 6 minutes on 2 cores)
 Writes bench/results/faults.json and prints the counts.
@@ -64,7 +67,18 @@ def damaged_campaign(folder: Path, count: int) -> dict:
             "reported_added_but_missing": missing, "seconds": round(time.perf_counter() - started, 1)}
 
 
+STAGED = "an unfinished reindex to"
+
+
+def _spec_of(model: str | None, ids: dict[str, str]) -> str:
+    return ids.get(model or "", "default")
+
+
 def kill_campaign(folder: Path, kills: int) -> dict:
+    from app.ingest import model_id
+    from trainer.encoder import load_encoder
+
+    ids = {model_id(load_encoder(spec)): spec for spec in ("base", "default")}
     rng = random.Random(SEED)
     store_dir = folder / "store-kills"
     # every file's text is its own (an entry number), so none is a duplicate of another
@@ -74,38 +88,46 @@ def kill_campaign(folder: Path, kills: int) -> dict:
     reported: set[str] = set()
     runs = collections.Counter()
     inconsistent, lost = 0, 0
+    current = "default"
     for i in range(kills):
-        deleting = i % 3 == 2 and reported
-        if deleting:
+        reindexing = i % 6 == 5 and reported
+        deleting = i % 6 == 2 and reported
+        if reindexing:
+            target = "base" if current == "default" else "default"
+            command = [sys.executable, "-m", "app", "reindex", "--model", target]
+        elif deleting:
             target = rng.choice(sorted(reported))
             command = [sys.executable, "-m", "app", "delete", target]
         else:
             target = str(pdfs[i % len(pdfs)])
-            command = [sys.executable, "-m", "app", "ingest", target]
+            command = [sys.executable, "-m", "app", "ingest", target, "--model", current]
+        kind = "reindex" if reindexing else "delete" if deleting else "ingest"
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                    text=True)
         delay = rng.uniform(0.5, 20.0)  # a whole run takes about 8-12 s here: some finish, most are killed
         try:
             out, _ = process.communicate(timeout=delay)
-            runs["finished"] += 1
-            if not deleting and out.startswith(("added", "duplicate")):
+            runs[f"{kind} finished"] += 1
+            if kind == "ingest" and out.startswith(("added", "duplicate")):
                 reported.add(Path(target).name)
             if deleting and process.returncode == 0:
                 reported.discard(target)
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGKILL)
             process.communicate()
-            runs["killed"] += 1
+            runs[f"{kind} killed"] += 1
             if deleting:  # a killed delete may have committed or not: either outcome is consistent
                 reported.discard(target)
         with Store.open(store_dir) as store:
-            inconsistent += not store.doctor(repair=False).ok
+            problems = [p for p in store.doctor(repair=False).problems if not p.startswith(STAGED)]
+            inconsistent += bool(problems)
+            current = _spec_of(store.model_id, ids)
             present = {d.file for d in store.documents()}
             missing = reported - present
             lost += len(missing)
             reported -= missing  # counted once
-    return {"runs": kills, **runs, "inconsistent_after_run": inconsistent, "reported_added_but_lost": lost,
-            "documents_at_end": len(reported)}
+    return {"runs": kills, **dict(sorted(runs.items())), "inconsistent_after_run": inconsistent,
+            "reported_added_but_lost": lost, "documents_at_end": len(reported), "model_at_end": current}
 
 
 def main() -> None:

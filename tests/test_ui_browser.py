@@ -521,3 +521,44 @@ def test_a_library_embedded_with_the_base_model_is_reindexed_with_the_default(br
     ui.shot("12-upgraded-to-default")
     assert errors == []
     context.close()
+
+
+# --- the login wall, in a browser ----------------------------------------------------------------
+
+
+def test_with_a_login_set_the_browser_sees_only_the_login_form_until_it_logs_in(browser, tmp_path):
+    """POLYLEX_AUTH set: a visitor gets Gradio's login form and nothing of the library (not its size,
+    not a document's name); a wrong password is refused; the right one opens the app."""
+    from app.ingest import ingest_paths
+    from app.store import Store
+    from tests.app_helpers import FakeEncoder
+    from tests.pdf_factory import make_pdf
+
+    secret = make_pdf(tmp_path / "secret-settlement.pdf", [["Article 1", "The settlement amount is 4,200,000."]])
+    with Store.open(tmp_path / "store") as store:
+        ingest_paths([secret], store=store, encoder=FakeEncoder(model_id="unused"))
+    server = start_app(tmp_path, env={"POLYLEX_AUTH": "clerk:s3cret-Passw0rd"})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        page.get_by_label("username").wait_for(timeout=TIMEOUT_MS)
+        body = page.locator("body").inner_text()
+        assert "secret-settlement" not in body and "Library:" not in body and "Search" not in body, body[:500]
+        assert "log in with the user name and password you were given" in body
+        page.get_by_label("username").fill("clerk")
+        page.get_by_label("password").fill("wrong")
+        page.get_by_role("button", name="Login").click()
+        expect(page.get_by_text("Incorrect Credentials")).to_be_visible(timeout=30_000)
+        assert "secret-settlement" not in page.locator("body").inner_text()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "15-login-wall.png"), full_page=True)
+        page.get_by_label("username").fill("clerk")  # the form was reset by the refusal
+        page.get_by_label("password").fill("s3cret-Passw0rd")
+        page.get_by_role("button", name="Login").click()
+        expect(page.locator("#plx-status")).to_contain_text("Library:", timeout=TIMEOUT_MS)
+        page.get_by_role("tab", name="Library").click()
+        expect(page.locator("#plx-documents")).to_contain_text("secret-settlement.pdf", timeout=TIMEOUT_MS)
+    finally:
+        context.close()
+        server.stop()
