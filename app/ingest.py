@@ -205,12 +205,16 @@ def ingest_pdf(pdf: PdfText, *, store: StoreBackend, encoder: Encoder, lang: str
         raise RefusedFile(f"{len(chunks):,} passages, over the {limit:,}-passage limit (POLYLEX_MAX_PASSAGES): "
                           "split the file, or raise the limit")
     langs, doc_lang, shares = languages_of(chunks, lang=lang)
-    # Identical passages (repeated headers, boilerplate) are encoded once: same text, same vector.
+    # Identical passages (repeated headers, boilerplate) are encoded once: same text, same vector, within
+    # the document and across the library (the store's embeddings of this model, found by text hash).
     unique = list(dict.fromkeys(c.text for c in chunks))
-    encoded = encode_passages(encoder, unique,
-                              on_batch=(lambda done: on_encoded(done, len(unique))) if on_encoded else None)
-    row_of = {text: i for i, text in enumerate(unique)}
-    vectors = encoded[[row_of[c.text] for c in chunks]]
+    store.check_model(model_id(encoder), encoder.get_embedding_dimension())
+    known = store.known_embeddings(model_id(encoder), unique)
+    todo = [t for t in unique if t not in known]
+    encoded = encode_passages(encoder, todo,
+                              on_batch=(lambda done: on_encoded(done, len(todo))) if on_encoded else None)
+    vector_of = {**known, **dict(zip(todo, encoded))}
+    vectors = np.stack([vector_of[c.text] for c in chunks]).astype("float32", copy=False)
     crash_point("after-encode")
     doc = store.add_document(
         sha256=pdf.sha256, text_sha256=pdf.text_sha256, file=pdf.path.name, title=pdf.title, lang=doc_lang,

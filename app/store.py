@@ -50,7 +50,7 @@ import numpy as np
 import sqlite_utils
 
 from app.errors import ModelMismatch, StoreError
-from app.store_protocol import CorpusEmbeddings, DoctorReport, Document, NewChunk, OcrPageRecord
+from app.store_protocol import CorpusEmbeddings, DoctorReport, Document, NewChunk, OcrPageRecord, text_key
 from app.vector_index import IndexFiles, IndexPolicy, VectorIndex, exact_search
 from corpora.languages import get_language
 from trainer.adapters import is_adapter_id
@@ -62,13 +62,14 @@ __all__ = ["CRASH_ENV", "DB_FILE", "SCHEMA_VERSION", "CorpusEmbeddings", "Doctor
            "NewChunk", "Store", "crash_point"]
 
 DB_FILE = "polylex.db"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 ORIGINALS = "originals"  # the stored PDFs, named by their sha256
 ORPHAN_AGE_S = 3600
 LEGACY_SETS_FILE = "translation_sets.json"  # before schema 2 the sets lived in this file
 log = logging.getLogger(__name__)
 """1: documents, chunks, meta. 2: translation_sets. 3: chunks.ocr_conf, ocr_pages, the originals folder.
-An older store gains what is new when it is opened."""
+4: chunks.text_sha (indexed), so identical passages are embedded once. An older store gains what is new
+when it is opened."""
 CRASH_ENV = "POLYLEX_CRASH_AT"
 """Test hook: ``POLYLEX_CRASH_AT=<step>`` ends the process with ``os._exit`` at that step
 (steps: after-read, after-encode, before-commit, after-commit, index-written, after-index,
@@ -166,6 +167,12 @@ class Store:
                 self.db["chunks"].enable_fts(["text"], create_triggers=True)
             if "ocr_conf" not in self.db["chunks"].columns_dict:
                 self.db["chunks"].add_column("ocr_conf", float)
+            if "text_sha" not in self.db["chunks"].columns_dict:
+                self.db["chunks"].add_column("text_sha", str)
+                rows = self.db.execute("SELECT id, text FROM chunks").fetchall()
+                self.db.conn.executemany("UPDATE chunks SET text_sha = ? WHERE id = ?",
+                                         ((text_key(text), chunk_id) for chunk_id, text in rows))
+                self.db["chunks"].create_index(["text_sha"], if_not_exists=True)
             if "ocr_pages" not in self.db.table_names():
                 self.db["ocr_pages"].create(
                     {"doc_id": int, "page": int, "confidence": float, "models": str, "note": str, "words": str},
@@ -348,6 +355,22 @@ class Store:
         with self._lock:
             return [r[0] for r in self.db.execute(sql, [fts_query, *params, limit]).fetchall()]
 
+    def known_embeddings(self, model_id: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        if self.model_id != model_id or not texts:
+            return {}
+        by_key = {text_key(t): t for t in texts}
+        keys = list(by_key)
+        found: dict[str, np.ndarray] = {}
+        dim = self.dim or 0
+        with self._lock:
+            for start in range(0, len(keys), 900):  # SQLite's limit on bound parameters
+                part = keys[start:start + 900]
+                marks = ",".join("?" * len(part))
+                for key, blob in self.db.execute(f"SELECT text_sha, embedding FROM chunks WHERE text_sha IN ({marks}) "
+                                                 "GROUP BY text_sha", part).fetchall():
+                    found[by_key[key]] = _matrix([blob], dim)[0]
+        return found
+
     # --- dense search ---------------------------------------------------------------------------
 
     def search_vectors(self, query: np.ndarray, k: int, *, langs: list[str] | None = None,
@@ -417,7 +440,8 @@ class Store:
                 }).last_pk
                 self.db["chunks"].insert_all(
                     ({"doc_id": doc_id, "seq": c.seq, "page": c.page, "page_end": c.page_end, "heading": c.heading,
-                      "lang": c.lang, "text": c.text, "embedding": _blob(c.embedding), "ocr_conf": c.ocr_conf}
+                      "lang": c.lang, "text": c.text, "embedding": _blob(c.embedding), "ocr_conf": c.ocr_conf,
+                      "text_sha": text_key(c.text) if c.text is not None else None}
                      for c in chunks),
                     batch_size=200)
                 self.db["ocr_pages"].insert_all(

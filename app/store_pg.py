@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 
 from app.errors import ModelMismatch, StoreError
-from app.store_protocol import CorpusEmbeddings, DoctorReport, Document, NewChunk, OcrPageRecord
+from app.store_protocol import CorpusEmbeddings, DoctorReport, Document, NewChunk, OcrPageRecord, text_key
 from corpora.languages import get_language
 from trainer.adapters import is_adapter_id
 
@@ -63,7 +63,8 @@ __all__ = ["PG_SCHEMA_VERSION", "PgStore", "VectorPolicy"]
 
 log = logging.getLogger(__name__)
 
-PG_SCHEMA_VERSION = 1
+PG_SCHEMA_VERSION = 2
+"""1: the tables. 2: chunks.text_sha (indexed), so identical passages are embedded once."""
 VECTOR_INDEX = "chunks_embedding_ivf"
 
 
@@ -108,6 +109,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     seq integer NOT NULL, page integer NOT NULL, page_end integer NOT NULL, heading text, lang text NOT NULL,
     text text NOT NULL, ocr_conf real, embedding vector NOT NULL,
     tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED);
+ALTER TABLE chunks ADD COLUMN IF NOT EXISTS text_sha text;
+UPDATE chunks SET text_sha = encode(sha256(convert_to(text, 'UTF8')), 'hex') WHERE text_sha IS NULL;
+CREATE INDEX IF NOT EXISTS chunks_text_sha ON chunks (text_sha);
 CREATE INDEX IF NOT EXISTS chunks_doc_id ON chunks (doc_id);
 CREATE INDEX IF NOT EXISTS chunks_lang ON chunks (lang);
 CREATE INDEX IF NOT EXISTS chunks_tsv ON chunks USING gin (tsv);
@@ -180,12 +184,18 @@ class PgStore:
         folder.mkdir(parents=True, exist_ok=True)
         try:
             with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
-                if conn.execute("SELECT to_regclass('meta') IS NULL").fetchone()[0]:
-                    # A new database. (An existing one is not written to here: a read replica can serve searches.)
+                current = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0] and conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'schema' AND value::int >= %s)",
+                    [PG_SCHEMA_VERSION]).fetchone()[0]
+                if not current:
+                    # A new or older database. (An up-to-date one is not written to here: a read replica can serve
+                    # searches.)
                     # Two processes opening it at once: one creates the schema, the other waits.
                     conn.execute("SELECT pg_advisory_lock(727274)")
                     try:
                         conn.execute(_SCHEMA)
+                        conn.execute("UPDATE meta SET value = %s WHERE key = 'schema' AND value::int < %s",
+                                     [str(PG_SCHEMA_VERSION), PG_SCHEMA_VERSION])
                     finally:
                         conn.execute("SELECT pg_advisory_unlock(727274)")
                 version = int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
@@ -350,6 +360,15 @@ class PgStore:
                               "ORDER BY seq", [int(doc_id)]):
             yield dict(zip(names, row))
 
+    def known_embeddings(self, model_id: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        if self.model_id != model_id or not texts:
+            return {}
+        by_key = {text_key(t): t for t in texts}
+        with self._pool.connection() as conn, conn.cursor(binary=True) as cur:
+            rows = cur.execute("SELECT DISTINCT ON (text_sha) text_sha, embedding FROM chunks WHERE text_sha = ANY(%s)",
+                               [list(by_key)]).fetchall()
+        return {by_key[key]: _array(vector) for key, vector in rows}
+
     # --- search ---------------------------------------------------------------------------------
 
     def search_vectors(self, query: np.ndarray, k: int, *, langs: list[str] | None = None,
@@ -435,12 +454,13 @@ class PgStore:
                 [sha256, text_sha256, file, title, lang, lang_source, pages, len(chunks), size,
                  added or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), model_id]).fetchone()[0]
             with conn.cursor(binary=True) as cur, cur.copy(
-                    "COPY chunks (doc_id, seq, page, page_end, heading, lang, text, ocr_conf, embedding) FROM STDIN "
-                    "WITH (FORMAT BINARY)") as copy:
-                copy.set_types(["int8", "int4", "int4", "int4", "text", "text", "text", "float4", "vector"])
+                    "COPY chunks (doc_id, seq, page, page_end, heading, lang, text, ocr_conf, embedding, text_sha) "
+                    "FROM STDIN WITH (FORMAT BINARY)") as copy:
+                copy.set_types(["int8", "int4", "int4", "int4", "text", "text", "text", "float4", "vector", "text"])
                 for c in chunks:
                     copy.write_row([doc_id, c.seq, c.page, c.page_end, c.heading, c.lang, c.text, c.ocr_conf,
-                                    Vector(np.asarray(c.embedding, dtype="float32"))])
+                                    Vector(np.asarray(c.embedding, dtype="float32")),
+                                    text_key(c.text) if c.text is not None else None])
             if ocr_pages:
                 conn.cursor().executemany(
                     "INSERT INTO ocr_pages VALUES (%s, %s, %s, %s, %s, %s)",

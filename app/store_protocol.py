@@ -15,12 +15,18 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+
+def text_key(text: str) -> str:
+    """The hash a passage's text is found by (``known_embeddings``): sha256 of its UTF-8 bytes, hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,12 @@ class StoreBackend(Protocol):
 
     def embeddings(self, *, langs: list[str] | None = None, docs: list[int] | None = None) -> CorpusEmbeddings:
         """Every chunk embedding (optionally filtered) with chunk ids, document ids and languages."""
+        ...
+
+    def known_embeddings(self, model_id: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings of passages whose text is exactly one of ``texts`` (looked up by the
+        text's hash), when the store holds embeddings of ``model_id``; ``{}`` otherwise. Ingest
+        encodes only the others: boilerplate repeated across documents is embedded once per model."""
         ...
 
     # --- search ------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from app.errors import ModelMismatch
@@ -148,6 +149,38 @@ def test_reingesting_changes_nothing_and_resaved_copies_are_duplicates(tmp_path)
         assert again[0].reason == "same file as document 1 (a.pdf)"
         assert again[1].reason == "same text as document 1 (a.pdf)"
         assert store.generation() == generation
+
+
+def test_boilerplate_already_in_the_library_is_not_encoded_again(tmp_path):
+    """Two contracts sharing their standard clauses: the second one encodes only its own passages."""
+    class Counting(FakeEncoder):
+        encoded: list[str] = []
+
+        def encode_document(self, texts, **kwargs):
+            self.encoded += list(texts)
+            return super().encode_document(texts, **kwargs)
+
+    clauses = [f"Clause {i}. Standard term number {i} of every contract of this office." for i in range(1, 7)]
+    first = factory.make_pdf(tmp_path / "first.pdf", [["Contract A between Amina and Baraka.", *clauses]])
+    second = factory.make_pdf(tmp_path / "second.pdf", [["Contract B between Chege and Dalia.", *clauses]])
+    encoder = Counting()
+    with Store.open(tmp_path / "store") as store:
+        [a] = ingest_paths([first], store=store, encoder=encoder)
+        encoded_first = len(encoder.encoded)
+        encoder.encoded.clear()
+        [b] = ingest_paths([second], store=store, encoder=encoder)
+        assert (a.status, b.status) == ("added", "added")
+        rows = store.fetch_chunks(store.embeddings(docs=[b.doc_id]).ids.tolist())
+        shared = [r for r in rows.values() if "Standard term" in r["text"] and "Contract" not in r["text"]]
+        assert shared, "the test needs passages made only of shared clauses"
+        assert not any(r["text"] in encoder.encoded for r in shared)  # reused, not encoded again
+        assert len(encoder.encoded) < encoded_first
+        corpus = store.embeddings()
+        by_text = {}
+        for chunk_id, vector in zip(corpus.ids.tolist(), corpus.vectors):
+            by_text.setdefault(store.fetch_chunks([chunk_id])[chunk_id]["text"], []).append(vector)
+        for vectors in by_text.values():  # the same text has the same vector in both documents
+            np.testing.assert_array_equal(vectors[0], vectors[-1])
 
 
 def test_language_override(tmp_path):

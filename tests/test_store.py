@@ -308,15 +308,20 @@ def test_a_schema_1_store_gets_the_translation_sets_table(tmp_path):
         assert store.translation_sets() == [[a, b]]
 
 
-def test_a_schema_2_store_gains_ocr_columns_and_keeps_its_chunks(tmp_path):
+def test_a_schema_2_store_gains_ocr_columns_and_text_hashes_and_keeps_its_chunks(tmp_path):
     with Store.open(tmp_path / "s") as store:
         doc = add(store, "a", ["one", "two"])
         store.db["ocr_pages"].drop()  # as a store written before schema 3
+        store.db.execute("DROP INDEX idx_chunks_text_sha")  # and before schema 4
+        store.db.execute("ALTER TABLE chunks DROP COLUMN text_sha")
         store.db.execute("ALTER TABLE chunks DROP COLUMN ocr_conf")
         store.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
         store.db.conn.commit()
     with Store.open(tmp_path / "s") as store:
-        assert store._meta("schema") == "3"
+        assert store._meta("schema") == str(SCHEMA_VERSION) == "4"
+        known = store.known_embeddings(ENC.polylex_id, ["two", "three"])  # the hashes were computed for old rows
+        assert list(known) == ["two"]
+        np.testing.assert_allclose(known["two"], ENC.encode_document(["two"])[0], rtol=1e-6)
         rows = store.fetch_chunks(list(store.chunk_ids()))
         assert sorted(r["text"] for r in rows.values()) == ["one", "two"]
         assert all(r["ocr_conf"] is None for r in rows.values())

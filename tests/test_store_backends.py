@@ -90,6 +90,16 @@ def test_a_failing_write_leaves_nothing_behind(store):
     assert store.doctor(repair=False).ok
 
 
+def test_known_embeddings_are_found_by_text_for_the_same_model_only(store):
+    add(store, "a", ["Force majeure: neither party is liable.", "Governing law: Kenya."])
+    known = store.known_embeddings(ENC.polylex_id, ["Governing law: Kenya.", "Something new."])
+    assert list(known) == ["Governing law: Kenya."]
+    np.testing.assert_allclose(known["Governing law: Kenya."], ENC.encode_document(["Governing law: Kenya."])[0],
+                               rtol=1e-6)
+    assert store.known_embeddings("another-model", ["Governing law: Kenya."]) == {}
+    assert store.known_embeddings(ENC.polylex_id, []) == {}
+
+
 def test_embeddings_of_another_model_are_refused(store):
     add(store, "a", ["text"])
     with pytest.raises(ModelMismatch, match="reindex"):
