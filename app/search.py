@@ -40,9 +40,11 @@ RRF_K = 60
 """The constant of Cormack et al. (2009); it damps the weight of the very first ranks."""
 HYBRID_DEPTH = 100
 """How deep each ranking is read before fusion (at least ``5 * k``)."""
-Keywords = Literal["references", "all"]
-"""What the keyword side of hybrid search looks for: the query's language-neutral terms (the
-default), or all its words (the former behaviour, kept to measure against)."""
+Keywords = Literal["references", "references-flat", "all"]
+"""What the keyword side of hybrid search looks for, and how much it counts: the query's
+language-neutral terms weighted by :func:`keyword_weight` (the default, the measured best); the same
+terms at full weight; or all the query's words at full weight (the former behaviour). The last two
+are kept to measure against (``python -m app evaluate --keywords``)."""
 DIGIT_SYSTEMS = ("0123456789", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "०१२३४५६७८९", "০১২৩৪৫৬৭৮৯", "੦੧੨੩੪੫੬੭੮੯",
                  "૦૧૨૩૪૫૬૭૮૯", "୦୧୨୩୪୫୬୭୮୯", "௦௧௨௩௪௫௬௭௮௯", "౦౧౨౩౪౫౬౭౮౯", "೦೧೨೩೪೫೬೭೮೯", "൦൧൨൩൪൫൬൭൮൯",
                  "๐๑๒๓๔๕๖๗๘๙", "໐໑໒໓໔໕໖໗໘໙", "០១២៣៤៥៦៧៨៩", "၀၁၂၃၄၅၆၇၈၉", "༠༡༢༣༤༥༦༧༨༩")
@@ -103,16 +105,31 @@ def encode_query(encoder: Encoder, query: str) -> np.ndarray:
     return np.asarray(vectors[0], dtype="float32")
 
 
-def rrf(rankings: Sequence[Sequence[int]], *, k: int = RRF_K) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion of ranked id lists: ``[(id, score), ...]``, best first.
+def rrf(rankings: Sequence[Sequence[int]], *, k: int = RRF_K, weights: Sequence[float] | None = None
+        ) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of ranked id lists: ``[(id, score), ...]``, best first; ``weights``
+    (default all 1) scale each list's ``1 / (k + rank)``.
 
     Ties keep the order of first appearance (the dense ranking is passed first).
     """
     scores: dict[int, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings)):
         for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def keyword_weight(query: str) -> float:
+    """How much the keyword ranking counts in hybrid fusion: twice the share of the query's words
+    that are reference terms, at most 1. "Article 12" or "§ 3" is all reference (1.0); a question
+    that mentions a year in passing ("… under the Designs Act, 2000?", 0.2) stays led by its meaning
+    (measured: with weight 1 for every query, such years pulled other acts' passages up on MILPaC)."""
+    words = re.findall(r"\w+", query)
+    if not words:
+        return 0.0
+    numbers = len(_NUMBER.findall(query))
+    quoted = sum(len(re.findall(r"\w+", next(g for g in m.groups() if g))) for m in _QUOTED.finditer(query))
+    return min(1.0, 2 * (numbers + len(_ACRONYM.findall(query)) + quoted) / len(words))
 
 
 def reference_terms(query: str) -> list[str]:
@@ -173,10 +190,11 @@ def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, la
         ranked = store.search_vectors(vector, k, langs=langs, docs=docs)
     else:
         depth = max(HYBRID_DEPTH, 5 * k)
-        terms = " ".join(reference_terms(query)) if keywords == "references" else query
+        terms = query if keywords == "all" else " ".join(reference_terms(query))
         dense = [chunk_id for chunk_id, _ in store.search_vectors(vector, depth, langs=langs, docs=docs)]
         lexical = store.search_text(terms, limit=depth, langs=langs, docs=docs) if terms else []
-        ranked = rrf([dense, lexical])[:k]
+        weight = keyword_weight(query) if keywords == "references" else 1.0
+        ranked = rrf([dense, lexical], weights=[1.0, weight])[:k]
 
     rows = store.fetch_chunks([chunk_id for chunk_id, _ in ranked])
     hits = [SearchHit(chunk_id=chunk_id, doc_id=row["doc_id"], file=row["file"], title=row["title"], page=row["page"],

@@ -11,9 +11,11 @@ for spec in "xquad-r 20" "constitutions 60" "milpac 40"; do
   $PY -m trainer evaluate --model default --benchmark $1 --limit $2 --json $OUT/$1-trainer.json >/dev/null
   $PY -m app evaluate --benchmark $1 --limit $2 --mode dense --json $OUT/$1-dense.json
   $PY -m app evaluate --benchmark $1 --limit $2 --mode hybrid --keywords all --json $OUT/$1-hybrid-all.json
+  $PY -m app evaluate --benchmark $1 --limit $2 --mode hybrid --keywords references-flat --json $OUT/$1-hybrid-refs-flat.json
   $PY -m app evaluate --benchmark $1 --limit $2 --mode hybrid --json $OUT/$1-hybrid.json
 done
 $PY -m app evaluate --benchmark xquad-r --limit 20 --index ivf --json $OUT/xquad-r-dense-ivf.json
 $PY -m app evaluate --benchmark constitutions --queries references --mode dense --json $OUT/constitutions-references-dense.json
 $PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --keywords all --json $OUT/constitutions-references-hybrid-all.json
+$PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --keywords references-flat --json $OUT/constitutions-references-hybrid-refs-flat.json
 $PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --json $OUT/constitutions-references-hybrid.json
