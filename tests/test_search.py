@@ -259,6 +259,17 @@ def test_reference_terms_are_language_neutral():
     assert reference_terms("Wer wählt den Bundesrat?") == []
 
 
+def test_the_keyword_side_counts_by_how_much_of_the_query_is_a_reference():
+    from app.search import keyword_weight, rrf
+
+    assert keyword_weight("Article 12") == keyword_weight("§ 3") == 1.0
+    assert keyword_weight("What is meant by Design under the Designs Act, 2000?") == pytest.approx(0.2)
+    assert keyword_weight("Who has the right to life?") == 0.0
+    dense = list(range(1, 31))  # a keyword hit at dense rank 30: a full-weight list lifts it first, a 0.1 one does not
+    assert rrf([dense, [30]], weights=[1.0, 1.0])[0][0] == 30
+    assert rrf([dense, [30]], weights=[1.0, 0.1])[0][0] == 1
+
+
 def test_a_query_in_a_script_no_document_uses_still_searches(real_store):
     """Syriac is a script Polylex serves no language in: the query language is `und`, the search still
     ranks every language's passages, and nothing fails. (Tibetan, used here before, is now served.)"""
