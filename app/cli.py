@@ -324,8 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--benchmark", required=True, help="xquad-r, mlqa-r, constitutions, milpac, afriqa, or FILE.jsonl")
     evaluate.add_argument("--mode", choices=["dense", "hybrid"], default="dense")
     evaluate.add_argument("--keywords", choices=["references", "references-flat", "all"], default="references",
-                          help="hybrid's keyword side: language-neutral terms weighted by their share of the query "
-                               "(default), the same at full weight, or every word at full weight (for comparison)")
+                          help="hybrid's keyword side: language-neutral terms when the query is mostly such terms "
+                               "(default), the same for every query, or every word (the last two for comparison)")
     evaluate.add_argument("--queries", choices=["natural", "references"], default="natural",
                           help="the benchmark's questions, or the provision reference heading each relevant passage")
     evaluate.add_argument("--index", choices=["auto", "ivf"], default="auto",
