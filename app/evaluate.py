@@ -52,7 +52,7 @@ def build_store(benchmark: Benchmark, encoder: Encoder, folder: Path, *, policy:
     Returns the open store, ``chunk id -> candidate index`` and the share of candidates whose
     product language label equals the benchmark's.
     """
-    store = Store.open(folder, policy=policy)
+    store = Store.open(folder)
     by_lang: dict[str, list[int]] = {}
     for i, candidate in enumerate(benchmark.candidates):
         by_lang.setdefault(candidate.lang, []).append(i)
@@ -70,6 +70,13 @@ def build_store(benchmark: Benchmark, encoder: Encoder, folder: Path, *, policy:
                            text_sha256=f"{benchmark.name}:{lang}", file=f"{benchmark.name}-{lang}.txt",
                            title=f"{benchmark.name} ({lang})", lang=lang, lang_source="user", pages=1, size=0,
                            model_id=model_id(encoder), chunks=chunks)
+    if policy is not None:
+        # An index of another policy (IVF forced) is built as the store builds one when it crosses a tier:
+        # from every vector at once, here by reopening the store without its index file.
+        store.close()
+        for path in Path(folder).glob("index-g*.faiss"):
+            path.unlink()
+        store = Store.open(folder, policy=policy)
     chunk_to_candidate: dict[int, int] = {}
     for doc in store.documents():
         members = by_lang[doc.file.removeprefix(f"{benchmark.name}-").removesuffix(".txt")]

@@ -14,7 +14,11 @@ for spec in "xquad-r 20" "constitutions 60" "milpac 40"; do
   $PY -m app evaluate --benchmark $1 --limit $2 --mode hybrid --keywords references-flat --json $OUT/$1-hybrid-refs-flat.json
   $PY -m app evaluate --benchmark $1 --limit $2 --mode hybrid --json $OUT/$1-hybrid.json
 done
-$PY -m app evaluate --benchmark xquad-r --limit 20 --index ivf --json $OUT/xquad-r-dense-ivf.json
+for spec in "xquad-r 60" "constitutions 60" "milpac 40"; do
+  set -- $spec
+  $PY -m app evaluate --benchmark $1 --limit $2 --index ivf --json $OUT/$1-dense-ivf.json
+done
+$PY -m app evaluate --benchmark xquad-r --limit 60 --json $OUT/xquad-r-60-dense.json
 $PY -m app evaluate --benchmark constitutions --queries references --mode dense --json $OUT/constitutions-references-dense.json
 $PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --keywords all --json $OUT/constitutions-references-hybrid-all.json
 $PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --keywords references-flat --json $OUT/constitutions-references-hybrid-refs-flat.json
