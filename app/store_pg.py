@@ -527,8 +527,7 @@ class PgStore:
             if conn.execute("DELETE FROM documents WHERE id = %s", [int(doc_id)]).rowcount == 0:
                 raise KeyError(f"no document with id {doc_id}")  # another process deleted it meanwhile
             self._drop_singleton_sets(conn)  # chunks, OCR pages and set rows go by ON DELETE CASCADE
-            if not conn.execute("SELECT 1 FROM documents WHERE sha256 = %s", [doc.sha256]).fetchone():
-                conn.execute("DELETE FROM originals WHERE sha256 = %s", [doc.sha256])
+            conn.execute("DELETE FROM originals WHERE sha256 = %s", [doc.sha256])  # sha256 is unique to it
             self._maintain_vector_index(conn)
             self._bump(conn)
         with self._lock:
