@@ -140,13 +140,16 @@ def _has_letters(text: str) -> bool:
     return any(ch.isalpha() for ch in text)
 
 
-def read_pdf(path: str | Path, *, max_mb: float, max_pages: int | None = None) -> PdfText:
+def read_pdf(path: str | Path, *, max_mb: float, max_pages: int | None = None,
+             max_text_mb: float | None = None) -> PdfText:
     """Read one PDF's text page by page.
 
     Args:
         path: the file.
         max_mb: the largest size accepted, in MiB (``settings.max_mb``, ``POLYLEX_MAX_MB``).
         max_pages: the most pages accepted (``settings.max_pages``, ``POLYLEX_MAX_PAGES``); None: any.
+        max_text_mb: the most text accepted, in MiB of UTF-8 (``settings.max_text_mb``,
+            ``POLYLEX_MAX_TEXT_MB``); reading stops at the page that passes it. None: any.
 
     Raises:
         RefusedFile: with a one-line reason when the file is empty, too big, not a PDF,
@@ -180,7 +183,13 @@ def read_pdf(path: str | Path, *, max_mb: float, max_pages: int | None = None) -
         if max_pages is not None and len(reader.pages) > max_pages:
             raise RefusedFile(f"{len(reader.pages):,} pages, over the {max_pages:,}-page limit (POLYLEX_MAX_PAGES): "
                               "split the file, or raise the limit")
-        pages = [clean_text(page.extract_text() or "") for page in reader.pages]
+        pages, text_bytes = [], 0
+        for page in reader.pages:
+            pages.append(clean_text(page.extract_text() or ""))
+            text_bytes += len(pages[-1].encode("utf-8"))
+            if max_text_mb is not None and text_bytes > max_text_mb * 2**20:
+                raise RefusedFile(f"more than {max_text_mb:g} MiB of text (by page {len(pages):,}), over the text "
+                                  "limit (POLYLEX_MAX_TEXT_MB): split the file, or raise the limit")
         title = _title(reader, pages, path)
     except RefusedFile:
         raise

@@ -66,7 +66,7 @@ def _serve(request: BinaryIO, reply: BinaryIO) -> None:
         if kind == "page":
             send(("ok", _page(path, settings=settings, **options)))
             return
-        pdf = read_pdf(path, max_mb=options["max_mb"], max_pages=settings.max_pages)
+        pdf = read_pdf(path, max_mb=options["max_mb"], max_pages=settings.max_pages, max_text_mb=settings.max_text_mb)
         pdf = ocr_pdf(pdf, settings=settings, lang=options["lang"],
                       on_page=lambda done, total: send(("page", done, total)))
         send(("ok", pdf))

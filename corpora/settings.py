@@ -52,6 +52,8 @@ class Settings:
             (``POLYLEX_MAX_IMAGE_MPX``, default 150: a 600-dpi A3 scan is 70).
         max_pages: most pages a PDF may have (``POLYLEX_MAX_PAGES``, default 5000).
         max_passages: most passages one document may give (``POLYLEX_MAX_PASSAGES``, default 20000).
+        max_text_mb: most text one PDF may hold, in MiB of UTF-8 (``POLYLEX_MAX_TEXT_MB``, default 50:
+            a 5,000-page statute book has about 15).
         file_timeout: seconds reading one file (text and OCR) may take in its worker process
             (``POLYLEX_FILE_TIMEOUT``, default 3600).
         file_memory_mb: memory the worker reading one file may use, in MiB
@@ -73,6 +75,7 @@ class Settings:
     max_image_mpx: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_MAX_IMAGE_MPX") or 150))
     max_pages: int = field(default_factory=lambda: int(os.environ.get("POLYLEX_MAX_PAGES") or 5000))
     max_passages: int = field(default_factory=lambda: int(os.environ.get("POLYLEX_MAX_PASSAGES") or 20000))
+    max_text_mb: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_MAX_TEXT_MB") or 50))
     file_timeout: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_FILE_TIMEOUT") or 3600))
     file_memory_mb: float = field(default_factory=lambda: float(os.environ.get("POLYLEX_FILE_MEMORY_MB") or 2048))
 

@@ -67,13 +67,17 @@ def test_a_reader_over_its_memory_limit_is_refused_and_the_app_carries_on(tmp_pa
     assert stored == ["good.pdf"]
 
 
-def test_page_and_passage_limits_name_the_limit(tmp_path):
+def test_page_text_and_passage_limits_name_the_limit(tmp_path):
     pages = [[f"Section {n}", f"Clause {n} applies to every party."] for n in range(1, 31)]
     long = factory.make_pdf(tmp_path / "thirty.pdf", pages)
     results, stored = _ingest([long], tmp_path, max_pages=20)
     assert results[0].reason == "30 pages, over the 20-page limit (POLYLEX_MAX_PAGES): split the file, or raise the limit"
     results, stored = _ingest([long], tmp_path, max_passages=10)
     assert results[0].status == "refused" and "over the 10-passage limit (POLYLEX_MAX_PASSAGES)" in results[0].reason
+    results, stored = _ingest([long], tmp_path, max_text_mb=0.001)  # about 1,000 bytes: a page of 40 passes it
+    assert results[0].status == "refused"
+    assert results[0].reason.startswith("more than 0.001 MiB of text (by page ")
+    assert "(POLYLEX_MAX_TEXT_MB): split the file, or raise the limit" in results[0].reason
     assert stored == []
 
 
