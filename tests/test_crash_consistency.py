@@ -163,3 +163,74 @@ def test_postgres_crash_during_reindex_keeps_the_old_model_in_force(pg_url, tmp_
     with open_store(pg_url, cache=tmp_path) as store:
         assert (store.model_id, store.dim) == ("fake-v2", 32)
         assert store.doctor(repair=False).ok
+
+
+# --- kill -9 at random points: the campaign of bench/faults.py, in the suite with the fake encoder ----------
+
+_KILL_SCRIPT = textwrap.dedent("""
+    import sys
+    from app.ingest import ingest_paths, reindex
+    from app.store import Store
+    from tests.app_helpers import FakeEncoder
+    store = Store.open(sys.argv[2])
+    model = store.model_id or "fake-bag-of-words"
+    dims = {"fake-bag-of-words": 64, "fake-v2": 32}
+    if sys.argv[1] == "ingest":
+        for result in ingest_paths(sys.argv[3:], store=store, encoder=FakeEncoder(dim=dims[model], model_id=model)):
+            print(result.status, result.path, flush=True)
+    elif sys.argv[1] == "delete":
+        store.delete_document(int(sys.argv[3]))
+        print("deleted", flush=True)
+    else:
+        other = "fake-v2" if model == "fake-bag-of-words" else "fake-bag-of-words"
+        reindex(store, FakeEncoder(dim=dims[other], model_id=other), batch=1)
+        print("reindexed", flush=True)
+""")
+
+
+def test_kill_9_at_random_points_of_20_ingests_and_10_deletes_or_reindexes(tmp_path):
+    """SIGKILL after a random delay (seed fixed): after every run doctor finds the store consistent (a
+    staged, unfinished reindex being the one state it may report) and nothing reported added is lost."""
+    import random
+    import signal
+
+    from trainer.adapters import sha256_of
+
+    rng = random.Random(20261129)
+    store_dir = tmp_path / "store"
+    pdfs = [factory.make_pdf(tmp_path / f"entry-{i}.pdf", [[f"Register entry {i}", *factory.UDHR[lang]]])
+            for i, lang in enumerate(["en", "de", "es", "ru", "sw"] * 4)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop(CRASH_ENV, None)
+    reported: dict[str, int] = {}
+    outcomes = {"killed": 0, "finished": 0}
+    plan = ["ingest"] * 20 + ["delete"] * 5 + ["reindex"] * 5
+    rng.shuffle(plan)
+    for n, kind in enumerate(plan):
+        args = [str(pdfs[n % len(pdfs)])] if kind == "ingest" else []
+        if kind == "delete":
+            if not reported:
+                continue
+            name = rng.choice(sorted(reported))
+            args = [str(reported[name])]
+        process = subprocess.Popen([sys.executable, "-c", _KILL_SCRIPT, kind, str(store_dir), *args], cwd=ROOT,
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            out, _ = process.communicate(timeout=rng.uniform(0.3, 4.0))
+            outcomes["finished"] += 1
+            if kind == "ingest" and out.startswith("added"):
+                with Store.open(store_dir) as store:
+                    doc = store.by_hash(sha256_of(Path(args[0])))
+                    reported[Path(args[0]).name] = doc.id
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.communicate()
+            outcomes["killed"] += 1
+        if kind == "delete":
+            reported.pop(name, None)  # a killed delete may have committed or not: both are consistent
+        with Store.open(store_dir) as store:
+            problems = [p for p in store.doctor(repair=False).problems if not p.startswith("an unfinished reindex")]
+            assert problems == [], (n, kind, problems)
+            present = {d.file for d in store.documents()}
+            assert set(reported) <= present, (n, kind, set(reported) - present)
+    assert outcomes["killed"] >= 5 and outcomes["finished"] >= 5, outcomes  # both outcomes were exercised
