@@ -276,6 +276,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
           f"rank distance {s['rank_distance']:.1f}  languages in top 10 {s['languages_in_top_10']:.2f}  "
           f"own-language share of top 10 {s['own_language_share_top_10']:.2f}  (language ID agrees on "
           f"{result['langid_accuracy']:.1%} of passages)")
+    if "keyword_hits_by_language" in result:
+        print("questions the keyword index matches anything for: "
+              + "  ".join(f"{lang} {share:.2f}" for lang, share in result["keyword_hits_by_language"].items()))
     return 0
 
 
@@ -327,7 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
                               description="store a benchmark's candidates as passages (SQLite, FAISS), ask every "
                               "query through the app's search, and score with the trainer's metrics")
     evaluate.add_argument("--benchmark", required=True, help="xquad-r, mlqa-r, constitutions, milpac, afriqa, or FILE.jsonl")
-    evaluate.add_argument("--mode", choices=["dense", "hybrid"], default="dense")
+    evaluate.add_argument("--mode", choices=["dense", "hybrid", "keywords"], default="dense",
+                          help="the search modes, or keywords: the keyword index alone (BM25, every word)")
     evaluate.add_argument("--keywords", choices=["references", "references-flat", "all"], default="references",
                           help="hybrid's keyword side: language-neutral terms when the query is mostly such terms "
                                "(default), the same for every query, or every word (the last two for comparison)")

@@ -9,6 +9,11 @@ at that size (or IVF forced, to measure what the approximate index costs), and s
 are scored by :func:`trainer.evaluate.score` (one implementation of the metrics), by the
 benchmark's true languages; the product's labels are scored too (``langid_accuracy``).
 
+``mode="keywords"`` ranks by the store's keyword index alone (BM25 over every word of the question;
+passages it does not match are unranked), to measure keyword search per language and script; read
+its ``keyword_hits_by_language`` (the share of questions it matches anything for): the metrics
+average over the questions whose relevant passages got a rank.
+
 Beside the trainer's metrics: ``languages_in_top_10`` (distinct passage languages among the first
 ten results, averaged over queries) and ``own_language_share_top_10`` (the share of those ten in
 the query's own language) — the bias a user sees on the first page.
@@ -27,6 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -107,7 +113,7 @@ def reference_queries(benchmark: Benchmark) -> Benchmark:
                    groups={q.id: benchmark.groups[q.id] for q in queries if q.id in benchmark.groups})
 
 
-def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mode: Mode = "dense",
+def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mode: Mode | Literal["keywords"] = "dense",
                      keywords: Keywords = "references", policy: IndexPolicy | None = None,
                      progress: Progress | None = None) -> dict:
     """Build the store (see the module's doc), ask every query, score; JSON-ready."""
@@ -119,12 +125,18 @@ def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mo
     own = np.full(relevant.shape, np.inf)
     pooled = np.full(relevant.shape, np.inf)
     lang_count, own_share = [], []
+    answered: dict[str, list[bool]] = {}  # keywords mode: did the index match anything at all, per language
     started = time.perf_counter()
     for q, query in enumerate(benchmark.queries):
         if progress is not None and q % 50 == 0:
             progress(0.4 + 0.6 * q / len(benchmark.queries), desc=f"query {q + 1}/{len(benchmark.queries)}")
-        response = search(store, encoder, query.text, k=n, mode=mode, query_lang=query.lang, keywords=keywords)
-        order = np.array([chunk_to_candidate[h.chunk_id] for h in response.results], dtype=np.int64)
+        if mode == "keywords":  # the keyword index alone (every word of the question), as hybrid's other half
+            ranked = store.search_text(query.text, limit=n)
+            answered.setdefault(query.lang, []).append(bool(ranked))
+        else:
+            ranked = [h.chunk_id for h in search(store, encoder, query.text, k=n, mode=mode, query_lang=query.lang,
+                                                 keywords=keywords).results]
+        order = np.array([chunk_to_candidate[c] for c in ranked], dtype=np.int64)
         pooled_rank = np.full(n, np.inf)
         pooled_rank[order] = np.arange(1, len(order) + 1)
         own_rank = np.full(n, np.inf)
@@ -142,6 +154,10 @@ def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mo
     result = score(RelevantRanks(languages, query_lang, relevant_lang, own, pooled))
     result["summary"]["languages_in_top_10"] = float(np.mean(lang_count))
     result["summary"]["own_language_share_top_10"] = float(np.mean(own_share))
+    if answered:
+        # the trainer's means skip queries whose relevant passages have no rank, so beside a partial
+        # (keyword) ranking the share of questions it answers at all is the figure to read
+        result["keyword_hits_by_language"] = {lang: round(float(np.mean(v)), 3) for lang, v in sorted(answered.items())}
     index = store.index_description()
     store.close()
     return {"benchmark": benchmark.name, "mode": mode, "keywords": keywords if mode == "hybrid" else None, "index": index, "langid_accuracy": round(agreement, 4),
