@@ -272,9 +272,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"{result['benchmark']} through the product ({result['mode']}"
           + (f", keywords: {result['keywords']}" if result["keywords"] else "") + f"; {result['index']}): "
           f"{result['counts']['queries']} queries, {result['counts']['candidates']} passages")
-    print(f"mAP mono {s['map_mono']:.3f}  cross {s['map_cross']:.3f}  multi {s['map_multi']:.3f}  "
-          f"rank distance {s['rank_distance']:.1f}  languages in top 10 {s['languages_in_top_10']:.2f}  "
-          f"own-language share of top 10 {s['own_language_share_top_10']:.2f}  (language ID agrees on "
+    def f(key: str, digits: int = 3) -> str:
+        return "-" if s.get(key) is None else f"{s[key]:.{digits}f}"
+
+    print(f"mAP mono {f('map_mono')}  cross {f('map_cross')}  multi {f('map_multi')}  "
+          f"rank distance {f('rank_distance', 1)}  languages in top 10 {f('languages_in_top_10', 2)}  "
+          f"own-language share of top 10 {f('own_language_share_top_10', 2)}  (language ID agrees on "
           f"{result['langid_accuracy']:.1%} of passages)")
     if "keyword_hits_by_language" in result:
         print("questions the keyword index matches anything for: "

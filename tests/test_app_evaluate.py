@@ -1,0 +1,51 @@
+"""``python -m app evaluate``: the product's search path scored with the trainer's metrics.
+
+On a slice of XQuAD-R with the real default model: dense search through the product (SQLite, FAISS,
+``app.search``) gives the encoder's own figures; hybrid on natural questions does not lower them; the
+keyword index alone reports how many questions it matches in each language."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app import cli
+from tests.app_helpers import real_encoder
+
+
+@pytest.fixture(scope="module")
+def slice_(data_set):
+    from corpora import load_benchmark
+
+    data_set("xquad-r")
+    return load_benchmark("xquad-r", limit=3, langs=["en", "de", "zh", "ar"])
+
+
+def test_product_dense_equals_the_encoders_evaluation_and_hybrid_does_not_lower_it(slice_, tmp_path):
+    from app.evaluate import evaluate_product
+    from trainer.evaluate import evaluate
+
+    encoder = real_encoder()
+    trainer = evaluate(encoder, slice_)["summary"]
+    dense = evaluate_product(slice_, encoder, folder=tmp_path / "dense", mode="dense")
+    for key in ("map_mono", "map_cross", "map_multi", "rank_distance"):
+        assert dense["summary"][key] == pytest.approx(trainer[key], abs=0.005), key
+    assert dense["index"].startswith("IDMap,Flat") and dense["langid_accuracy"] > 0.9
+    assert 1 <= dense["summary"]["languages_in_top_10"] <= 4
+    hybrid = evaluate_product(slice_, encoder, folder=tmp_path / "hybrid", mode="hybrid")
+    assert hybrid["summary"]["map_multi"] >= dense["summary"]["map_multi"] - 1e-9
+    assert hybrid["summary"]["languages_in_top_10"] >= dense["summary"]["languages_in_top_10"] - 1e-9
+
+
+def test_the_cli_writes_json_and_reports_keyword_hits_per_language(slice_, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_load_encoder", lambda args: real_encoder())
+    out = tmp_path / "keywords.json"
+    code = cli.main(["evaluate", "--benchmark", "xquad-r", "--limit", "3", "--langs", "en,zh", "--mode", "keywords",
+                     "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and "questions the keyword index matches anything for" in printed
+    result = json.loads(out.read_text())
+    assert result["mode"] == "keywords"
+    hits = result["keyword_hits_by_language"]
+    assert hits["en"] == 1.0 and hits["zh"] < hits["en"]  # FTS5 unicode61 cannot split Chinese (issue #14)
