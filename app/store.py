@@ -49,11 +49,20 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 import sqlite_utils
 
-from app.errors import ModelMismatch, StoreError
-from app.store_protocol import CorpusEmbeddings, DoctorReport, Document, NewChunk, OcrPageRecord, text_key
+from app.errors import StoreError
+from app.store_protocol import (
+    CorpusEmbeddings,
+    DoctorReport,
+    Document,
+    NewChunk,
+    OcrPageRecord,
+    group_sets,
+    match_documents,
+    require_model,
+    text_key,
+)
 from app.vector_index import IndexFiles, IndexPolicy, VectorIndex, exact_search
 from corpora.languages import get_language
-from trainer.adapters import is_adapter_id
 
 if TYPE_CHECKING:
     import faiss
@@ -247,16 +256,8 @@ class Store:
     def check_model(self, model_id: str, dim: int) -> None:
         """Raise :class:`ModelMismatch` unless embeddings of ``model_id`` (``dim``) may be added or searched."""
         with self._lock:
-            stored, stored_dim = self.model_id, self.dim
-            if stored is None or self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:
-                return  # an empty store takes any model
-        if stored != model_id:
-            hint = "an adapter model (e.g. an older default)" if is_adapter_id(stored) else "a full model folder (e.g. `base`, the untuned encoder)"
-            raise ModelMismatch(f"the store holds embeddings of model {stored!r} ({hint}), not {model_id!r}: search with "
-                                "the store's model (--model), or re-embed everything with the one you want, e.g. "
-                                "`python -m app reindex --model default`")
-        if stored_dim is not None and stored_dim != dim:
-            raise ModelMismatch(f"the store holds {stored_dim}-d embeddings, the model gives {dim}-d; reindex first")
+            has_chunks = self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
+            require_model(self.model_id, self.dim, has_chunks, model_id, dim)
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -271,13 +272,7 @@ class Store:
 
     def find_documents(self, key: str) -> list[Document]:
         """Documents matching ``key``: an id, a file name, or a prefix (>= 6) of the content hash."""
-        docs = self.documents()
-        if key.isdigit():
-            return [d for d in docs if d.id == int(key)]
-        exact = [d for d in docs if d.file == key or d.sha256 == key]
-        if exact:
-            return exact
-        return [d for d in docs if len(key) >= 6 and d.sha256.startswith(key.lower())]
+        return match_documents(self.documents(), key)
 
     def by_hash(self, sha256: str) -> Document | None:
         with self._lock:
@@ -533,11 +528,7 @@ class Store:
     def translation_sets(self) -> list[list[int]]:
         """The marked translation sets: document ids, each set sorted and at least two long, sets sorted."""
         with self._lock:
-            rows = self.db.execute("SELECT set_id, doc_id FROM translation_sets ORDER BY doc_id").fetchall()
-        sets: dict[int, list[int]] = {}
-        for set_id, doc_id in rows:
-            sets.setdefault(set_id, []).append(doc_id)
-        return sorted(members for members in sets.values() if len(members) >= 2)
+            return group_sets(self.db.execute("SELECT set_id, doc_id FROM translation_sets ORDER BY doc_id").fetchall())
 
     def translation_set_of(self, doc_id: int) -> int | None:
         """The id of the set ``doc_id`` is marked in, or None."""

@@ -55,9 +55,18 @@ from typing import Any
 import numpy as np
 
 from app.errors import ModelMismatch, StoreError
-from app.store_protocol import CorpusEmbeddings, DoctorReport, Document, NewChunk, OcrPageRecord, text_key
+from app.store_protocol import (
+    CorpusEmbeddings,
+    DoctorReport,
+    Document,
+    NewChunk,
+    OcrPageRecord,
+    group_sets,
+    match_documents,
+    require_model,
+    text_key,
+)
 from corpora.languages import get_language
-from trainer.adapters import is_adapter_id
 
 __all__ = ["PG_SCHEMA_VERSION", "PgStore", "VectorPolicy"]
 
@@ -263,17 +272,8 @@ class PgStore:
     def check_model(self, model_id: str, dim: int, *, conn: Any = None) -> None:
         sql = ("SELECT (SELECT value FROM meta WHERE key = 'model'), (SELECT value FROM meta WHERE key = 'dim'), "
                "EXISTS (SELECT 1 FROM chunks)")
-        rows = conn.execute(sql).fetchone() if conn is not None else self._read(sql)[0]
-        stored, stored_dim, any_chunk = rows
-        if stored is None or not any_chunk:
-            return
-        if stored != model_id:
-            hint = "an adapter model (e.g. an older default)" if is_adapter_id(stored) else "a full model folder (e.g. `base`, the untuned encoder)"
-            raise ModelMismatch(f"the store holds embeddings of model {stored!r} ({hint}), not {model_id!r}: search with "
-                                "the store's model (--model), or re-embed everything with the one you want, e.g. "
-                                "`python -m app reindex --model default`")
-        if stored_dim is not None and int(stored_dim) != dim:
-            raise ModelMismatch(f"the store holds {stored_dim}-d embeddings, the model gives {dim}-d; reindex first")
+        stored, stored_dim, has_chunks = conn.execute(sql).fetchone() if conn is not None else self._read(sql)[0]
+        require_model(stored, int(stored_dim) if stored_dim else None, has_chunks, model_id, dim)
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -285,13 +285,7 @@ class PgStore:
         return Document(*rows[0]) if rows else None
 
     def find_documents(self, key: str) -> list[Document]:
-        docs = self.documents()
-        if key.isdigit():
-            return [d for d in docs if d.id == int(key)]
-        exact = [d for d in docs if d.file == key or d.sha256 == key]
-        if exact:
-            return exact
-        return [d for d in docs if len(key) >= 6 and d.sha256.startswith(key.lower())]
+        return match_documents(self.documents(), key)
 
     def by_hash(self, sha256: str) -> Document | None:
         rows = self._read(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE sha256 = %s", [sha256])
@@ -576,10 +570,7 @@ class PgStore:
     # --- translation sets the user marked -----------------------------------------------------------
 
     def translation_sets(self) -> list[list[int]]:
-        sets: dict[int, list[int]] = {}
-        for set_id, doc_id in self._read("SELECT set_id, doc_id FROM translation_sets ORDER BY doc_id"):
-            sets.setdefault(set_id, []).append(doc_id)
-        return sorted(members for members in sets.values() if len(members) >= 2)
+        return group_sets(self._read("SELECT set_id, doc_id FROM translation_sets ORDER BY doc_id"))
 
     def translation_set_of(self, doc_id: int) -> int | None:
         rows = self._read("SELECT set_id FROM translation_sets WHERE doc_id = %s", [int(doc_id)])

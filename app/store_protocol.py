@@ -98,6 +98,44 @@ class CorpusEmbeddings:
     vectors: np.ndarray
 
 
+# --- logic both backends share (plain functions over the rows each reads its own way) ---------------------
+
+
+def match_documents(docs: Sequence[Document], key: str) -> list[Document]:
+    """Documents matching ``key``: an id, a file name, or a prefix (>= 6) of the content hash."""
+    if key.isdigit():
+        return [d for d in docs if d.id == int(key)]
+    exact = [d for d in docs if d.file == key or d.sha256 == key]
+    if exact:
+        return exact
+    return [d for d in docs if len(key) >= 6 and d.sha256.startswith(key.lower())]
+
+
+def group_sets(rows: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """``(set_id, doc_id)`` rows (ordered by doc id) as the sets of at least two documents, sorted."""
+    sets: dict[int, list[int]] = {}
+    for set_id, doc_id in rows:
+        sets.setdefault(set_id, []).append(doc_id)
+    return sorted(members for members in sets.values() if len(members) >= 2)
+
+
+def require_model(stored: str | None, stored_dim: int | None, has_chunks: bool, model_id: str, dim: int) -> None:
+    """Raise ``ModelMismatch`` unless embeddings of ``model_id`` (``dim``) may join a store holding
+    ``stored`` (``stored_dim``); an empty store takes any model."""
+    from app.errors import ModelMismatch
+    from trainer.adapters import is_adapter_id
+
+    if stored is None or not has_chunks:
+        return
+    if stored != model_id:
+        hint = "an adapter model (e.g. an older default)" if is_adapter_id(stored) else "a full model folder (e.g. `base`, the untuned encoder)"
+        raise ModelMismatch(f"the store holds embeddings of model {stored!r} ({hint}), not {model_id!r}: search with "
+                            "the store's model (--model), or re-embed everything with the one you want, e.g. "
+                            "`python -m app reindex --model default`")
+    if stored_dim is not None and int(stored_dim) != dim:
+        raise ModelMismatch(f"the store holds {stored_dim}-d embeddings, the model gives {dim}-d; reindex first")
+
+
 @runtime_checkable
 class StoreBackend(Protocol):
     """An open store: documents, chunks with embeddings, their vector search, translation sets.
