@@ -33,13 +33,13 @@ from typing import Any, Literal
 import numpy as np
 
 from app.chunking import DEFAULT_BUDGET, Chunk, CountTokens, chunk_pages
+from app.crash_points import crash_point
 from app.errors import ModelMismatch, RefusedFile
 from app.langid import detect_batch, document_language
 from app.pdf import PdfText, find_pdfs, require_text
 from app.read_worker import read_isolated
 from app.scan import Cancelled, ocr_pdf
-from app.store import NewChunk, crash_point
-from app.store_protocol import OcrPageRecord, StoreBackend
+from app.store_protocol import NewChunk, OcrPageRecord, StoreBackend
 from corpora.settings import Settings, get_settings
 from trainer.adapters import sha256_of
 from trainer.encoder import Encoder

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 import sqlite_utils
 
+from app.crash_points import CRASH_ENV, crash_point
 from app.errors import StoreError
 from app.store_protocol import (
     CorpusEmbeddings,
@@ -79,16 +80,6 @@ log = logging.getLogger(__name__)
 """1: documents, chunks, meta. 2: translation_sets. 3: chunks.ocr_conf, ocr_pages, the originals folder.
 4: chunks.text_sha (indexed), so identical passages are embedded once. An older store gains what is new
 when it is opened."""
-CRASH_ENV = "POLYLEX_CRASH_AT"
-"""Test hook: ``POLYLEX_CRASH_AT=<step>`` ends the process with ``os._exit`` at that step
-(steps: after-read, after-encode, before-commit, after-commit, index-written, after-index,
-reindex-staged, reindex-index-written). Used only by ``tests/test_crash_consistency.py``."""
-
-
-def crash_point(step: str) -> None:
-    """Die here, without cleanup, when the crash test asks for this step."""
-    if os.environ.get(CRASH_ENV) == step:
-        os._exit(70)
 
 
 def _blob(vector: np.ndarray) -> bytes:

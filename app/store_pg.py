@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from app.crash_points import crash_point
 from app.errors import ModelMismatch, StoreError
 from app.store_protocol import (
     CorpusEmbeddings,
@@ -430,8 +431,6 @@ class PgStore:
         """
         from pgvector import Vector
 
-        from app.store import crash_point
-
         if not chunks:
             raise ValueError(f"document {file!r} has no chunks")
         dim = int(chunks[0].embedding.shape[0])
@@ -643,8 +642,6 @@ class PgStore:
         With the same dimension the rows are updated in place; with another the column is retyped.
         The IVFFlat index (if the library has one) is rebuilt on the new vectors inside the transaction.
         """
-        from app.store import crash_point
-
         with self._write() as conn:
             if self._meta("pending_model", conn) != model_id:
                 raise StoreError(f"no reindex to {model_id!r} in progress")
