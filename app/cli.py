@@ -237,7 +237,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
-    from app.evaluate import evaluate_product, reference_queries
+    from app.evaluate import evaluate_product, quoted_queries, reference_queries
     from app.vector_index import IndexPolicy
     from corpora import load_benchmark
 
@@ -250,6 +250,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         benchmark = reference_queries(benchmark)
         if not benchmark.queries:
             raise UsageError(f"{args.benchmark}: no passage starts with a provision reference (Art. N, § N)")
+    elif args.queries == "quoted":
+        benchmark = quoted_queries(benchmark)
+        if not benchmark.queries:
+            raise UsageError(f"{args.benchmark}: no question quotes a phrase")
     policy = None
     if args.index == "ivf":
         # The store's IVF at the store's probe ratio (nprobe 32 of 256 lists: 1/8), with the 39 passages a
@@ -282,6 +286,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if "keyword_hits_by_language" in result:
         print("questions the keyword index matches anything for: "
               + "  ".join(f"{lang} {share:.2f}" for lang, share in result["keyword_hits_by_language"].items()))
+        print("keyword search alone, in the question's language (Recall@10 / mAP): " + "  ".join(
+            f"{lang} {v['recall_at_10']:.2f}/{v['map']:.2f}" for lang, v in result["keyword_by_language"].items()))
     return 0
 
 
@@ -338,8 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--keywords", choices=["references", "references-flat", "all"], default="references",
                           help="hybrid's keyword side: language-neutral terms when the query is mostly such terms "
                                "(default), the same for every query, or every word (the last two for comparison)")
-    evaluate.add_argument("--queries", choices=["natural", "references"], default="natural",
-                          help="the benchmark's questions, or the provision reference heading each relevant passage")
+    evaluate.add_argument("--queries", choices=["natural", "references", "quoted"], default="natural",
+                          help="the benchmark's questions, the provision reference heading each relevant passage, "
+                               "or only the questions that quote a phrase in double quotes")
     evaluate.add_argument("--index", choices=["auto", "ivf"], default="auto",
                           help="the index the store would choose at this size, or IVF forced at the store's probe "
                                "ratio (1/8 of the lists; to measure what the approximate index loses)")

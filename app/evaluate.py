@@ -11,8 +11,10 @@ benchmark's true languages; the product's labels are scored too (``langid_accura
 
 ``mode="keywords"`` ranks by the store's keyword index alone (BM25 over every word of the question;
 passages it does not match are unranked), to measure keyword search per language and script; read
-its ``keyword_hits_by_language`` (the share of questions it matches anything for): the metrics
-average over the questions whose relevant passages got a rank.
+its ``keyword_hits_by_language`` (the share of questions it matches anything for) and
+``keyword_by_language`` (Recall@10 and mAP in the question's own language, a question matched nothing
+for counting as a miss): the trainer's metrics average only over the questions whose relevant
+passages got a rank.
 
 Beside the trainer's metrics: ``languages_in_top_10`` (distinct passage languages among the first
 ten results, averaged over queries) and ``own_language_share_top_10`` (the share of those ten in
@@ -37,6 +39,7 @@ from typing import Literal
 import numpy as np
 
 from app.ingest import encode_passages, model_id
+from app.keyword_text import quoted_phrases
 from app.langid import detect
 from app.search import Keywords, Mode, search
 from app.store import Store
@@ -113,6 +116,15 @@ def reference_queries(benchmark: Benchmark) -> Benchmark:
                    groups={q.id: benchmark.groups[q.id] for q in queries if q.id in benchmark.groups})
 
 
+def quoted_queries(benchmark: Benchmark) -> Benchmark:
+    """The benchmark's questions that quote a phrase in double quotes (hybrid search requires such a
+    phrase as written, so these are the natural questions on which hybrid differs from dense)."""
+    queries = [q for q in benchmark.queries if quoted_phrases(q.text)]
+    return replace(benchmark, name=f"{benchmark.name}-quoted", queries=queries,
+                   relevant={q.id: benchmark.relevant[q.id] for q in queries},
+                   groups={q.id: benchmark.groups[q.id] for q in queries if q.id in benchmark.groups})
+
+
 def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mode: Mode | Literal["keywords"] = "dense",
                      keywords: Keywords = "references", policy: IndexPolicy | None = None,
                      progress: Progress | None = None) -> dict:
@@ -126,6 +138,7 @@ def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mo
     pooled = np.full(relevant.shape, np.inf)
     lang_count, own_share = [], []
     answered: dict[str, list[bool]] = {}  # keywords mode: did the index match anything at all, per language
+    own_figures: dict[str, list[tuple[float, float]]] = {}  # keywords mode: (recall@10, AP) in the query's language
     started = time.perf_counter()
     for q, query in enumerate(benchmark.queries):
         if progress is not None and q % 50 == 0:
@@ -147,6 +160,13 @@ def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mo
         valid = relevant[q] >= 0
         pooled[q, valid] = pooled_rank[relevant[q, valid]]
         own[q, valid] = own_rank[relevant[q, valid]]
+        if mode == "keywords":
+            mine = own_rank[[r for r in relevant[q, valid] if candidate_lang[r] == query_lang[q]]]
+            if len(mine):
+                ranks = np.sort(mine)
+                found = np.isfinite(ranks)
+                ap = float(np.sum(np.arange(1, found.sum() + 1) / ranks[found]) / len(ranks))
+                own_figures.setdefault(query.lang, []).append((float(np.mean(ranks <= 10)), ap))
         top = order_langs[:10]
         lang_count.append(len(set(top.tolist())))
         own_share.append(float(np.mean(top == query_lang[q])) if len(top) else 0.0)
@@ -158,6 +178,11 @@ def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mo
         # the trainer's means skip queries whose relevant passages have no rank, so beside a partial
         # (keyword) ranking the share of questions it answers at all is the figure to read
         result["keyword_hits_by_language"] = {lang: round(float(np.mean(v)), 3) for lang, v in sorted(answered.items())}
+        # and the figures that count a question matched nothing for as a miss: Recall@10 and mAP of the
+        # relevant passages in the question's own language (keyword search cannot cross languages)
+        result["keyword_by_language"] = {
+            lang: {"recall_at_10": round(float(np.mean([r for r, _ in v])), 4), "map": round(float(np.mean([a for _, a in v])), 4)}
+            for lang, v in sorted(own_figures.items())}
     index = store.index_description()
     store.close()
     return {"benchmark": benchmark.name, "mode": mode, "keywords": keywords if mode == "hybrid" else None, "index": index, "langid_accuracy": round(agreement, 4),

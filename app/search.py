@@ -10,7 +10,13 @@ systems documents use, and acronyms), because ordinary words match only passages
 query's own language: fusing them pushed that language to the top (measured with ``python -m app
 evaluate``: on XQuAD-R multilingual mAP fell from 0.46 to 0.36 and the languages among the first
 ten results from 7.1 to 5.1). A query that is not mostly such terms is answered by dense search
-alone; one that is ("Article 12", "§ 3") lifts that provision in every language.
+alone; one that is ("Article 12", "§ 3") lifts that provision in every language. A phrase the user
+puts in double quotes is the exception: it is a request for those exact words, so passages holding
+it are required on the keyword side and fused whatever the rest of the query is. Each hit says which
+of these terms it holds (``SearchHit.matched``), for the UI to show.
+
+Keyword matching (both stores) is :mod:`app.keyword_text`: folded case and marks, every script
+segmented, so "12" is found in 第12条 and "omo" in Ọmọ.
 
 Example::
 
@@ -31,6 +37,7 @@ import numpy as np
 import regex
 
 from app.ingest import model_id
+from app.keyword_text import matched_terms, quoted_phrases
 from app.langid import detect
 from app.store_protocol import StoreBackend
 from trainer.encoder import Encoder
@@ -74,6 +81,7 @@ class SearchHit:
     score: float
     text: str
     ocr_conf: float | None = None  # Tesseract's confidence (0-100) when the passage was read by OCR
+    matched: tuple[str, ...] = ()  # hybrid, when exact terms counted: those this passage holds (references, phrases)
 
     def snippet(self, width: int = 200) -> str:
         flat = " ".join(self.text.split())
@@ -128,8 +136,8 @@ mentions a number in passing, and is answered by dense search alone."""
 
 
 def keyword_weight(query: str) -> float:
-    """1.0 when the query is mostly a reference (:data:`REFERENCE_SHARE` of its words or more are
-    numbers or acronyms), else 0.
+    """1.0 when the query quotes a phrase or is mostly a reference (:data:`REFERENCE_SHARE` of its words
+    or more are numbers or acronyms), else 0.
 
     Measured with ``python -m app evaluate`` on MILPaC: fusing every query that holds a number or an
     acronym (weight 1) lowered multilingual mAP from 0.435 to 0.421, and weighting by the share (a
@@ -139,6 +147,8 @@ def keyword_weight(query: str) -> float:
     words = _WORD.findall(query)
     if not words:
         return 0.0
+    if quoted_phrases(query):
+        return 1.0
     share = (len(_NUMBER.findall(query)) + len(_ACRONYM.findall(query))) / len(words)
     return 1.0 if share >= REFERENCE_SHARE else 0.0
 
@@ -147,8 +157,7 @@ def reference_terms(query: str) -> list[str]:
     """The query's language-neutral terms: each number in every digit system of :data:`DIGIT_SYSTEMS`,
     and acronyms in Latin capitals (``UNCITRAL``, ``OHADA``).
 
-    Quoted words are not among them: they are words of one language, and matching them lifted that
-    language (measured on MILPaC, whose questions quote defined terms).
+    Quoted phrases are not among them (see :func:`keyword_query`): they are words of one language.
 
     >>> reference_terms("Article 12 (ECOWAS)")
     ['12', '١٢', ..., 'ECOWAS']
@@ -159,6 +168,18 @@ def reference_terms(query: str) -> list[str]:
         terms += ["".join(system[int(d)] for d in ascii_digits) for system in DIGIT_SYSTEMS]
     terms += _ACRONYM.findall(query)
     return list(dict.fromkeys(terms))
+
+
+def keyword_query(query: str) -> str:
+    """What hybrid search asks the keyword index: the quoted phrases (required, as written) and the
+    reference terms (any of them)."""
+    phrases = ['"' + phrase.replace('"', " ") + '"' for phrase in quoted_phrases(query)]
+    return " ".join(phrases + reference_terms(query))
+
+
+def exact_terms(query: str) -> list[str]:
+    """The terms a hit is shown to hold: quoted phrases and reference terms (numbers in every digit system)."""
+    return quoted_phrases(query) + reference_terms(query)
 
 
 def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, langs: Sequence[str] | None = None,
@@ -197,20 +218,23 @@ def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, la
     store.check_model(model_id(encoder), int(vector.shape[0]))
     lang = query_lang or detect(query).lang
 
+    weight = 0.0
     if mode == "dense":
         ranked = store.search_vectors(vector, k, langs=langs, docs=docs)
     else:
         depth = max(HYBRID_DEPTH, 5 * k)
-        terms = query if keywords == "all" else " ".join(reference_terms(query))
+        terms = query if keywords == "all" else keyword_query(query)
         dense = [chunk_id for chunk_id, _ in store.search_vectors(vector, depth, langs=langs, docs=docs)]
         weight = keyword_weight(query) if keywords == "references" else 1.0
         lexical = store.search_text(terms, limit=depth, langs=langs, docs=docs) if terms and weight else []
         ranked = rrf([dense, lexical], weights=[1.0, weight])[:k]
 
     rows = store.fetch_chunks([chunk_id for chunk_id, _ in ranked])
+    wanted = exact_terms(query) if weight and keywords == "references" else []  # the exact terms that counted
     hits = [SearchHit(chunk_id=chunk_id, doc_id=row["doc_id"], file=row["file"], title=row["title"], page=row["page"],
                       page_end=row["page_end"], heading=row["heading"], lang=row["lang"], score=round(score, 6),
-                      text=row["text"], ocr_conf=row.get("ocr_conf"))
+                      text=row["text"], ocr_conf=row.get("ocr_conf"),
+                      matched=tuple(matched_terms(row["text"], wanted)) if wanted else ())
             for chunk_id, score in ranked if (row := rows.get(chunk_id))]
     return SearchResponse(query=query, query_lang=lang, mode=mode, results=hits, query_vector=vector)
 

@@ -4,7 +4,8 @@
 A store is a folder::
 
     polylex.db              documents, chunks (text, page, heading, language, float32 embedding
-                            BLOB, OCR confidence), an FTS5 index on chunk text, the pages read
+                            BLOB, OCR confidence, and ``terms``: the text in the keyword index's
+                            form, :mod:`app.keyword_text`), an FTS5 index on ``terms``, the pages read
                             by OCR with their word boxes, the translation sets the user marked,
                             and ``meta`` (model id, dimension, generation)
     index-g00000042.faiss   the FAISS index of generation 42
@@ -51,6 +52,7 @@ import sqlite_utils
 
 from app.crash_points import CRASH_ENV, crash_point
 from app.errors import StoreError
+from app.keyword_text import fts5_query, index_form, query_terms
 from app.store_protocol import (
     CorpusEmbeddings,
     DoctorReport,
@@ -72,14 +74,19 @@ __all__ = ["CRASH_ENV", "DB_FILE", "SCHEMA_VERSION", "CorpusEmbeddings", "Doctor
            "NewChunk", "Store", "crash_point"]
 
 DB_FILE = "polylex.db"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 ORIGINALS = "originals"  # the stored PDFs, named by their sha256
 ORPHAN_AGE_S = 3600
 LEGACY_SETS_FILE = "translation_sets.json"  # before schema 2 the sets lived in this file
 log = logging.getLogger(__name__)
 """1: documents, chunks, meta. 2: translation_sets. 3: chunks.ocr_conf, ocr_pages, the originals folder.
-4: chunks.text_sha (indexed), so identical passages are embedded once. An older store gains what is new
-when it is opened."""
+4: chunks.text_sha (indexed), so identical passages are embedded once. 5: chunks.terms and the FTS5 index on
+it instead of on the raw text (keyword search in every script). An older store gains what is new when it
+is opened."""
+KEYWORD_TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
+"""FTS5 over :func:`app.keyword_text.index_form`: that form has done the folding and the splitting, so the
+tokenizer only splits at spaces, keeping combining marks inside words (``unicode61``'s default
+categories split किताब into क, त, ब)."""
 
 
 def _blob(vector: np.ndarray) -> bytes:
@@ -159,12 +166,14 @@ class Store:
             if "chunks" not in self.db.table_names():
                 self.db["chunks"].create(
                     {"id": int, "doc_id": int, "seq": int, "page": int, "page_end": int, "heading": str,
-                     "lang": str, "text": str, "embedding": bytes},
+                     "lang": str, "text": str, "embedding": bytes, "terms": str},
                     pk="id", foreign_keys=[("doc_id", "documents", "id")], not_null={"doc_id", "text"})
                 self.db["chunks"].create_index(["doc_id"])
                 self.db["chunks"].create_index(["lang"])
                 # Triggers keep the FTS5 index inside the same transaction as the chunk rows.
-                self.db["chunks"].enable_fts(["text"], create_triggers=True)
+                self.db["chunks"].enable_fts(["terms"], create_triggers=True, tokenize=KEYWORD_TOKENIZER)
+            if "terms" not in self.db["chunks"].columns_dict:
+                self._index_terms()
             if "ocr_conf" not in self.db["chunks"].columns_dict:
                 self.db["chunks"].add_column("ocr_conf", float)
             if "text_sha" not in self.db["chunks"].columns_dict:
@@ -184,6 +193,18 @@ class Store:
                 self.db["translation_sets"].create_index(["set_id"])
             if version < SCHEMA_VERSION:
                 self._set_meta("schema", str(SCHEMA_VERSION))
+
+    def _index_terms(self) -> None:
+        """Schema 5: each chunk's ``terms`` computed, and the FTS5 index moved from the raw text to them
+        (inside the migration's transaction: a store is upgraded whole or not at all)."""
+        count = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        log.info("store %s: building the keyword index of %d passages (schema 5)", self.folder, count)
+        self.db["chunks"].disable_fts()
+        self.db["chunks"].add_column("terms", str)
+        rows = self.db.execute("SELECT id, text FROM chunks").fetchall()
+        self.db.conn.executemany("UPDATE chunks SET terms = ? WHERE id = ?",
+                                 ((index_form(text), chunk_id) for chunk_id, text in rows))
+        self.db["chunks"].enable_fts(["terms"], create_triggers=True, tokenize=KEYWORD_TOKENIZER)
 
     def _import_legacy_sets(self) -> int:
         """Migration of an older layout: marked translation sets once lived beside the database in
@@ -329,11 +350,11 @@ class Store:
     def search_text(self, query: str, *, limit: int, langs: list[str] | None = None,
                     docs: list[int] | None = None) -> list[int]:
         """Chunk ids ranked by FTS5 BM25 for any of the query's words (OR, not AND: a question
-        rarely shares all its words with the passage that answers it)."""
-        words = [w for w in "".join(ch if ch.isalnum() else " " for ch in query).split() if w]
-        if not words:
+        rarely shares all its words with the passage that answers it), in the form of
+        :mod:`app.keyword_text` (folded, every script segmented, quoted phrases required)."""
+        fts_query = fts5_query(query_terms(query))
+        if not fts_query:
             return []
-        fts_query = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
         where, params = self._filter_sql(langs, docs, alias="c.")
         where = where.replace("WHERE", "AND", 1)
         sql = (f"SELECT c.id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
@@ -427,7 +448,8 @@ class Store:
                 self.db["chunks"].insert_all(
                     ({"doc_id": doc_id, "seq": c.seq, "page": c.page, "page_end": c.page_end, "heading": c.heading,
                       "lang": c.lang, "text": c.text, "embedding": _blob(c.embedding), "ocr_conf": c.ocr_conf,
-                      "text_sha": text_key(c.text) if c.text is not None else None}
+                      "text_sha": text_key(c.text) if c.text is not None else None,
+                      "terms": index_form(c.text) if c.text is not None else None}
                      for c in chunks),
                     batch_size=200)
                 self.db["ocr_pages"].insert_all(

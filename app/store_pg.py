@@ -6,8 +6,8 @@ database holds everything the SQLite + FAISS folder holds, in tables of the same
 
     meta              schema, generation, labels revision, model id, dimension, a staged reindex
     documents         one row per PDF (``sha256`` unique: two processes adding one file meet here)
-    chunks            passages with their ``vector(dim)`` embedding, a ``tsvector`` (generated)
-                      for full-text search and a trigram index for scripts written without spaces
+    chunks            passages with their ``vector(dim)`` embedding and ``terms``: the passage in the
+                      keyword index's form (:mod:`app.keyword_text`) as a ``tsvector``, indexed (GIN)
     ocr_pages         pages read by OCR with their word boxes (JSON)
     translation_sets  the sets the user marked
     originals         each document's PDF (``bytea``), so every app process can show its pages
@@ -56,6 +56,7 @@ import numpy as np
 
 from app.crash_points import crash_point
 from app.errors import ModelMismatch, StoreError
+from app.keyword_text import query_terms, tsquery, tsvector_literal
 from app.store_protocol import (
     CorpusEmbeddings,
     DoctorReport,
@@ -73,8 +74,11 @@ __all__ = ["PG_SCHEMA_VERSION", "PgStore", "VectorPolicy"]
 
 log = logging.getLogger(__name__)
 
-PG_SCHEMA_VERSION = 2
-"""1: the tables. 2: chunks.text_sha (indexed), so identical passages are embedded once."""
+PG_SCHEMA_VERSION = 3
+"""1: the tables. 2: chunks.text_sha (indexed), so identical passages are embedded once. 3: chunks.terms (the
+passage in the keyword index's form, :mod:`app.keyword_text`, as a ``tsvector`` literal) and the full-text
+index on it, instead of the server's parser over the raw text and a trigram index (pg_trgm is no longer
+needed)."""
 VECTOR_INDEX = "chunks_embedding_ivf"
 
 
@@ -105,7 +109,6 @@ DOCUMENT_COLUMNS = "id, sha256, text_sha256, file, title, lang, lang_source, pag
 
 _SCHEMA = f"""
 CREATE EXTENSION IF NOT EXISTS vector;
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL);
 INSERT INTO meta VALUES ('schema', '{PG_SCHEMA_VERSION}'), ('generation', '0'), ('labels', '0')
     ON CONFLICT (key) DO NOTHING;
@@ -117,15 +120,17 @@ CREATE INDEX IF NOT EXISTS documents_text_sha256 ON documents (text_sha256);
 CREATE TABLE IF NOT EXISTS chunks (
     id bigserial PRIMARY KEY, doc_id bigint NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
     seq integer NOT NULL, page integer NOT NULL, page_end integer NOT NULL, heading text, lang text NOT NULL,
-    text text NOT NULL, ocr_conf real, embedding vector NOT NULL,
-    tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED);
+    text text NOT NULL, ocr_conf real, embedding vector NOT NULL);
 ALTER TABLE chunks ADD COLUMN IF NOT EXISTS text_sha text;
 UPDATE chunks SET text_sha = encode(sha256(convert_to(text, 'UTF8')), 'hex') WHERE text_sha IS NULL;
 CREATE INDEX IF NOT EXISTS chunks_text_sha ON chunks (text_sha);
 CREATE INDEX IF NOT EXISTS chunks_doc_id ON chunks (doc_id);
 CREATE INDEX IF NOT EXISTS chunks_lang ON chunks (lang);
-CREATE INDEX IF NOT EXISTS chunks_tsv ON chunks USING gin (tsv);
-CREATE INDEX IF NOT EXISTS chunks_trigram ON chunks USING gin (text gin_trgm_ops);
+DROP INDEX IF EXISTS chunks_trigram;
+ALTER TABLE chunks DROP COLUMN IF EXISTS tsv;
+ALTER TABLE chunks ADD COLUMN IF NOT EXISTS terms text;
+ALTER TABLE chunks ADD COLUMN IF NOT EXISTS terms_tsv tsvector GENERATED ALWAYS AS (coalesce(terms, '')::tsvector) STORED;
+CREATE INDEX IF NOT EXISTS chunks_terms ON chunks USING gin (terms_tsv);
 CREATE TABLE IF NOT EXISTS ocr_pages (
     doc_id bigint NOT NULL REFERENCES documents (id) ON DELETE CASCADE, page integer NOT NULL,
     confidence real NOT NULL, models text NOT NULL, note text NOT NULL, words jsonb NOT NULL,
@@ -139,17 +144,11 @@ CREATE TABLE IF NOT EXISTS pending_embeddings (
 """
 
 
-def _unspaced(word: str) -> bool:
-    """Whether ``word`` is written in a script without spaces between words (Han, Kana, Thai, Lao,
-    Khmer, Myanmar), where PostgreSQL's parser sees a whole phrase as one token. Numbers (in those
-    scripts' digits too) are words of their own: the trigram index cannot look up fewer than three
-    characters, and a scan of every passage for a two-digit number would cost every hybrid search."""
-    return not word.isdigit() and any(0x0E00 <= ord(ch) <= 0x0EFF or 0x1000 <= ord(ch) <= 0x109F or 0x1780 <= ord(ch) <= 0x17FF
-               or 0x3040 <= ord(ch) <= 0x30FF or 0x3400 <= ord(ch) <= 0x9FFF for ch in word)
-
-
-def _like_pattern(word: str) -> str:
-    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _index_terms(conn) -> None:
+    """Schema 3: the keyword form of every passage stored before it (a few thousand rows per statement)."""
+    while rows := conn.execute("SELECT id, text FROM chunks WHERE terms IS NULL LIMIT 5000").fetchall():
+        conn.cursor().executemany("UPDATE chunks SET terms = %s WHERE id = %s",
+                                  [(tsvector_literal(text), chunk_id) for chunk_id, text in rows])
 
 
 def redact(url: str) -> str:
@@ -204,13 +203,14 @@ class PgStore:
                     conn.execute("SELECT pg_advisory_lock(727274)")
                     try:
                         conn.execute(_SCHEMA)
+                        _index_terms(conn)
                         conn.execute("UPDATE meta SET value = %s WHERE key = 'schema' AND value::int < %s",
                                      [str(PG_SCHEMA_VERSION), PG_SCHEMA_VERSION])
                     finally:
                         conn.execute("SELECT pg_advisory_unlock(727274)")
                 version = int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
         except psycopg.errors.FeatureNotSupported as exc:
-            raise StoreError(f"{redact(url)}: the server lacks an extension Polylex needs (pgvector, pg_trgm): {exc}") from exc
+            raise StoreError(f"{redact(url)}: the server lacks an extension Polylex needs (pgvector): {exc}") from exc
         except psycopg.Error as exc:
             raise StoreError(f"cannot use the PostgreSQL store {redact(url)}: {str(exc).strip().splitlines()[0]}") from exc
         if version > PG_SCHEMA_VERSION:
@@ -397,20 +397,16 @@ class PgStore:
 
     def search_text(self, query: str, *, limit: int, langs: list[str] | None = None,
                     docs: list[int] | None = None) -> list[int]:
-        """Chunk ids ranked by full-text relevance (``ts_rank_cd``) for any of the query's words; words
-        of scripts written without spaces are matched inside the text (trigram index) instead."""
-        words = [w for w in "".join(ch if ch.isalnum() else " " for ch in query).split() if w]
-        if not words:
+        """Chunk ids ranked by full-text relevance (``ts_rank_cd``) for any of the query's words, in the
+        form of :mod:`app.keyword_text` (folded, every script segmented, quoted phrases required): the
+        query is cast to ``tsquery`` as it is, never parsed by the server."""
+        lookup = tsquery(query_terms(query))
+        if not lookup:
             return []
-        spaced = [w for w in words if not _unspaced(w)]
-        inside = [_like_pattern(w) for w in words if _unspaced(w)]
         where, params = self._filter_sql(langs, docs, alias="c.")
-        tsquery = " or ".join(spaced)
-        sql = ("SELECT c.id FROM chunks c, websearch_to_tsquery('simple', %s) q "
-               "WHERE (c.tsv @@ q OR c.text ILIKE ANY(%s)) " + (f"AND {where} " if where else "") +
-               "ORDER BY ts_rank_cd(c.tsv, q) + (SELECT count(*) FROM unnest(%s::text[]) p WHERE c.text ILIKE p) "
-               "DESC, c.id LIMIT %s")
-        return [r[0] for r in self._read(sql, [tsquery, inside, *params, inside, int(limit)])]
+        sql = ("SELECT c.id FROM chunks c, CAST(%s AS tsquery) q WHERE c.terms_tsv @@ q "
+               + (f"AND {where} " if where else "") + "ORDER BY ts_rank_cd(c.terms_tsv, q) DESC, c.id LIMIT %s")
+        return [r[0] for r in self._read(sql, [lookup, *params, int(limit)])]
 
     def index_description(self) -> str:
         n, lists = self.chunk_count(), self._meta("ivf_lists")
@@ -447,13 +443,14 @@ class PgStore:
                 [sha256, text_sha256, file, title, lang, lang_source, pages, len(chunks), size,
                  added or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), model_id]).fetchone()[0]
             with conn.cursor(binary=True) as cur, cur.copy(
-                    "COPY chunks (doc_id, seq, page, page_end, heading, lang, text, ocr_conf, embedding, text_sha) "
+                    "COPY chunks (doc_id, seq, page, page_end, heading, lang, text, ocr_conf, embedding, text_sha, terms) "
                     "FROM STDIN WITH (FORMAT BINARY)") as copy:
-                copy.set_types(["int8", "int4", "int4", "int4", "text", "text", "text", "float4", "vector", "text"])
+                copy.set_types(["int8", "int4", "int4", "int4", "text", "text", "text", "float4", "vector", "text", "text"])
                 for c in chunks:
                     copy.write_row([doc_id, c.seq, c.page, c.page_end, c.heading, c.lang, c.text, c.ocr_conf,
                                     Vector(np.asarray(c.embedding, dtype="float32")),
-                                    text_key(c.text) if c.text is not None else None])
+                                    text_key(c.text) if c.text is not None else None,
+                                    tsvector_literal(c.text) if c.text is not None else None])
             if ocr_pages:
                 conn.cursor().executemany(
                     "INSERT INTO ocr_pages VALUES (%s, %s, %s, %s, %s, %s)",
@@ -673,7 +670,7 @@ class PgStore:
         """Check the database's parts against each other; with ``repair``, rebuild what is derived.
 
         Checks: chunk counts against their documents, embedding sizes and model ids, the vector,
-        full-text and trigram indexes (present where due, and valid), each of a sample of stored
+        full-text indexes (present where due, and valid), each of a sample of stored
         vectors finding itself, stored PDFs of no document, a staged reindex. Repairs: the indexes
         are rebuilt, orphan PDFs deleted.
         """
@@ -682,7 +679,7 @@ class PgStore:
         if repair and problems:
             with self._pool.connection() as conn:
                 if any("index" in p for p in problems):
-                    conn.execute(_SCHEMA)  # recreates any missing full-text or trigram index
+                    conn.execute(_SCHEMA)  # recreates a missing full-text index
                     conn.execute("REINDEX TABLE chunks")
                     with conn.transaction():
                         conn.execute("SELECT value FROM meta WHERE key = 'generation' FOR UPDATE")
@@ -722,7 +719,7 @@ class PgStore:
                                   "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = 'chunks'"))
         n = self.chunk_count()
         due = n >= self.policy.approximate_from
-        wanted = ["chunks_tsv", "chunks_trigram"] + ([VECTOR_INDEX] if due or self._meta("ivf_lists") else [])
+        wanted = ["chunks_terms"] + ([VECTOR_INDEX] if due or self._meta("ivf_lists") else [])
         for name in wanted:
             if name not in indexes:
                 problems.append(f"index {name} is missing")

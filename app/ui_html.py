@@ -36,6 +36,7 @@ CSS = """
 .plx-score { font-variant-numeric: tabular-nums; }
 .plx-ocr { background: #e8eefc; color: #1d3b8a; border-radius: 4px; padding: 0 4px; }
 .plx-ocr-low { background: #fde8e8; color: #8a1d1d; }
+.plx-matched { background: #fef3c7; color: #713f12; border-radius: 4px; padding: 0 4px; }
 .plx-snippet { margin: 0; line-height: 1.5; white-space: pre-line; }
 .plx-snippet[dir=rtl] { text-align: right; }
 .plx-snippet mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
@@ -102,18 +103,26 @@ def highlight(text: str, words: Iterable[str]) -> str:
     words = sorted({w for w in words if w}, key=len, reverse=True)
     if not words:
         return esc(text)
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)
+    pattern = re.compile("(" + "|".join(_bounded(w) for w in words) + ")", re.IGNORECASE)
     parts = pattern.split(text)
     # re.split with one group: even positions are text between matches, odd positions are matches
     return "".join(f"<mark>{esc(part)}</mark>" if i % 2 else esc(part) for i, part in enumerate(parts))
 
 
-def query_words(query: str) -> list[str]:
-    """The terms hybrid search matched by keyword (``app.search.reference_terms``: numbers in every
-    digit system, acronyms, quoted words), to mark in the passages."""
-    from app.search import reference_terms
+def _bounded(word: str) -> str:
+    """The word as a pattern that matches it whole: a number not inside a longer number (12 in 第12条
+    and Art.12, not in 120), a word not inside a longer word of a spaced script."""
+    if word.isdigit():
+        return rf"(?<!\d){re.escape(word)}(?!\d)"
+    return rf"(?<!\w){re.escape(word)}(?!\w)"
 
-    return reference_terms(query)
+
+def query_words(query: str) -> list[str]:
+    """The terms hybrid search matched exactly (``app.search.exact_terms``: quoted phrases, numbers in
+    every digit system, acronyms), to mark in the passages."""
+    from app.search import exact_terms
+
+    return exact_terms(query)
 
 
 def _pages(page: int, page_end: int | None) -> str:
@@ -145,6 +154,11 @@ def result_card(rank: int, hit: object, *, words: Sequence[str] = (), mode: str 
     ]
     if heading:
         parts.append(f'<span class="plx-heading" dir="auto">{esc(heading)}</span>')
+    matched = getattr(hit, "matched", ())
+    if matched:
+        shown = ", ".join(f"“{m}”" if " " in m else m for m in matched)
+        parts.append(f'<span class="plx-matched" title="exact terms of the query this passage holds (hybrid '
+                     f'search looked for them in every language)">matched: {esc(shown)}</span>')
     ocr_conf = getattr(hit, "ocr_conf", None)
     if ocr_conf is not None:
         low = " plx-ocr-low" if ocr_conf < LOW_OCR_CONFIDENCE else ""

@@ -9,8 +9,8 @@ from app.ui_resources import AUTO, LastSearch
 
 MODE_CHOICES = [
     ("Meaning (dense: finds answers in any language)", "dense"),
-    ("Meaning + exact references (hybrid: also lifts passages with the query's numbers, acronyms and "
-     "\"quoted words\", in every language: Article 12, § 3, Kifungu cha 5)", "hybrid"),
+    ("Meaning + exact terms (hybrid: also lifts passages with the query's article numbers and acronyms, in every "
+     "language: Article 12, § 3, Kifungu cha 5; and a \"phrase in quotes\" exactly as written)", "hybrid"),
 ]
 
 

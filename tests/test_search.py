@@ -249,6 +249,25 @@ def test_hybrid_without_a_reference_term_is_dense_search(real_store):
     assert [h.chunk_id for h in search(store, real_encoder(), query, k=8, mode="hybrid").results] == dense
 
 
+def test_hybrid_says_which_exact_terms_each_hit_holds(real_store):
+    store, _ = real_store
+    hits = search(store, real_encoder(), "Kifungu 3", k=7, mode="hybrid").results
+    with_digit = [h for h in hits if "3" in h.text]
+    assert with_digit and all("3" in h.matched for h in with_digit)
+    assert all(not h.matched for h in search(store, real_encoder(), "Kifungu 3", k=7).results)  # dense: none
+
+
+def test_a_quoted_phrase_is_required_as_written(real_store):
+    """The phrase in quotes comes first (English article 3 holds "liberty and security"); the other
+    hits are dense search's, and say they do not hold it."""
+    store, _ = real_store
+    hits = search(store, real_encoder(), 'right to "liberty and security"', k=5, mode="hybrid").results
+    assert (hits[0].lang, hits[0].matched) == ("en", ("liberty and security",))
+    assert all(not h.matched for h in hits[1:])
+    reversed_phrase = search(store, real_encoder(), '"security and liberty"', k=5, mode="hybrid").results
+    assert all(not h.matched for h in reversed_phrase)
+
+
 def test_reference_terms_are_language_neutral():
     from app.search import reference_terms
 
@@ -265,7 +284,7 @@ def test_the_keyword_side_counts_by_how_much_of_the_query_is_a_reference():
     assert keyword_weight("Article 12") == keyword_weight("§ 3") == 1.0
     assert keyword_weight("Kifungu cha 5") == 1.0
     assert keyword_weight("What is meant by Design under the Designs Act, 2000?") == 0.0  # a year in passing
-    assert keyword_weight('"শিল্প প্রক্রিয়া দ্বারা আবেদন" মানে কি?') == 0.0  # a quoted term is not a reference
+    assert keyword_weight('"শিল্প প্রক্রিয়া দ্বারা আবেদন" মানে কি?') == 1.0  # a quoted phrase is asked for as written
     assert keyword_weight("Who has the right to life?") == 0.0
     dense = list(range(1, 31))  # a keyword hit at dense rank 30: a full-weight list lifts it first, a 0.1 one does not
     assert rrf([dense, [30]], weights=[1.0, 1.0])[0][0] == 30

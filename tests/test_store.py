@@ -318,7 +318,7 @@ def test_a_schema_2_store_gains_ocr_columns_and_text_hashes_and_keeps_its_chunks
         store.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
         store.db.conn.commit()
     with Store.open(tmp_path / "s") as store:
-        assert store._meta("schema") == str(SCHEMA_VERSION) == "4"
+        assert store._meta("schema") == str(SCHEMA_VERSION) == "5"
         known = store.known_embeddings(ENC.polylex_id, ["two", "three"])  # the hashes were computed for old rows
         assert list(known) == ["two"]
         np.testing.assert_allclose(known["two"], ENC.encode_document(["two"])[0], rtol=1e-6)
@@ -327,6 +327,24 @@ def test_a_schema_2_store_gains_ocr_columns_and_text_hashes_and_keeps_its_chunks
         assert all(r["ocr_conf"] is None for r in rows.values())
         assert store.ocr_page(doc.id, 1) is None
         assert store.original_file(doc.id) is None  # added without its PDF: the page view says so
+        assert store.doctor(repair=False).ok
+
+
+def test_a_schema_4_store_gets_the_keyword_index_of_every_script_and_keeps_its_chunks(tmp_path):
+    with Store.open(tmp_path / "s") as store:
+        doc = add(store, "a", ["किताब पढ़ो", "本合同自签字之日起生效 第12条"])
+        # as a store written before schema 5: FTS5 with unicode61 over the raw text, no terms column
+        store.db["chunks"].disable_fts()
+        store.db.execute("ALTER TABLE chunks DROP COLUMN terms")
+        store.db["chunks"].enable_fts(["text"], create_triggers=True)
+        store.db.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
+        store.db.conn.commit()
+        assert store.search_text("12", limit=3) == []  # unicode61 sees 第12条 as one word
+    with Store.open(tmp_path / "s") as store:
+        assert store._meta("schema") == "5"
+        hindi, chinese = sorted(store.chunk_ids(docs=[doc.id]).tolist())
+        assert store.search_text("किताब", limit=3) == [hindi]
+        assert store.search_text("合同", limit=3) == store.search_text("12", limit=3) == [chinese]
         assert store.doctor(repair=False).ok
 
 

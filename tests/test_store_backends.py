@@ -135,6 +135,30 @@ def test_keyword_search_matches_any_word_and_honours_filters(store):
     assert store.search_text("?!", limit=5) == []
 
 
+def test_keyword_search_works_in_every_script_folds_what_readers_leave_out_and_keeps_quoted_phrases(store):
+    texts = {"hi": "किताब पढ़ो और सीखो", "zh": "本合同自签字之日起生效。第12条", "th": "สัญญาซื้อขายที่ดินต้องทำเป็นหนังสือ",
+             "am": "የመሬት ይዞታ አዋጅ", "yo": "Ọmọ ẹgbẹ́ kọ̀ọ̀kan", "ar": "المَادَّة ١٢ من الدستور",
+             "fr": "La force majeure exonère le débiteur", "de": "Höhere Gewalt befreit den Schuldner"}
+    ids = {lang: add(store, lang, [text], lang=lang).id for lang, text in texts.items()}
+
+    def langs(query: str) -> list[str]:
+        found = store.search_text(query, limit=10)
+        return [store.fetch_chunks([i])[i]["lang"] for i in found]
+
+    assert langs("किताब") == ["hi"]  # a word with vowel signs is one word, not क, त, ब
+    assert langs("合同") == ["zh"] and langs("12") == ["zh"]  # inside unspaced text, digits apart from 第 and 条
+    assert langs("ที่ดิน") == ["th"]
+    assert langs("መሬት") == ["am"]  # inside የመሬት ("of the land")
+    assert langs("omo egbe") == ["yo"]  # without tone marks
+    assert langs("المادة") == ["ar"]  # without harakat
+    assert langs("debiteur") == ["fr"] and langs("hohere") == ["de"]
+    assert langs("exonérer") == ["fr"]  # 6+ letters: found by its first five (exonère)
+    assert langs('"force majeure"') == ["fr"]
+    assert langs('"majeure force"') == []  # a quoted phrase must match as written, in order
+    assert langs('"force majeure" Schuldner') == ["fr"]  # required phrase; other words only rank
+    assert sorted(ids) == sorted(texts)
+
+
 def test_delete_takes_the_document_and_everything_of_it(store):
     keep = add(store, "keep", ["alpha beta", "gamma delta"])
     gone = add(store, "gone", ["epsilon zeta"], ocr_pages=[OcrPageRecord(page=1, confidence=90.0, models="eng",
@@ -255,15 +279,6 @@ def pg_store(pg_url, tmp_path):
         yield opened
 
 
-def test_postgres_keyword_search_finds_words_inside_unspaced_scripts(pg_store):
-    add(pg_store, "thai", ["สัญญาซื้อขายที่ดินต้องทำเป็นหนังสือ"], lang="th")
-    add(pg_store, "zh", ["土地买卖合同应当采用书面形式"], lang="zh")
-    thai = pg_store.search_text("ที่ดิน", limit=5)
-    assert [pg_store.fetch_chunks(thai)[i]["lang"] for i in thai] == ["th"]
-    chinese = pg_store.search_text("合同", limit=5)
-    assert [pg_store.fetch_chunks(chinese)[i]["lang"] for i in chinese] == ["zh"]
-
-
 def test_postgres_builds_ivfflat_past_its_threshold_and_rebuilds_it_when_the_library_doubles(pg_url, tmp_path):
     from app.store_pg import PgStore, VectorPolicy
 
@@ -294,10 +309,10 @@ def test_postgres_doctor_rebuilds_a_dropped_vector_index(pg_url, tmp_path):
         add(store, "a", ["one", "two", "three"])
         with psycopg.connect(store.url, autocommit=True) as conn:
             conn.execute("DROP INDEX chunks_embedding_ivf")
-            conn.execute("DROP INDEX chunks_trigram")
+            conn.execute("DROP INDEX chunks_terms")
         report = store.doctor(repair=False)
         assert not report.ok
-        assert {"index chunks_embedding_ivf is missing", "index chunks_trigram is missing"} <= set(report.problems)
+        assert {"index chunks_embedding_ivf is missing", "index chunks_terms is missing"} <= set(report.problems)
         report = store.doctor()
         assert report.ok and report.repaired == ["rebuilt the indexes of the chunk table"]
         assert store.doctor(repair=False).ok and store.index_description().startswith("pgvector IVFFlat")
@@ -308,3 +323,20 @@ def test_postgres_url_errors_are_one_clear_line_without_the_password(tmp_path):
         open_store("postgresql://polylex:s3cret@127.0.0.1:1/nowhere", cache=tmp_path)
     assert "cannot use the PostgreSQL store" in str(caught.value)
     assert "s3cret" not in str(caught.value)
+
+
+def test_postgres_schema_2_database_gets_the_keyword_form_of_its_passages(pg_url, tmp_path):
+    import psycopg
+
+    from app.store_pg import PG_SCHEMA_VERSION, PgStore
+
+    with PgStore.open(pg_url, folder=tmp_path) as store:
+        doc = add(store, "zh", ["本合同自签字之日起生效 第12条"], lang="zh")
+        with psycopg.connect(store.url, autocommit=True) as conn:  # as a database written before schema 3
+            conn.execute("ALTER TABLE chunks DROP COLUMN terms_tsv, DROP COLUMN terms")
+            conn.execute("ALTER TABLE chunks ADD COLUMN tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED")
+            conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    with PgStore.open(pg_url, folder=tmp_path) as store:
+        assert store._meta("schema") == str(PG_SCHEMA_VERSION) == "3"
+        assert store.search_text("合同", limit=3) == store.search_text("12", limit=3) == store.chunk_ids(docs=[doc.id]).tolist()
+        assert store.doctor(repair=False).ok

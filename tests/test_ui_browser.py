@@ -408,14 +408,16 @@ def test_find_a_provision_in_the_other_languages(ui, page_pdfs):
 
 
 def test_a_hybrid_search_still_spans_languages(ui, page_pdfs):
-    """Hybrid mode with an article number: the article in several languages, not the query's alone."""
+    """Hybrid mode with an article number: the article in several languages, not the query's alone, each
+    card saying it holds the number."""
     ui.upload(*page_pdfs.values())
     ui.tab("Search")
     ui.page.get_by_text("More options: number of results").click()
-    ui.page.locator("#plx-mode").get_by_text("Meaning + exact references").click()
+    ui.page.locator("#plx-mode").get_by_text("Meaning + exact terms").click()
     cards = ui.search("Article 1")
     langs = {card.get_attribute("data-lang") for card in cards}
     assert len(langs) >= 3, langs
+    assert any("matched: 1" in card.inner_text() for card in cards)  # the card says which exact term it holds
     ui.page.locator("#plx-mode").get_by_text("Meaning (dense").click()
     assert ui.console_errors == []
 
@@ -447,6 +449,21 @@ def test_result_card_escapes_every_pdf_field_and_marks_rtl():
     assert "Arabic" in html
     assert "<mark>alert</mark>" in html  # hybrid mode marks the terms it matched (an acronym), escaped like the rest
     assert "<mark>script</mark>" not in html  # an ordinary word is not a keyword term
+
+
+def test_result_card_shows_the_exact_terms_a_hit_holds_and_marks_numbers_inside_unspaced_text():
+    from app.search import SearchHit
+    from app.ui_html import result_cards
+
+    hit = SearchHit(chunk_id=1, doc_id=2, file="合同.pdf", title="合同", page=1, page_end=1, heading=None, lang="zh",
+                    score=0.03, text="第12条 本合同自签字之日起生效。第120条", matched=("12",))
+    html = result_cards([hit], query="Article 12", mode="hybrid")
+    assert "matched: 12" in html
+    assert "第<mark>12</mark>条" in html and "第120条" in html  # 12 inside unspaced text, not inside 120
+    phrase = SearchHit(chunk_id=3, doc_id=4, file="c.pdf", title="c", page=1, page_end=1, heading=None, lang="fr",
+                       score=0.03, text="La force majeure exonère", matched=("force majeure",))
+    html = result_cards([phrase], query='"force majeure"', mode="hybrid")
+    assert "matched: “force majeure”" in html and "<mark>force majeure</mark>" in html
 
 
 def test_ingest_report_says_each_outcome_in_words():
