@@ -237,7 +237,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
-    from app.evaluate import evaluate_product, quoted_queries, reference_queries
+    from app.evaluate import evaluate_modes, fused_queries, quoted_queries, reference_queries
     from app.vector_index import IndexPolicy
     from corpora import load_benchmark
 
@@ -250,28 +250,38 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         benchmark = reference_queries(benchmark)
         if not benchmark.queries:
             raise UsageError(f"{args.benchmark}: no passage starts with a provision reference (Art. N, § N)")
-    elif args.queries == "quoted":
-        benchmark = quoted_queries(benchmark)
+    elif args.queries in ("quoted", "fused"):
+        benchmark = (quoted_queries if args.queries == "quoted" else fused_queries)(benchmark)
         if not benchmark.queries:
-            raise UsageError(f"{args.benchmark}: no question quotes a phrase")
+            raise UsageError(f"{args.benchmark}: no question {'quotes a phrase' if args.queries == 'quoted' else 'is fused'}")
     policy = None
     if args.index == "ivf":
         # The store's IVF at the store's probe ratio (nprobe 32 of 256 lists: 1/8), with the 39 passages a
         # list that FAISS's k-means asks for: what the approximate index costs, on a set small enough to run.
         lists = max(2, min(256, len(benchmark.candidates) // 39))
         policy = IndexPolicy(approximate_from=1, approximate=f"IDMap,IVF{lists},Flat", nprobe=max(1, lists // 8))
+    modes = list(dict.fromkeys(args.mode))
+    if args.json and len(modes) > 1 and "{mode}" not in args.json:
+        raise UsageError("with several --mode values, --json needs {mode} in its path (e.g. out/xquad-r-{mode}.json)")
     encoder = _load_encoder(args)
     progress = _TqdmProgress("evaluate")
     try:
         with tempfile.TemporaryDirectory(prefix="polylex-evaluate-") as tmp:
-            result = evaluate_product(benchmark, encoder, folder=Path(tmp) / "store", mode=args.mode,
-                                      keywords=args.keywords, policy=policy, progress=progress)
+            results = evaluate_modes(benchmark, encoder, folder=Path(tmp) / "store", modes=modes,
+                                     keywords=args.keywords, policy=policy, progress=progress)
     finally:
         progress.close()
-    result["command"] = "python -m app evaluate " + " ".join(sys.argv[2:] if len(sys.argv) > 2 else [])
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    for result in results:
+        result["command"] = "python -m app evaluate " + " ".join(sys.argv[2:] if len(sys.argv) > 2 else [])
+        if args.json:
+            out = Path(args.json.replace("{mode}", result["mode"]))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+        _print_evaluation(result)
+    return 0
+
+
+def _print_evaluation(result: dict) -> None:
     s = result["summary"]
     print(f"{result['benchmark']} through the product ({result['mode']}"
           + (f", keywords: {result['keywords']}" if result["keywords"] else "") + f"; {result['index']}): "
@@ -288,7 +298,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               + "  ".join(f"{lang} {share:.2f}" for lang, share in result["keyword_hits_by_language"].items()))
         print("keyword search alone, in the question's language (Recall@10 / mAP): " + "  ".join(
             f"{lang} {v['recall_at_10']:.2f}/{v['map']:.2f}" for lang, v in result["keyword_by_language"].items()))
-    return 0
 
 
 # --- parser -------------------------------------------------------------------------------------
@@ -339,14 +348,16 @@ def build_parser() -> argparse.ArgumentParser:
                               description="store a benchmark's candidates as passages (SQLite, FAISS), ask every "
                               "query through the app's search, and score with the trainer's metrics")
     evaluate.add_argument("--benchmark", required=True, help="xquad-r, mlqa-r, constitutions, milpac, afriqa, or FILE.jsonl")
-    evaluate.add_argument("--mode", choices=["dense", "hybrid", "keywords"], default="dense",
-                          help="the search modes, or keywords: the keyword index alone (BM25, every word)")
+    evaluate.add_argument("--mode", choices=["dense", "hybrid", "keywords"], nargs="+", default=["dense"],
+                          help="the search modes, or keywords: the keyword index alone (BM25, every word); "
+                               "several share one store, encoded once (then --json needs {mode} in its path)")
     evaluate.add_argument("--keywords", choices=["references", "references-flat", "all"], default="references",
                           help="hybrid's keyword side: language-neutral terms when the query is mostly such terms "
                                "(default), the same for every query, or every word (the last two for comparison)")
-    evaluate.add_argument("--queries", choices=["natural", "references", "quoted"], default="natural",
+    evaluate.add_argument("--queries", choices=["natural", "references", "quoted", "fused"], default="natural",
                           help="the benchmark's questions, the provision reference heading each relevant passage, "
-                               "or only the questions that quote a phrase in double quotes")
+                               "only the questions that quote a phrase in double quotes, or only those hybrid "
+                               "fuses keyword evidence for (the questions on which hybrid and dense can differ)")
     evaluate.add_argument("--index", choices=["auto", "ivf"], default="auto",
                           help="the index the store would choose at this size, or IVF forced at the store's probe "
                                "ratio (1/8 of the lists; to measure what the approximate index loses)")

@@ -41,7 +41,7 @@ import numpy as np
 from app.ingest import encode_passages, model_id
 from app.keyword_text import quoted_phrases
 from app.langid import detect
-from app.search import Keywords, Mode, search
+from app.search import Keywords, Mode, keyword_weight, search
 from app.store import Store
 from app.store_protocol import NewChunk
 from app.vector_index import IndexPolicy
@@ -49,7 +49,7 @@ from corpora.records import Benchmark, Query
 from trainer.encoder import Encoder
 from trainer.evaluate import RelevantRanks, index_benchmark, score
 
-__all__ = ["evaluate_product"]
+__all__ = ["evaluate_modes", "evaluate_product"]
 
 Progress = Callable[..., None]
 
@@ -118,9 +118,21 @@ def reference_queries(benchmark: Benchmark) -> Benchmark:
 
 def quoted_queries(benchmark: Benchmark) -> Benchmark:
     """The benchmark's questions that quote a phrase in double quotes (hybrid search requires such a
-    phrase as written, so these are the natural questions on which hybrid differs from dense)."""
-    queries = [q for q in benchmark.queries if quoted_phrases(q.text)]
-    return replace(benchmark, name=f"{benchmark.name}-quoted", queries=queries,
+    phrase as written)."""
+    return _only(benchmark, "quoted", lambda q: bool(quoted_phrases(q.text)))
+
+
+def fused_queries(benchmark: Benchmark) -> Benchmark:
+    """The benchmark's questions for which hybrid search fuses keyword evidence at all (a quoted phrase,
+    or mostly reference terms: :func:`app.search.keyword_weight`). On every other question hybrid
+    returns dense search's ranking, so these are the questions on which the two can differ: a whole
+    benchmark is compared on them without asking the rest."""
+    return _only(benchmark, "fused", lambda q: keyword_weight(q.text) > 0)
+
+
+def _only(benchmark: Benchmark, name: str, keep: Callable[[Query], bool]) -> Benchmark:
+    queries = [q for q in benchmark.queries if keep(q)]
+    return replace(benchmark, name=f"{benchmark.name}-{name}", queries=queries,
                    relevant={q.id: benchmark.relevant[q.id] for q in queries},
                    groups={q.id: benchmark.groups[q.id] for q in queries if q.id in benchmark.groups})
 
@@ -129,9 +141,33 @@ def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mo
                      keywords: Keywords = "references", policy: IndexPolicy | None = None,
                      progress: Progress | None = None) -> dict:
     """Build the store (see the module's doc), ask every query, score; JSON-ready."""
+    return evaluate_modes(benchmark, encoder, folder=folder, modes=[mode], keywords=keywords, policy=policy,
+                          progress=progress)[0]
+
+
+def evaluate_modes(benchmark: Benchmark, encoder: Encoder, *, folder: Path, modes: list[Mode | Literal["keywords"]],
+                   keywords: Keywords = "references", policy: IndexPolicy | None = None,
+                   progress: Progress | None = None) -> list[dict]:
+    """:func:`evaluate_product` for several modes on one store (built and encoded once): one result each."""
     started = time.perf_counter()
     store, chunk_to_candidate, agreement = build_store(benchmark, encoder, folder, policy=policy, progress=progress)
     build_s = time.perf_counter() - started
+    results = []
+    try:
+        for mode in modes:
+            started = time.perf_counter()
+            result = _ask_and_score(benchmark, encoder, store, chunk_to_candidate, mode=mode, keywords=keywords,
+                                    progress=progress)
+            result["langid_accuracy"] = round(agreement, 4)
+            result["timing"] = {"build_s": round(build_s, 1), "search_s": round(time.perf_counter() - started, 1)}
+            results.append(result)
+    finally:
+        store.close()
+    return results
+
+
+def _ask_and_score(benchmark: Benchmark, encoder: Encoder, store: Store, chunk_to_candidate: dict[int, int], *,
+                   mode: str, keywords: Keywords, progress: Progress | None) -> dict:
     languages, query_lang, candidate_lang, relevant, _ = index_benchmark(benchmark)
     n = len(benchmark.candidates)
     own = np.full(relevant.shape, np.inf)
@@ -139,7 +175,6 @@ def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mo
     lang_count, own_share = [], []
     answered: dict[str, list[bool]] = {}  # keywords mode: did the index match anything at all, per language
     own_figures: dict[str, list[tuple[float, float]]] = {}  # keywords mode: (recall@10, AP) in the query's language
-    started = time.perf_counter()
     for q, query in enumerate(benchmark.queries):
         if progress is not None and q % 50 == 0:
             progress(0.4 + 0.6 * q / len(benchmark.queries), desc=f"query {q + 1}/{len(benchmark.queries)}")
@@ -183,8 +218,5 @@ def evaluate_product(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mo
         result["keyword_by_language"] = {
             lang: {"recall_at_10": round(float(np.mean([r for r, _ in v])), 4), "map": round(float(np.mean([a for _, a in v])), 4)}
             for lang, v in sorted(own_figures.items())}
-    index = store.index_description()
-    store.close()
-    return {"benchmark": benchmark.name, "mode": mode, "keywords": keywords if mode == "hybrid" else None, "index": index, "langid_accuracy": round(agreement, 4),
-            "counts": {"queries": len(benchmark.queries), "candidates": n}, **result,
-            "timing": {"build_s": round(build_s, 1), "search_s": round(time.perf_counter() - started, 1)}}
+    return {"benchmark": benchmark.name, "mode": mode, "keywords": keywords if mode == "hybrid" else None,
+            "index": store.index_description(), "counts": {"queries": len(benchmark.queries), "candidates": n}, **result}

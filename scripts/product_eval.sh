@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The product-path evaluation of README "Search quality through the product": every figure's command.
-# About 40 minutes on 2 CPU cores. Writes reports/product-eval/*.json.
+# About 90 minutes on 2 CPU cores. Writes reports/product-eval/*.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -23,3 +23,9 @@ $PY -m app evaluate --benchmark constitutions --queries references --mode dense 
 $PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --keywords all --json $OUT/constitutions-references-hybrid-all.json
 $PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --keywords references-flat --json $OUT/constitutions-references-hybrid-refs-flat.json
 $PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --json $OUT/constitutions-references-hybrid.json
+# Keyword search alone through the product (issue #14), and dense against hybrid on every question of
+# each whole benchmark that hybrid fuses keyword evidence for (on all others hybrid is dense search).
+$PY -m app evaluate --benchmark xquad-r --limit 20 --mode keywords --json $OUT/xquad-r-keywords.json
+for b in milpac constitutions xquad-r mlqa-r; do
+  $PY -m app evaluate --benchmark $b --queries fused --mode dense hybrid --json "$OUT/$b-fused-{mode}.json"
+done

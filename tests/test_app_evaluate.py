@@ -51,3 +51,18 @@ def test_the_cli_writes_json_and_reports_keyword_hits_per_language(slice_, tmp_p
     assert hits["en"] == hits["zh"] == 1.0  # Chinese too: the keyword index splits unspaced scripts (issue #14)
     figures = result["keyword_by_language"]
     assert set(figures) == {"en", "zh"} and all(0 < f["map"] <= 1 and 0 < f["recall_at_10"] <= 1 for f in figures.values())
+
+
+def test_several_modes_share_one_store_and_only_fused_questions_can_be_asked(tmp_path, monkeypatch, capsys):
+    """--queries fused keeps the questions hybrid fuses keyword evidence for; on them dense and hybrid are
+    compared from one store (--mode dense hybrid), each written to its own JSON."""
+    monkeypatch.setattr(cli, "_load_encoder", lambda args: real_encoder())
+    assert cli.main(["evaluate", "--benchmark", "constitutions", "--limit", "30", "--langs", "nb,nn", "--mode", "dense",
+                     "hybrid", "--json", str(tmp_path / "one.json")]) == 2  # no {mode} in the path
+    code = cli.main(["evaluate", "--benchmark", "constitutions", "--limit", "30", "--langs", "nb,nn", "--queries", "fused",
+                     "--mode", "dense", "hybrid", "--json", str(tmp_path / "c-{mode}.json")])
+    assert code == 0
+    dense, hybrid = (json.loads((tmp_path / f"c-{m}.json").read_text()) for m in ("dense", "hybrid"))
+    assert dense["benchmark"] == hybrid["benchmark"] == "constitutions-fused"
+    assert dense["counts"] == hybrid["counts"] and 0 < dense["counts"]["queries"] < 60
+    assert dense["timing"]["build_s"] == hybrid["timing"]["build_s"]  # one store, built once
