@@ -48,12 +48,13 @@ RRF_K = 60
 """The constant of Cormack et al. (2009); it damps the weight of the very first ranks."""
 HYBRID_DEPTH = 100
 """How deep each ranking is read before fusion (at least ``5 * k``)."""
-Keywords = Literal["references", "references-flat", "all"]
-"""What the keyword side of hybrid search looks for, and how much it counts: the query's
-language-neutral terms, fused only when the query is mostly a reference (:func:`keyword_weight`;
-the default, the measured best); the same terms fused for every query; or all the query's words
-(the former behaviour). The last two
-are kept to measure against (``python -m app evaluate --keywords``)."""
+Keywords = Literal["references", "references-flat", "phrases-fused", "all"]
+"""What the keyword side of hybrid search looks for, and how much it counts. ``references`` (the
+default, the measured best): the query's language-neutral terms, fused only when the query is mostly
+a reference (:func:`reference_weight`), and quoted phrases placed first *within their language*
+(:func:`place_within_languages`). Kept to measure against (``python -m app evaluate --keywords``):
+``references-flat``, the same terms fused for every query; ``phrases-fused``, quoted phrases fused
+by reciprocal rank like the references; ``all``, every word of the query fused (the first version)."""
 DIGIT_SYSTEMS = ("0123456789", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "०१२३४५६७८९", "০১২৩৪৫৬৭৮৯", "੦੧੨੩੪੫੬੭੮੯",
                  "૦૧૨૩૪૫૬૭૮૯", "୦୧୨୩୪୫୬୭୮୯", "௦௧௨௩௪௫௬௭௮௯", "౦౧౨౩౪౫౬౭౮౯", "೦೧೨೩೪೫೬೭೮೯", "൦൧൨൩൪൫൬൭൮൯",
                  "๐๑๒๓๔๕๖๗๘๙", "໐໑໒໓໔໕໖໗໘໙", "០១២៣៤៥៦៧៨៩", "၀၁၂၃၄၅၆၇၈၉", "༠༡༢༣༤༥༦༧༨༩")
@@ -62,6 +63,7 @@ in the query is looked for in each of them (Article 12 is ``المادة ١٢`` 
 _WORD = regex.compile(r"\w+")  # with combining marks: Indic and Ethiopic words stay whole
 _NUMBER = re.compile(r"\d+")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,}\b")
+_QUOTED_PART = regex.compile(r"[\"“”„«»「」『』][^\"“”„«»「」『』]+[\"“”„«»「」『』]")
 
 
 @dataclass(frozen=True)
@@ -136,19 +138,23 @@ mentions a number in passing, and is answered by dense search alone."""
 
 
 def keyword_weight(query: str) -> float:
-    """1.0 when the query quotes a phrase or is mostly a reference (:data:`REFERENCE_SHARE` of its words
-    or more are numbers or acronyms), else 0.
+    """1.0 when hybrid search uses keyword evidence for the query at all (it quotes a phrase, or its
+    :func:`reference_weight` is 1), else 0: on every other query hybrid returns dense search's ranking."""
+    return 1.0 if quoted_phrases(query) else reference_weight(query)
+
+
+def reference_weight(query: str) -> float:
+    """1.0 when the query is mostly a reference (:data:`REFERENCE_SHARE` of its words or more are
+    numbers or acronyms), else 0: how much the reference terms' keyword ranking counts in the fusion.
 
     Measured with ``python -m app evaluate`` on MILPaC: fusing every query that holds a number or an
     acronym (weight 1) lowered multilingual mAP from 0.435 to 0.421, and weighting by the share (a
     year in a ten-word question counting 0.2) still to 0.430 — reciprocal rank fusion lifts even a
     lightly weighted keyword hit over the dense ranks below it. Questions are better left to meaning.
     """
-    words = _WORD.findall(query)
+    words = _WORD.findall(_QUOTED_PART.sub(" ", query))
     if not words:
         return 0.0
-    if quoted_phrases(query):
-        return 1.0
     share = (len(_NUMBER.findall(query)) + len(_ACRONYM.findall(query))) / len(words)
     return 1.0 if share >= REFERENCE_SHARE else 0.0
 
@@ -170,11 +176,46 @@ def reference_terms(query: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
+def phrase_query(query: str) -> str:
+    """The query's quoted phrases as a keyword query that requires every one, as written."""
+    return " ".join('"' + phrase.replace('"', " ") + '"' for phrase in quoted_phrases(query))
+
+
+def place_within_languages(ranked: Sequence[tuple[int, float]], first: Sequence[int], lang_of: dict[int, str]
+                           ) -> list[tuple[int, float]]:
+    """``ranked`` with the passages of ``first`` moved ahead of the others *of their own language*: every
+    rank keeps its language and its score, only which passage of that language fills it changes.
+    Passages of ``first`` that ``ranked`` lacks join at its end (in their order) before the moves.
+
+    How a quoted phrase counts in hybrid search: the phrase is written in one language, and fusing its
+    keyword ranking lifted that language above the others; placed within languages, it cannot change
+    which languages the first results come from.
+
+    >>> place_within_languages([(1, .9), (2, .8), (3, .7), (4, .6)], [4], {1: "en", 2: "fr", 3: "en", 4: "fr"})
+    [(1, 0.9), (4, 0.8), (3, 0.7), (2, 0.6)]
+    """
+    known = {i for i, _ in ranked}
+    pool = list(ranked) + [(i, ranked[-1][1] if ranked else 0.0) for i in first if i not in known]
+    wanted = set(first)
+    order = {i: n for n, i in enumerate(first)}
+    by_lang: dict[str, list[int]] = {}
+    for i, _ in pool:
+        by_lang.setdefault(lang_of.get(i, ""), []).append(i)
+    # within a language: the phrase's passages in keyword order, then the rest in their own order
+    queues = {lang: sorted((i for i in ids if i in wanted), key=order.__getitem__) + [i for i in ids if i not in wanted]
+              for lang, ids in by_lang.items()}
+    taken = {lang: 0 for lang in queues}
+    placed = []
+    for i, score in pool:
+        lang = lang_of.get(i, "")
+        placed.append((queues[lang][taken[lang]], score))
+        taken[lang] += 1
+    return placed
+
+
 def keyword_query(query: str) -> str:
-    """What hybrid search asks the keyword index: the quoted phrases (required, as written) and the
-    reference terms (any of them)."""
-    phrases = ['"' + phrase.replace('"', " ") + '"' for phrase in quoted_phrases(query)]
-    return " ".join(phrases + reference_terms(query))
+    """The phrases and reference terms in one keyword query (phrases required): what ``phrases-fused`` fuses."""
+    return " ".join([phrase_query(query), *reference_terms(query)]).strip()
 
 
 def exact_terms(query: str) -> list[str]:
@@ -218,19 +259,31 @@ def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, la
     store.check_model(model_id(encoder), int(vector.shape[0]))
     lang = query_lang or detect(query).lang
 
-    weight = 0.0
+    exact = False  # whether exact terms counted (then each hit says which it holds)
     if mode == "dense":
         ranked = store.search_vectors(vector, k, langs=langs, docs=docs)
     else:
         depth = max(HYBRID_DEPTH, 5 * k)
-        terms = query if keywords == "all" else keyword_query(query)
         dense = [chunk_id for chunk_id, _ in store.search_vectors(vector, depth, langs=langs, docs=docs)]
-        weight = keyword_weight(query) if keywords == "references" else 1.0
+        phrases = quoted_phrases(query) if keywords == "references" else []
+        if keywords == "all":
+            terms, weight = query, 1.0
+        elif keywords == "phrases-fused":
+            terms, weight = keyword_query(query), keyword_weight(query)
+        else:
+            terms, weight = " ".join(reference_terms(query)), reference_weight(query) if keywords == "references" else 1.0
         lexical = store.search_text(terms, limit=depth, langs=langs, docs=docs) if terms and weight else []
-        ranked = rrf([dense, lexical], weights=[1.0, weight])[:k]
+        ranked = rrf([dense, lexical], weights=[1.0, weight])
+        if phrases:
+            holders = store.search_text(phrase_query(query), limit=depth, langs=langs, docs=docs)
+            pool = [i for i, _ in ranked] + holders
+            lang_of = {i: row["lang"] for i, row in store.fetch_chunks(pool).items()}
+            ranked = place_within_languages(ranked, holders, lang_of)
+        ranked = ranked[:k]
+        exact = bool(phrases or (lexical and keywords in ("references", "phrases-fused")))
 
     rows = store.fetch_chunks([chunk_id for chunk_id, _ in ranked])
-    wanted = exact_terms(query) if weight and keywords == "references" else []  # the exact terms that counted
+    wanted = exact_terms(query) if exact else []
     hits = [SearchHit(chunk_id=chunk_id, doc_id=row["doc_id"], file=row["file"], title=row["title"], page=row["page"],
                       page_end=row["page_end"], heading=row["heading"], lang=row["lang"], score=round(score, 6),
                       text=row["text"], ocr_conf=row.get("ocr_conf"),

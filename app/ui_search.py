@@ -10,7 +10,8 @@ from app.ui_resources import AUTO, LastSearch
 MODE_CHOICES = [
     ("Meaning (dense: finds answers in any language)", "dense"),
     ("Meaning + exact terms (hybrid: also lifts passages with the query's article numbers and acronyms, in every "
-     "language: Article 12, § 3, Kifungu cha 5; and a \"phrase in quotes\" exactly as written)", "hybrid"),
+     "language: Article 12, § 3, Kifungu cha 5; passages with a \"phrase in quotes\" first in their language)",
+     "hybrid"),
 ]
 
 

@@ -257,13 +257,17 @@ def test_hybrid_says_which_exact_terms_each_hit_holds(real_store):
     assert all(not h.matched for h in search(store, real_encoder(), "Kifungu 3", k=7).results)  # dense: none
 
 
-def test_a_quoted_phrase_is_required_as_written(real_store):
-    """The phrase in quotes comes first (English article 3 holds "liberty and security"); the other
-    hits are dense search's, and say they do not hold it."""
+def test_a_quoted_phrase_comes_first_within_its_language_and_changes_no_rank_s_language(real_store):
+    """English article 3 holds "liberty and security": it takes the first English rank; every rank keeps
+    the language dense search gave it, so the phrase cannot pull the results into one language."""
     store, _ = real_store
-    hits = search(store, real_encoder(), 'right to "liberty and security"', k=5, mode="hybrid").results
-    assert (hits[0].lang, hits[0].matched) == ("en", ("liberty and security",))
-    assert all(not h.matched for h in hits[1:])
+    query = 'right to "liberty and security"'
+    dense = search(store, real_encoder(), query, k=9).results
+    hits = search(store, real_encoder(), query, k=9, mode="hybrid").results
+    assert [h.lang for h in hits] == [h.lang for h in dense]
+    first_english = next(h for h in hits if h.lang == "en")
+    assert first_english.matched == ("liberty and security",) and "Article 3" in first_english.heading
+    assert [h for h in hits if h.matched] == [first_english]
     reversed_phrase = search(store, real_encoder(), '"security and liberty"', k=5, mode="hybrid").results
     assert all(not h.matched for h in reversed_phrase)
 
@@ -315,3 +319,15 @@ def test_other_languages_finds_the_same_article_in_every_language(real_store):
     assert sum("3" in h.heading or "三" in h.heading for h in hits) >= 7, [(h.lang, h.heading) for h in hits]
     with pytest.raises(KeyError):
         other_languages(store, 10**9)
+
+
+def test_placing_within_languages_keeps_each_rank_s_language_and_score():
+    from app.search import place_within_languages
+
+    ranked = [(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.6), (5, 0.5)]
+    lang_of = {1: "en", 2: "fr", 3: "en", 4: "fr", 5: "de", 6: "fr", 7: "sw"}
+    placed = place_within_languages(ranked, [6, 3, 7], lang_of)  # 6 and 7 come from beyond the dense list
+    assert [lang_of[i] for i, _ in placed[:5]] == ["en", "fr", "en", "fr", "de"]
+    assert [score for _, score in placed[:5]] == [0.9, 0.8, 0.7, 0.6, 0.5]
+    assert [i for i, _ in placed] == [3, 6, 1, 2, 5, 4, 7]  # 3 and 6 first in their language; 4 moves behind
+    assert place_within_languages(ranked, [], lang_of) == ranked
