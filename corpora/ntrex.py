@@ -8,6 +8,7 @@ of the English source.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +24,21 @@ SOURCE_FILE = "newstest2019-src.eng.txt.gz"
 # "gore", "go fetola", "di tshwenyegile", and not one of its 1,997 lines has the "š" that Sepedi
 # spells with ("tša", "šoma").
 _TEXT_IS_IN = {"nso": "st"}
+
+
+HELDOUT_MODULO = 5
+"""About one NTREX document (news story) in five is held out: never trained on, by the encoder or the
+language identifier; the same documents in every language and in both NTREX folders."""
+
+
+def is_heldout_document(document: str) -> bool:
+    """Whether the NTREX story ``document`` (a ``DOCUMENT_IDS.tsv`` entry, e.g. ``"bbc.381790"``) is held out."""
+    return hashlib.md5(f"ntrex/{document}".encode()).digest()[0] % HELDOUT_MODULO == 0
+
+
+def ntrex_documents(folder: Path) -> list[str]:
+    """The story of each line (``DOCUMENT_IDS.tsv``, line-aligned with every NTREX file)."""
+    return read_text_lines(require(Path(folder) / "DOCUMENT_IDS.tsv", "NTREX document ids"))
 
 
 def ntrex_code(tag: str) -> str:

@@ -20,6 +20,7 @@ COMMANDS = {
     "batches": "trainer.cmd_batches",
     "train": "trainer.cmd_train",
     "evaluate": "trainer.cmd_evaluate",
+    "bitext": "trainer.cmd_bitext",
     "compare": "trainer.cmd_compare",
     "merge": "trainer.cmd_merge",
     "ship": "trainer.cmd_ship",

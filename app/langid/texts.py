@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpora.languages import normalize_code
-from corpora.ntrex import ntrex_code
+from corpora.ntrex import is_heldout_document, ntrex_code
 
 # Test share of documents (by hash of the document key): 1 in _TEST_MODULO.
 _TEST_MODULO = 5
@@ -57,9 +57,10 @@ class LabelledText:
         """``"test"`` for about one document in five, else ``"train"`` (stable across runs and languages)."""
         if self.doc.startswith("split:"):
             return self.doc.split(":")[1]
-        # Both NTREX folders hold the same stories: one split for both, whichever is read.
-        source = "ntrex" if self.source in ("ntrex-128", "ntrex128-subset") else self.source
-        digest = hashlib.md5(f"{source}/{self.document}".encode()).digest()
+        if self.source in ("ntrex-128", "ntrex128-subset"):
+            # Both NTREX folders hold the same stories: one split for both, and the encoder's (corpora.ntrex).
+            return "test" if is_heldout_document(self.document) else "train"
+        digest = hashlib.md5(f"{self.source}/{self.document}".encode()).digest()
         return "test" if digest[0] % _TEST_MODULO == 0 else "train"
 
 
