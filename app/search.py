@@ -184,8 +184,9 @@ def phrase_query(query: str) -> str:
 def place_within_languages(ranked: Sequence[tuple[int, float]], first: Sequence[int], lang_of: dict[int, str]
                            ) -> list[tuple[int, float]]:
     """``ranked`` with the passages of ``first`` moved ahead of the others *of their own language*: every
-    rank keeps its language and its score, only which passage of that language fills it changes.
-    Passages of ``first`` that ``ranked`` lacks join at its end (in their order) before the moves.
+    rank keeps its language and its score, only which passage of that language fills it changes. Among
+    themselves the passages of ``first`` keep ``ranked``'s order (the phrase filters, meaning still
+    ranks); those ``ranked`` lacks join at its end, in ``first``'s order, before the moves.
 
     How a quoted phrase counts in hybrid search: the phrase is written in one language, and fusing its
     keyword ranking lifted that language above the others; placed within languages, it cannot change
@@ -197,12 +198,11 @@ def place_within_languages(ranked: Sequence[tuple[int, float]], first: Sequence[
     known = {i for i, _ in ranked}
     pool = list(ranked) + [(i, ranked[-1][1] if ranked else 0.0) for i in first if i not in known]
     wanted = set(first)
-    order = {i: n for n, i in enumerate(first)}
     by_lang: dict[str, list[int]] = {}
     for i, _ in pool:
         by_lang.setdefault(lang_of.get(i, ""), []).append(i)
-    # within a language: the phrase's passages in keyword order, then the rest in their own order
-    queues = {lang: sorted((i for i in ids if i in wanted), key=order.__getitem__) + [i for i in ids if i not in wanted]
+    # within a language: the phrase's passages, then the rest, each in the pool's order
+    queues = {lang: [i for i in ids if i in wanted] + [i for i in ids if i not in wanted]
               for lang, ids in by_lang.items()}
     taken = {lang: 0 for lang in queues}
     placed = []

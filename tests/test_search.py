@@ -330,4 +330,5 @@ def test_placing_within_languages_keeps_each_rank_s_language_and_score():
     assert [lang_of[i] for i, _ in placed[:5]] == ["en", "fr", "en", "fr", "de"]
     assert [score for _, score in placed[:5]] == [0.9, 0.8, 0.7, 0.6, 0.5]
     assert [i for i, _ in placed] == [3, 6, 1, 2, 5, 4, 7]  # 3 and 6 first in their language; 4 moves behind
+    assert [i for i, _ in place_within_languages(ranked, [4, 2], lang_of)][:4] == [1, 2, 3, 4]  # meaning orders them
     assert place_within_languages(ranked, [], lang_of) == ranked

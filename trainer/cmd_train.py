@@ -44,6 +44,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save-steps", type=int, help="checkpoint every N steps (default: --eval-steps)")
     parser.add_argument("--logging-steps", type=int, default=10, help="log the loss every N steps (default 10)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUT/checkpoints")
+    parser.add_argument("--distill", type=float, default=0.0,
+                        help="weight of knowledge distillation beside the ranking loss: each question and passage "
+                             "pulled to the base model's embedding of its group's English side (default 0: off)")
     lora = parser.add_argument_group("LoRA adapter (instead of training all weights)")
     lora.add_argument("--lora-rank", type=int, default=0, help="rank of a LoRA adapter to train (0: full fine-tuning; e.g. 16)")
     lora.add_argument("--lora-alpha", type=float, help="adapter scale alpha; the update is scaled by alpha/rank (default 2 x rank)")
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps, freeze_embeddings=args.freeze_embeddings, max_seq_length=args.max_seq_length,
         scale=args.scale, eval_steps=args.eval_steps, patience=args.patience, save_steps=args.save_steps,
         logging_steps=args.logging_steps, resume=args.resume, lora_rank=args.lora_rank, lora_alpha=args.lora_alpha,
-        lora_dropout=args.lora_dropout, lora_targets=args.lora_targets,
+        lora_dropout=args.lora_dropout, lora_targets=args.lora_targets, distill=args.distill,
     )
     out = train(config, settings=settings)  # bad settings or data: a Polylex error, reported by trainer.cli
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun every process gets here; one line is enough

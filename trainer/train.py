@@ -36,6 +36,7 @@ from corpora.settings import Settings, get_settings
 from trainer.adapters import AdapterError, LoraSettings, add_lora
 from trainer.card import TrainingCard
 from trainer.dev import dev_evaluator, dev_task
+from trainer.distill import build_teacher, distillation_loss
 from trainer.errors import TrainerError
 from trainer.pairs import limit_groups, split_by_group, training_pairs
 from trainer.progress import progress_callback
@@ -85,6 +86,9 @@ class TrainConfig:
             (:mod:`trainer.adapters`).
         lora_alpha, lora_dropout, lora_targets: the adapter's scale (default 2 x rank), dropout and
             target modules (``attention``, ``all``, or module names).
+        distill: weight of a distillation term beside the ranking loss (0: none): every question and
+            passage is pulled towards the untuned base model's embedding of its group's English side
+            (:mod:`trainer.distill`).
     """
 
     train: list[str]
@@ -115,6 +119,7 @@ class TrainConfig:
     lora_alpha: float | None = None
     lora_dropout: float = 0.0
     lora_targets: str = "all"
+    distill: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)  # passed to SentenceTransformerTrainingArguments
 
     def check(self) -> BatchPolicy:
@@ -134,6 +139,8 @@ class TrainConfig:
             raise TrainSetupError(f"passage must be 'sentence' or 'context', got {self.passage!r}")
         if self.limit is not None and self.limit < 1:
             raise TrainSetupError(f"limit must be a positive number of groups, got {self.limit}")
+        if self.distill < 0:
+            raise TrainSetupError(f"distill weight must be 0 (off) or positive, got {self.distill}")
         if self.lora_rank < 0:
             raise TrainSetupError(f"LoRA rank must be positive (or 0 for full fine-tuning), got {self.lora_rank}")
         if self.lora is not None:
@@ -261,8 +268,10 @@ def prepare_model(config: TrainConfig, settings: Settings):
     return model, inference_max_length
 
 
-def build_trainer(config: TrainConfig, data: TrainingData, policy: BatchPolicy, model, *, evaluator=None):
-    """The ``SentenceTransformerTrainer`` for one run: hybrid batch sampler, MNRL loss, dev evaluation."""
+def build_trainer(config: TrainConfig, data: TrainingData, policy: BatchPolicy, model, *, evaluator=None,
+                  teacher=None):
+    """The ``SentenceTransformerTrainer`` for one run: hybrid batch sampler, MNRL loss (plus distillation
+    towards ``teacher``, a :class:`trainer.distill.Teacher`, when ``config.distill``), dev evaluation."""
     import torch
     from datasets import Dataset
     from sentence_transformers import (
@@ -279,7 +288,10 @@ def build_trainer(config: TrainConfig, data: TrainingData, policy: BatchPolicy, 
     prompts = model.prompts or {}
     column_prompts = {"anchor": prompts.get("query", ""),
                       "positive": prompts.get("document") or prompts.get("passage", "")}
-    dataset = Dataset.from_dict({"anchor": [p.query for p in data.rows], "positive": [p.passage for p in data.rows]})
+    columns = {"anchor": [p.query for p in data.rows], "positive": [p.passage for p in data.rows]}
+    if teacher is not None:
+        columns["label"] = list(range(len(data.rows)))  # the row, so the loss finds its teacher vectors
+    dataset = Dataset.from_dict(columns)
     evaluate = evaluator is not None and config.eval_steps > 0
     save_steps = config.save_steps or (config.eval_steps if evaluate else 500)
     if evaluate and save_steps % config.eval_steps:
@@ -315,7 +327,8 @@ def build_trainer(config: TrainConfig, data: TrainingData, policy: BatchPolicy, 
     callbacks = [EarlyStoppingCallback(config.patience)] if evaluate and config.patience > 0 else []
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=dataset,
-        loss=MultipleNegativesRankingLoss(model, scale=config.scale),
+        loss=(MultipleNegativesRankingLoss(model, scale=config.scale) if teacher is None
+              else distillation_loss(model, teacher, scale=config.scale, weight=config.distill)),
         evaluator=evaluator if evaluate else None, callbacks=callbacks,
     )
     trainer.remove_callback(ProgressCallback)
@@ -350,7 +363,12 @@ def train(config: TrainConfig, *, settings: Settings | None = None) -> Path:
     model, inference_max_length = prepare_model(config, settings)
     evaluator = (dev_evaluator(dev_task(data.dev, passage=config.passage, data_dir=settings.data), batch_size=64)
                  if data.dev else None)
-    trainer = build_trainer(config, data, policy, model, evaluator=evaluator)
+    teacher = None
+    if config.distill:
+        from trainer.encoder import load_encoder
+
+        teacher = build_teacher(data.rows, load_encoder("base", settings=settings), cache_root=settings.cache)
+    trainer = build_trainer(config, data, policy, model, evaluator=evaluator, teacher=teacher)
     evaluate = trainer.args.eval_strategy != "no"
 
     resumed_from = str(_checkpoints(checkpoints)[-1]) if config.resume else None
@@ -378,7 +396,7 @@ def train(config: TrainConfig, *, settings: Settings | None = None) -> Path:
                 "batch_size": config.batch_size, "lr": config.lr, "warmup": config.warmup, "epochs": config.epochs,
                 "max_steps": config.max_steps, "max_seq_length": config.max_seq_length, "scale": config.scale,
                 "temperature": 1 / config.scale, "freeze_embeddings": config.freeze_embeddings,
-                "eval_steps": config.eval_steps, "patience": config.patience,
+                "eval_steps": config.eval_steps, "patience": config.patience, "distill": config.distill,
             },
             "adapter": ({**config.lora.describe(), "format": "peft-lora",
                          "parameters": sum(p.numel() for n, p in model.named_parameters() if "lora_" in n)}
