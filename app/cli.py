@@ -351,9 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--mode", choices=["dense", "hybrid", "keywords"], nargs="+", default=["dense"],
                           help="the search modes, or keywords: the keyword index alone (BM25, every word); "
                                "several share one store, encoded once (then --json needs {mode} in its path)")
-    evaluate.add_argument("--keywords", choices=["references", "references-flat", "all"], default="references",
-                          help="hybrid's keyword side: language-neutral terms when the query is mostly such terms "
-                               "(default), the same for every query, or every word (the last two for comparison)")
+    evaluate.add_argument("--keywords", choices=["references", "references-flat", "phrases-fused", "all"],
+                          default="references",
+                          help="hybrid's keyword side: language-neutral terms when the query is mostly such terms and "
+                               "quoted phrases first within their language (default); for comparison: the same terms "
+                               "for every query, quoted phrases fused like references, or every word")
     evaluate.add_argument("--queries", choices=["natural", "references", "quoted", "fused"], default="natural",
                           help="the benchmark's questions, the provision reference heading each relevant passage, "
                                "only the questions that quote a phrase in double quotes, or only those hybrid "

@@ -5,7 +5,8 @@ so matching works alike in SQLite (FTS5) and PostgreSQL (full text), in every sc
 
 - **Folding**: case (``casefold``, NFKC), and the marks readers leave out when they type —
   diacritics on Latin, Greek and Cyrillic letters (Yoruba tone marks, Vietnamese, French accents,
-  Greek tonos), Arabic harakat, hamza and madda forms of alef, tatweel, Hebrew points. Marks that
+  Greek tonos; as with FTS5's own ``remove_diacritics``, ñ also matches n and й matches и), Arabic
+  harakat, hamza and madda forms of alef, tatweel, Hebrew points. Marks that
   are letters of their script (Devanagari, Bengali, Tamil, Thai… vowel signs) are kept,
   and stay inside their word.
 - **Segmentation**: scripts written without spaces between words (Han, Kana, Thai, Lao, Khmer,
@@ -43,7 +44,9 @@ __all__ = ["QueryTerms", "fts5_query", "index_form", "matched_terms", "query_ter
 _FOLDED_SCRIPTS = r"\p{Latin}\p{Greek}\p{Cyrillic}\p{Arabic}\p{Hebrew}"
 _MARKS_ON_FOLDED = regex.compile(rf"(?<=[{_FOLDED_SCRIPTS}])\p{{Mn}}+")
 _LETTERS_WITHOUT_DECOMPOSITION = str.maketrans({"đ": "d", "ł": "l", "ø": "o", "ħ": "h", "ı": "i", "ـ": ""})
-_UNSPACED_CHAR = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Ethiopic}]"
+# By script extension, so that marks shared by Kana and Han (ー, 々) stay inside their runs; 〆 is listed.
+_UNSPACED_CHAR = r"[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}〆\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Ethiopic}]"
+MAX_TOKEN_BYTES = 2047  # PostgreSQL's longest lexeme; longer "words" (a run of digits, a garbled line) are left out
 PREFIX_FROM = 6
 PREFIX_LENGTH = 5
 _GRAPHEME_UNSPACED = regex.compile(rf"{_UNSPACED_CHAR}\p{{M}}*")
@@ -59,9 +62,10 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """The index's tokens of ``text``: folded words, digits apart, one grapheme per token in unspaced scripts."""
+    """The index's tokens of ``text``: folded words, digits apart, one grapheme per token in unspaced scripts
+    (tokens over :data:`MAX_TOKEN_BYTES` left out, alike for passages and queries, in both stores)."""
     spaced = _GRAPHEME_UNSPACED.sub(lambda m: f" {m.group()} ", _DIGITS.sub(lambda m: f" {m.group()} ", fold(text)))
-    return _TOKEN.findall(spaced)
+    return [t for t in _TOKEN.findall(spaced) if len(t.encode()) <= MAX_TOKEN_BYTES]
 
 
 def index_form(text: str) -> str:
@@ -169,10 +173,9 @@ def tsvector_literal(text: str) -> str:
     server stores exactly these tokens: its own parser would split them by the server's locale."""
     positions: dict[str, list[int]] = {}
     for i, token in enumerate(tokens(text), start=1):
-        if len(token.encode()) < 2048:  # the server's limit for one lexeme
-            found = positions.setdefault(token, [])
-            if len(found) < PG_MAX_POSITIONS:
-                found.append(min(i, PG_MAX_POSITION))
+        found = positions.setdefault(token, [])
+        if len(found) < PG_MAX_POSITIONS:
+            found.append(min(i, PG_MAX_POSITION))
     return " ".join("'" + token.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(map(str, dict.fromkeys(where)))
                     for token, where in positions.items())
 

@@ -152,10 +152,11 @@ def reference_weight(query: str) -> float:
     year in a ten-word question counting 0.2) still to 0.430 — reciprocal rank fusion lifts even a
     lightly weighted keyword hit over the dense ranks below it. Questions are better left to meaning.
     """
-    words = _WORD.findall(_QUOTED_PART.sub(" ", query))
+    unquoted = _QUOTED_PART.sub(" ", query)  # a quoted phrase counts as a phrase (see search), not as references
+    words = _WORD.findall(unquoted)
     if not words:
         return 0.0
-    share = (len(_NUMBER.findall(query)) + len(_ACRONYM.findall(query))) / len(words)
+    share = (len(_NUMBER.findall(unquoted)) + len(_ACRONYM.findall(unquoted))) / len(words)
     return 1.0 if share >= REFERENCE_SHARE else 0.0
 
 
@@ -169,6 +170,7 @@ def reference_terms(query: str) -> list[str]:
     ['12', '١٢', ..., 'ECOWAS']
     """
     terms: list[str] = []
+    query = _QUOTED_PART.sub(" ", query)  # numbers inside a quoted phrase belong to the phrase
     for number in _NUMBER.findall(query):
         ascii_digits = "".join(str(unicodedata.digit(ch)) for ch in number)
         terms += ["".join(system[int(d)] for d in ascii_digits) for system in DIGIT_SYSTEMS]

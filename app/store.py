@@ -201,10 +201,18 @@ class Store:
         log.info("store %s: building the keyword index of %d passages (schema 5)", self.folder, count)
         self.db["chunks"].disable_fts()
         self.db["chunks"].add_column("terms", str)
-        rows = self.db.execute("SELECT id, text FROM chunks").fetchall()
-        self.db.conn.executemany("UPDATE chunks SET terms = ? WHERE id = ?",
-                                 ((index_form(text), chunk_id) for chunk_id, text in rows))
+        self._fill_terms()
         self.db["chunks"].enable_fts(["terms"], create_triggers=True, tokenize=KEYWORD_TOKENIZER)
+
+    def _fill_terms(self) -> int:
+        """The keyword form of every chunk that lacks one, a few thousand at a time; returns how many."""
+        last, filled = 0, 0
+        while rows := self.db.execute("SELECT id, text FROM chunks WHERE id > ? AND terms IS NULL ORDER BY id LIMIT 5000",
+                                      [last]).fetchall():
+            self.db.conn.executemany("UPDATE chunks SET terms = ? WHERE id = ?",
+                                     [(index_form(text), chunk_id) for chunk_id, text in rows])
+            last, filled = rows[-1][0], filled + len(rows)
+        return filled
 
     def _import_legacy_sets(self) -> int:
         """Migration of an older layout: marked translation sets once lived beside the database in
@@ -758,6 +766,9 @@ class Store:
                         self.db["chunks"].rebuild_fts()
                     repaired.append("rebuilt the full-text index")
                     rebuild_faiss = True
+                if any("keyword form" in p for p in problems):
+                    with self.db.atomic():
+                        repaired.append(f"indexed the keywords of {self._fill_terms()} passages")
                 if any(p.endswith("chunks belong to no document") for p in problems):
                     with self.db.atomic():
                         self.db.execute("DELETE FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)")
@@ -805,6 +816,9 @@ class Store:
             self.db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")
         except sqlite3.DatabaseError as exc:
             problems.append(f"full-text index: {exc}")
+        unindexed = self.db.execute("SELECT count(*) FROM chunks WHERE terms IS NULL").fetchone()[0]
+        if unindexed:
+            problems.append(f"{unindexed} passages lack their keyword form (keyword search cannot find them)")
         orphans = self.db.execute("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)"
                                   ).fetchone()[0]
         if orphans:

@@ -144,11 +144,21 @@ CREATE TABLE IF NOT EXISTS pending_embeddings (
 """
 
 
-def _index_terms(conn) -> None:
-    """Schema 3: the keyword form of every passage stored before it (a few thousand rows per statement)."""
-    while rows := conn.execute("SELECT id, text FROM chunks WHERE terms IS NULL LIMIT 5000").fetchall():
+def _index_terms(conn) -> int:
+    """The keyword form of every passage that lacks one (all of them when a schema-2 database is upgraded; any
+    an older process wrote since, on repair), a few thousand rows per statement in id order, with the
+    full-text index dropped meanwhile and built once after. Returns the number of passages filled."""
+    if not conn.execute("SELECT EXISTS (SELECT 1 FROM chunks WHERE terms IS NULL)").fetchone()[0]:
+        return 0
+    conn.execute("DROP INDEX IF EXISTS chunks_terms")
+    last, filled = 0, 0
+    while rows := conn.execute("SELECT id, text FROM chunks WHERE id > %s AND terms IS NULL ORDER BY id LIMIT 5000",
+                               [last]).fetchall():
         conn.cursor().executemany("UPDATE chunks SET terms = %s WHERE id = %s",
                                   [(tsvector_literal(text), chunk_id) for chunk_id, text in rows])
+        last, filled = rows[-1][0], filled + len(rows)
+    conn.execute("CREATE INDEX IF NOT EXISTS chunks_terms ON chunks USING gin (terms_tsv)")
+    return filled
 
 
 def redact(url: str) -> str:
@@ -689,6 +699,8 @@ class PgStore:
                 if any("belong to no document" in p for p in problems):
                     conn.execute("DELETE FROM originals WHERE sha256 NOT IN (SELECT sha256 FROM documents)")
                     repaired.append("deleted the stored PDFs of no document")
+                if any("keyword form" in p for p in problems):
+                    repaired.append(f"indexed the keywords of {_index_terms(conn)} passages")
             remaining = self._find_problems()
         else:
             remaining = problems
@@ -697,6 +709,9 @@ class PgStore:
 
     def _find_problems(self) -> list[str]:
         problems: list[str] = []
+        unindexed = self._read("SELECT count(*) FROM chunks WHERE terms IS NULL")[0][0]
+        if unindexed:
+            problems.append(f"{unindexed} passages lack their keyword form (keyword search cannot find them)")
         for doc_id, expected, actual in self._read(
                 "SELECT d.id, d.chunks, count(c.id) FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id "
                 "GROUP BY d.id HAVING count(c.id) != d.chunks ORDER BY d.id"):

@@ -54,8 +54,11 @@ def ntrex_files(folder: Path) -> dict[str, Path]:
     return files
 
 
-def ntrex_units(folder: Path, langs: Iterable[str] | None = None) -> list[ParallelUnit]:
-    """One bitext unit per line: group ``ntrex/<line number from 0>``, the line in every chosen language."""
+def ntrex_units(folder: Path, langs: Iterable[str] | None = None, *, part: str = "all") -> list[ParallelUnit]:
+    """One bitext unit per line: group ``ntrex/<line number from 0>``, the line in every chosen language;
+    ``part``: ``"train"`` (the stories not held out), ``"heldout"`` (:func:`is_heldout_document`) or ``"all"``."""
+    if part not in ("train", "heldout", "all"):
+        raise ValueError(f"part must be train, heldout or all, got {part!r}")
     files = ntrex_files(folder)
     chosen = select_langs(langs, files, "ntrex")
     lines = {lang: read_text_lines(files[lang]) for lang in chosen}
@@ -63,17 +66,23 @@ def ntrex_units(folder: Path, langs: Iterable[str] | None = None) -> list[Parall
     for lang, rows in lines.items():
         if len(rows) != count:
             raise ValueError(f"NTREX file {files[lang]} has {len(rows)} lines, the English source {count}")
+    keep = [True] * count
+    if part != "all":
+        keep = [is_heldout_document(d) == (part == "heldout") for d in ntrex_documents(folder)]
     units = []
     for k in range(count):
+        if not keep[k]:
+            continue
         texts = {lang: rows[k].strip() for lang, rows in lines.items() if rows[k].strip()}
         units.append(ParallelUnit(f"ntrex/{k}", texts, texts))
     return units
 
 
 def ntrex_pairs(folder: Path, langs: Iterable[str] | None = None) -> list[Pair]:
-    """Alignment pairs (sentence in X, the English sentence), grouped by line; ``langs`` picks X (not en)."""
+    """Alignment pairs (sentence in X, the English sentence), grouped by line; ``langs`` picks X (not en).
+    Only the training stories: the held-out ones (:func:`is_heldout_document`) are for evaluation."""
     chosen = select_langs(langs, ntrex_files(folder), "ntrex")
-    units = ntrex_units(folder, sorted(set(chosen) | {"en"}))
+    units = ntrex_units(folder, sorted(set(chosen) | {"en"}), part="train")
     return [
         Pair(unit.group, lang, text, unit.queries["en"], "en")
         for unit in units

@@ -203,7 +203,7 @@ BENCHMARKS: dict[str, tuple[str, BenchmarkBuilder]] = {
     "milpac-acts": ("milpac", lambda folder, langs, limit: parallel_benchmark(
         "milpac-acts", milpac_act_units(folder), langs=langs, limit=limit)),
     "ntrex": ("ntrex128-subset", lambda folder, langs, limit: parallel_benchmark(
-        "ntrex", ntrex_units(folder, langs), langs=langs, limit=limit)),
+        "ntrex", ntrex_units(folder, langs, part="heldout"), langs=langs, limit=limit)),
     "afriqa": ("afriqa", lambda folder, langs, limit: afriqa_benchmark(folder, split="test", langs=langs, limit=limit)),
 }
 BENCHMARK_ALIASES = {"mlqa-r-dev": "mlqa-r", "ntrex128-subset": "ntrex"}

@@ -13,10 +13,11 @@ def test_each_row_is_anchored_on_its_group_s_english_side_or_on_itself():
     from trainer.distill import english_targets
 
     rows = [Pair("g1", "de", "Wer?", "Er.", "de"), Pair("g1", "en", "Who?", "He.", "en"),
-            Pair("g1", "sw", "Nani?", "Yeye.", "en"), Pair("g2", "sw", "Lini?", "Jana.", "sw")]
+            Pair("g1", "sw", "Nani?", "Yeye.", "en"), Pair("g2", "sw", "Lini?", "Jana.", "sw"),
+            Pair("ntrex/7", "am", "ሰላም", "Peace", "en")]  # a translation pair: English only as the passage
     questions, passages = english_targets(rows)
-    assert questions == ["Who?", "Who?", "Who?", "Lini?"]  # g2 has no English: its own text
-    assert passages == ["He.", "He.", "He.", "Jana."]
+    assert questions == ["Who?", "Who?", "Who?", "Lini?", "Peace"]  # g2 has no English: its own text
+    assert passages == ["He.", "He.", "He.", "Jana.", "Peace"]
 
 
 def test_the_teacher_encodes_each_distinct_text_once():

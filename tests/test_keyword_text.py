@@ -39,6 +39,8 @@ def test_a_query_asks_for_words_pairs_of_unspaced_graphemes_and_prefixes_of_long
     assert terms.prefixes == ("verfa",)
     assert not query_terms("?!  —")
     assert query_terms("法").alternatives == (("法",),)  # a single grapheme stands alone
+    # the prolonged sound mark (Common script) stays inside its Katakana run
+    assert query_terms("コンピューター").alternatives[-2:] == (("ー", "タ"), ("タ", "ー"))
 
 
 def test_quoted_phrases_are_required_and_the_rest_only_ranks():

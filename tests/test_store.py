@@ -348,6 +348,16 @@ def test_a_schema_4_store_gets_the_keyword_index_of_every_script_and_keeps_its_c
         assert store.doctor(repair=False).ok
 
 
+def test_doctor_indexes_passages_written_without_their_keyword_form(store):
+    add(store, "zh", ["本合同自签字之日起生效"], lang="zh")
+    store.db.execute("UPDATE chunks SET terms = NULL")  # as an older process would have written it
+    store.db.conn.commit()
+    assert store.search_text("合同", limit=3) == []
+    assert store.doctor(repair=False).problems == ["1 passages lack their keyword form (keyword search cannot find them)"]
+    assert store.doctor().repaired == ["indexed the keywords of 1 passages"]
+    assert len(store.search_text("合同", limit=3)) == 1 and store.doctor(repair=False).ok
+
+
 def test_opening_a_store_imports_an_old_translation_sets_json_once(store):
     import json
 

@@ -156,6 +156,7 @@ def test_keyword_search_works_in_every_script_folds_what_readers_leave_out_and_k
     assert langs('"force majeure"') == ["fr"]
     assert langs('"majeure force"') == []  # a quoted phrase must match as written, in order
     assert langs('"force majeure" Schuldner') == ["fr"]  # required phrase; other words only rank
+    assert langs('"' + "क" * 700 + '" ' + "7" * 3000) == []  # words longer than any index keeps: no match, no error
     assert sorted(ids) == sorted(texts)
 
 
@@ -340,3 +341,19 @@ def test_postgres_schema_2_database_gets_the_keyword_form_of_its_passages(pg_url
         assert store._meta("schema") == str(PG_SCHEMA_VERSION) == "3"
         assert store.search_text("合同", limit=3) == store.search_text("12", limit=3) == store.chunk_ids(docs=[doc.id]).tolist()
         assert store.doctor(repair=False).ok
+
+
+def test_postgres_doctor_indexes_passages_written_without_their_keyword_form(pg_url, tmp_path):
+    import psycopg
+
+    from app.store_pg import PgStore
+
+    with PgStore.open(pg_url, folder=tmp_path) as store:
+        add(store, "zh", ["本合同自签字之日起生效"], lang="zh")
+        with psycopg.connect(store.url, autocommit=True) as conn:  # as an older process would have written it
+            conn.execute("UPDATE chunks SET terms = NULL")
+        assert store.search_text("合同", limit=3) == []
+        report = store.doctor(repair=False)
+        assert report.problems == ["1 passages lack their keyword form (keyword search cannot find them)"]
+        assert store.doctor().repaired == ["indexed the keywords of 1 passages"]
+        assert len(store.search_text("合同", limit=3)) == 1 and store.doctor(repair=False).ok

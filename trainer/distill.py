@@ -34,8 +34,9 @@ class Teacher:
 
 
 def english_targets(rows: Sequence[Pair]) -> tuple[list[str], list[str]]:
-    """Each row's teacher texts: its group's English question and English passage (its own text where the
-    group has no English side)."""
+    """Each row's teacher texts: its group's English question and English passage. A translation group
+    (NTREX, where the English sentence is only ever the passage) gives its English passage as the
+    question's target too; a group with no English side at all, the row's own text."""
     english_q: dict[str, str] = {}
     english_p: dict[str, str] = {}
     for row in rows:
@@ -43,7 +44,8 @@ def english_targets(rows: Sequence[Pair]) -> tuple[list[str], list[str]]:
             english_q.setdefault(row.group, row.query)
         if row.passage_lang == "en":
             english_p.setdefault(row.group, row.passage)
-    return ([english_q.get(r.group, r.query) for r in rows], [english_p.get(r.group, r.passage) for r in rows])
+    return ([english_q.get(r.group) or english_p.get(r.group, r.query) for r in rows],
+            [english_p.get(r.group, r.passage) for r in rows])
 
 
 def build_teacher(rows: Sequence[Pair], teacher_model, *, cache_root: Path | None, batch_size: int = 64) -> Teacher:

@@ -268,6 +268,30 @@ def prepare_model(config: TrainConfig, settings: Settings):
     return model, inference_max_length
 
 
+def _teacher(data: TrainingData, student, settings: Settings):
+    """The distillation targets, encoded by the untuned base model on this process's own device (under
+    torchrun each rank computes them, on its GPU; they are a few thousand English texts), then freed."""
+    import gc
+    import os
+
+    import torch
+
+    from trainer.encoder import load_encoder
+
+    device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu"
+    base = load_encoder("base", settings=settings, device=device)
+    teacher = build_teacher(data.rows, base, cache_root=settings.cache)
+    del base
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    dim = student.get_embedding_dimension()
+    if teacher.vectors.shape[1] != dim:
+        raise TrainSetupError(f"--distill: the base model embeds in {teacher.vectors.shape[1]} dimensions, the model "
+                              f"trained here in {dim}; distillation needs the same space")
+    return teacher
+
+
 def build_trainer(config: TrainConfig, data: TrainingData, policy: BatchPolicy, model, *, evaluator=None,
                   teacher=None):
     """The ``SentenceTransformerTrainer`` for one run: hybrid batch sampler, MNRL loss (plus distillation
@@ -365,9 +389,7 @@ def train(config: TrainConfig, *, settings: Settings | None = None) -> Path:
                  if data.dev else None)
     teacher = None
     if config.distill:
-        from trainer.encoder import load_encoder
-
-        teacher = build_teacher(data.rows, load_encoder("base", settings=settings), cache_root=settings.cache)
+        teacher = _teacher(data, model, settings)
     trainer = build_trainer(config, data, policy, model, evaluator=evaluator, teacher=teacher)
     evaluate = trainer.args.eval_strategy != "no"
 
