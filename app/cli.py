@@ -122,7 +122,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     docs = _resolve_docs(store, _csv(args.docs))
     encoder = _load_encoder(args)
     response = search(store, encoder, args.query, k=args.k, langs=_csv(args.langs), docs=docs, mode=args.mode,
-                      query_lang=args.query_lang)
+                      query_lang=args.query_lang, phrases_only=args.phrases_only)
     if args.json:
         _print_json(response.to_dict())
         return 0
@@ -335,6 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="dense (default) or hybrid: dense fused with a keyword search for the query's "
                              "numbers, acronyms and quoted words (language-neutral terms)")
     search.add_argument("--query-lang", dest="query_lang", help="the query's language, instead of detecting it")
+    search.add_argument("--phrases-only", action="store_true",
+                        help='only passages holding every "quoted phrase" of the query as written, ranked by meaning')
 
     command("list", cmd_list, "list the documents in the store")
     delete = command("delete", cmd_delete, "delete a document (by id, file name or content-hash prefix)")
@@ -351,11 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--mode", choices=["dense", "hybrid", "keywords"], nargs="+", default=["dense"],
                           help="the search modes, or keywords: the keyword index alone (BM25, every word); "
                                "several share one store, encoded once (then --json needs {mode} in its path)")
-    evaluate.add_argument("--keywords", choices=["references", "references-flat", "phrases-fused", "all"],
-                          default="references",
-                          help="hybrid's keyword side: language-neutral terms when the query is mostly such terms and "
-                               "quoted phrases first within their language (default); for comparison: the same terms "
-                               "for every query, quoted phrases fused like references, or every word")
+    evaluate.add_argument("--keywords", default="references",
+                          choices=["references", "references-flat", "phrases-first", "phrases-fused", "all"],
+                          help="hybrid's keyword side: language-neutral terms when the query is mostly such terms, "
+                               "quoted phrases marked (default); for comparison: the same terms for every query, "
+                               "quoted phrases first within their language, fused like references, or every word")
     evaluate.add_argument("--queries", choices=["natural", "references", "quoted", "fused"], default="natural",
                           help="the benchmark's questions, the provision reference heading each relevant passage, "
                                "only the questions that quote a phrase in double quotes, or only those hybrid "

@@ -48,13 +48,17 @@ RRF_K = 60
 """The constant of Cormack et al. (2009); it damps the weight of the very first ranks."""
 HYBRID_DEPTH = 100
 """How deep each ranking is read before fusion (at least ``5 * k``)."""
-Keywords = Literal["references", "references-flat", "phrases-fused", "all"]
+Keywords = Literal["references", "references-flat", "phrases-first", "phrases-fused", "all"]
 """What the keyword side of hybrid search looks for, and how much it counts. ``references`` (the
 default, the measured best): the query's language-neutral terms, fused only when the query is mostly
-a reference (:func:`reference_weight`), and quoted phrases placed first *within their language*
-(:func:`place_within_languages`). Kept to measure against (``python -m app evaluate --keywords``):
-``references-flat``, the same terms fused for every query; ``phrases-fused``, quoted phrases fused
-by reciprocal rank like the references; ``all``, every word of the query fused (the first version)."""
+a reference (:func:`reference_weight`); quoted phrases change no rank (each hit says whether it holds
+them; ``search(..., phrases_only=True)`` keeps only the passages that do). Kept to measure against
+(``python -m app evaluate --keywords``): ``references-flat``, the same terms fused for every query;
+``phrases-first``, passages holding the quoted phrases placed first within their language
+(:func:`place_within_languages`); ``phrases-fused``, quoted phrases fused by reciprocal rank like the
+references; ``all``, every word of the query fused (the first version)."""
+PHRASE_HOLDERS = 1000
+"""How many passages holding the quoted phrases ``phrases_only`` ranks (by meaning) at most."""
 DIGIT_SYSTEMS = ("0123456789", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "०१२३४५६७८९", "০১২৩৪৫৬৭৮৯", "੦੧੨੩੪੫੬੭੮੯",
                  "૦૧૨૩૪૫૬૭૮૯", "୦୧୨୩୪୫୬୭୮୯", "௦௧௨௩௪௫௬௭௮௯", "౦౧౨౩౪౫౬౭౮౯", "೦೧೨೩೪೫೬೭೮೯", "൦൧൨൩൪൫൬൭൮൯",
                  "๐๑๒๓๔๕๖๗๘๙", "໐໑໒໓໔໕໖໗໘໙", "០១២៣៤៥៦៧៨៩", "၀၁၂၃၄၅၆၇၈၉", "༠༡༢༣༤༥༦༧༨༩")
@@ -227,7 +231,7 @@ def exact_terms(query: str) -> list[str]:
 
 def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, langs: Sequence[str] | None = None,
            docs: Sequence[int] | None = None, mode: Mode = "dense", query_lang: str | None = None,
-           keywords: Keywords = "references") -> SearchResponse:
+           keywords: Keywords = "references", phrases_only: bool = False) -> SearchResponse:
     """Search the store in any language.
 
     Args:
@@ -239,6 +243,9 @@ def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, la
         docs: only chunks of these document ids.
         mode: ``"dense"`` or ``"hybrid"`` (dense + BM25 by reciprocal rank fusion).
         keywords: what hybrid's keyword side looks for (:data:`Keywords`; the default is the measured best).
+        phrases_only: keep only passages holding every quoted phrase of the query, as written, in any
+            language that writes it so, ranked by meaning (cosine; at most :data:`PHRASE_HOLDERS` of them);
+            ignored when the query quotes nothing.
         query_lang: the query's language if known; detected otherwise (shown, never used to filter).
 
     Returns:
@@ -262,18 +269,24 @@ def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, la
     lang = query_lang or detect(query).lang
 
     exact = False  # whether exact terms counted (then each hit says which it holds)
-    if mode == "dense":
+    if phrases_only and quoted_phrases(query):
+        holders = store.search_text(phrase_query(query), limit=PHRASE_HOLDERS, langs=langs, docs=docs)
+        cosines = store.fetch_embeddings(np.array(holders, dtype="int64")) @ vector if holders else np.zeros(0)
+        ranked = sorted(zip(holders, (float(c) for c in cosines)), key=lambda pair: -pair[1])[:k]
+        exact = True
+    elif mode == "dense":
         ranked = store.search_vectors(vector, k, langs=langs, docs=docs)
     else:
         depth = max(HYBRID_DEPTH, 5 * k)
         dense = [chunk_id for chunk_id, _ in store.search_vectors(vector, depth, langs=langs, docs=docs)]
-        phrases = quoted_phrases(query) if keywords == "references" else []
+        phrases = quoted_phrases(query) if keywords == "phrases-first" else []
         if keywords == "all":
             terms, weight = query, 1.0
         elif keywords == "phrases-fused":
             terms, weight = keyword_query(query), keyword_weight(query)
         else:
-            terms, weight = " ".join(reference_terms(query)), reference_weight(query) if keywords == "references" else 1.0
+            terms = " ".join(reference_terms(query))
+            weight = reference_weight(query) if keywords in ("references", "phrases-first") else 1.0
         lexical = store.search_text(terms, limit=depth, langs=langs, docs=docs) if terms and weight else []
         ranked = rrf([dense, lexical], weights=[1.0, weight])
         if phrases:
@@ -282,7 +295,7 @@ def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, la
             lang_of = {i: row["lang"] for i, row in store.fetch_chunks(pool).items()}
             ranked = place_within_languages(ranked, holders, lang_of)
         ranked = ranked[:k]
-        exact = bool(phrases or (lexical and keywords in ("references", "phrases-fused")))
+        exact = bool(phrases or quoted_phrases(query) or (lexical and keywords in ("references", "phrases-fused")))
 
     rows = store.fetch_chunks([chunk_id for chunk_id, _ in ranked])
     wanted = exact_terms(query) if exact else []

@@ -207,6 +207,10 @@ class StoreBackend(Protocol):
         """Every chunk embedding (optionally filtered) with chunk ids, document ids and languages."""
         ...
 
+    def fetch_embeddings(self, ids: np.ndarray) -> np.ndarray:
+        """The stored embeddings of chunk ``ids``, in that order, as an (n, dim) float32 matrix."""
+        ...
+
     def known_embeddings(self, model_id: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored embeddings of passages whose text is exactly one of ``texts`` (looked up by the
         text's hash), when the store holds embeddings of ``model_id``; ``{}`` otherwise. Ingest

@@ -139,7 +139,7 @@ def result_card(rank: int, hit: object, *, words: Sequence[str] = (), mode: str 
     short = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rstrip() + "…"
     score = float(getattr(hit, "score", 0.0))
     score_help = ("cosine similarity of query and passage (higher is closer; about 0.8 and above is usually a "
-                  "good match with the default encoder)" if mode == "dense"
+                  "good match with the default encoder)" if mode != "hybrid"
                   else "reciprocal-rank-fusion score of the meaning and exact-word rankings (only the order matters)")
     heading = getattr(hit, "heading", None)
     title = getattr(hit, "title", "") or getattr(hit, "file", "")
@@ -179,9 +179,10 @@ def result_card(rank: int, hit: object, *, words: Sequence[str] = (), mode: str 
 
 
 def result_cards(hits: Sequence[object], *, query: str = "", mode: str = "dense") -> str:
-    """The cards of a result list. The terms hybrid search matched are highlighted in hybrid mode only:
-    dense search matches meaning, and marking shared words there would suggest it matched them."""
-    words = query_words(query) if mode == "hybrid" else []
+    """The cards of a result list. The terms hybrid search matched are highlighted in hybrid mode (and with
+    ``mode="phrases"``, the quoted-phrases-only search) only: dense search matches meaning, and marking
+    shared words there would suggest it matched them."""
+    words = query_words(query) if mode in ("hybrid", "phrases") else []
     cards = [result_card(i, hit, words=words, mode=mode) for i, hit in enumerate(hits, start=1)]
     return '<div class="plx-cards">' + "".join(cards) + "</div>"
 

@@ -7,11 +7,13 @@ import gradio as gr
 from app import ui_html, ui_resources
 from app.ui_resources import AUTO, LastSearch
 
+PHRASES_ONLY = "phrases"  # a choice of the "Match by" radio: hybrid search keeping only the quoted phrases' passages
 MODE_CHOICES = [
     ("Meaning (dense: finds answers in any language)", "dense"),
     ("Meaning + exact terms (hybrid: also lifts passages with the query's article numbers and acronyms, in every "
-     "language: Article 12, § 3, Kifungu cha 5; passages with a \"phrase in quotes\" first in their language)",
-     "hybrid"),
+     "language: Article 12, § 3, Kifungu cha 5; and marks those holding a \"phrase in quotes\")", "hybrid"),
+    ("Only passages holding the \"quoted words\" exactly (in any language that writes them so), by meaning",
+     PHRASES_ONLY),
 ]
 
 
@@ -59,10 +61,15 @@ def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, d
 
     from app import ui_errors
     from app.errors import ModelMismatch
+    from app.keyword_text import quoted_phrases
     from app.search import search
 
     if not query or not query.strip():
         raise gr.Error("Type a question or some words first, in any language.")
+    phrases_only = mode == PHRASES_ONLY
+    if phrases_only and not quoted_phrases(query):
+        raise gr.Error('Put the words that must appear in double quotes, e.g. "force majeure" (or choose '
+                       "another way to match).")
     store = ui_resources.get_store()
     if not store.chunk_count():
         raise gr.Error("The library is empty: add PDFs in the Library tab, or load the demo library (button at the top).")
@@ -75,8 +82,9 @@ def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, d
     encoder = _encoder(spec)
     override = query_lang if query_lang and query_lang != AUTO else None
     try:
-        response = search(store, encoder, query, k=int(k), langs=langs or None,
-                          docs=doc_ids or None, mode=mode or "dense", query_lang=override)
+        response = search(store, encoder, query, k=int(k), langs=langs or None, docs=doc_ids or None,
+                          mode="hybrid" if phrases_only else (mode or "dense"), query_lang=override,
+                          phrases_only=phrases_only)
     except ModelMismatch as exc:
         raise gr.Error(ui_errors.message(exc)) from exc
     except ValueError as exc:
@@ -86,17 +94,19 @@ def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, d
                         chunk_ids=[h.chunk_id for h in response.results], langs=list(langs or []), k=int(k),
                         query_vector=response.query_vector)
     if not response.results:
-        return (ui_html.note("No passages match these filters: widen the language or document filter."), lang_line, record,
-                page_choices([]))
+        empty = ("No passage holds the quoted words exactly as written (case and accents aside)." if phrases_only
+                 else "No passages match these filters: widen the language or document filter.")
+        return ui_html.note(empty), lang_line, record, page_choices([])
     filters = []
     if langs:
         filters.append("languages: " + ", ".join(ui_html.lang_label(lang) for lang in langs))
     if docs:
         filters.append(f"{len(docs)} chosen document(s)")
-    head = (f"{len(response.results)} passages, best first"
+    holding = " and ".join(f"“{p}”" for p in quoted_phrases(query))
+    head = (f"{len(response.results)} passages" + (f" holding {holding}, by meaning" if phrases_only else ", best first")
             + (f" (only {'; '.join(filters)})" if filters else " (all languages)")
             + ". Language bias of this list: see the Diagnostics tab.")
-    cards = ui_html.result_cards(response.results, query=query, mode=response.mode)
+    cards = ui_html.result_cards(response.results, query=query, mode=PHRASES_ONLY if phrases_only else response.mode)
     return ui_html.note(head) + cards, lang_line, record, page_choices(response.results)
 
 

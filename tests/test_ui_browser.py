@@ -418,6 +418,10 @@ def test_a_hybrid_search_still_spans_languages(ui, page_pdfs):
     langs = {card.get_attribute("data-lang") for card in cards}
     assert len(langs) >= 3, langs
     assert any("matched: 1" in card.inner_text() for card in cards)  # the card says which exact term it holds
+    ui.page.locator("#plx-mode").get_by_text("Only passages holding").click()
+    cards = ui.search('"ማስተዋልና"', shows="holding “ማስተዋልና”")  # Amharic, in the typed PDF and its scan
+    assert cards and {card.get_attribute("data-lang") for card in cards} == {"am"}
+    assert all("matched: ማስተዋልና" in card.inner_text() for card in cards)
     ui.page.locator("#plx-mode").get_by_text("Meaning (dense").click()
     assert ui.console_errors == []
 
