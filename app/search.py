@@ -295,7 +295,7 @@ def search(store: StoreBackend, encoder: Encoder, query: str, *, k: int = 10, la
             lang_of = {i: row["lang"] for i, row in store.fetch_chunks(pool).items()}
             ranked = place_within_languages(ranked, holders, lang_of)
         ranked = ranked[:k]
-        exact = bool(phrases or quoted_phrases(query) or (lexical and keywords in ("references", "phrases-fused")))
+        exact = keywords in ("references", "phrases-first", "phrases-fused") and bool(quoted_phrases(query) or lexical)
 
     rows = store.fetch_chunks([chunk_id for chunk_id, _ in ranked])
     wanted = exact_terms(query) if exact else []
