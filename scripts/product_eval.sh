@@ -29,3 +29,10 @@ $PY -m app evaluate --benchmark xquad-r --limit 20 --mode keywords --json $OUT/x
 for b in milpac constitutions xquad-r mlqa-r; do
   $PY -m app evaluate --benchmark $b --queries fused --mode dense hybrid --json "$OUT/$b-fused-{mode}.json"
 done
+# Quoted phrases: as shipped (marked) against placing them first within their language or fusing them.
+for spec in "milpac" "constitutions" "xquad-r --limit 200"; do
+  set -- $spec
+  $PY -m app evaluate --benchmark $spec --queries quoted --mode dense hybrid --json "$OUT/$1-quoted-{mode}.json"
+  $PY -m app evaluate --benchmark $spec --queries quoted --mode hybrid --keywords phrases-first --json "$OUT/$1-quoted-hybrid-phrases-first.json"
+  $PY -m app evaluate --benchmark $spec --queries quoted --mode hybrid --keywords phrases-fused --json "$OUT/$1-quoted-hybrid-phrases-fused.json"
+done
