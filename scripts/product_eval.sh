@@ -19,6 +19,8 @@ for spec in "xquad-r 60" "constitutions 60" "milpac 40"; do
   $PY -m app evaluate --benchmark $1 --limit $2 --index ivf --json $OUT/$1-dense-ivf.json
 done
 $PY -m app evaluate --benchmark xquad-r --limit 60 --json $OUT/xquad-r-60-dense.json
+$PY -m trainer evaluate --model default --benchmark mlqa-r --limit 20 --json $OUT/mlqa-r-trainer.json >/dev/null
+$PY -m app evaluate --benchmark mlqa-r --limit 20 --mode dense hybrid --json "$OUT/mlqa-r-{mode}.json"
 $PY -m app evaluate --benchmark constitutions --queries references --mode dense --json $OUT/constitutions-references-dense.json
 $PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --keywords all --json $OUT/constitutions-references-hybrid-all.json
 $PY -m app evaluate --benchmark constitutions --queries references --mode hybrid --keywords references-flat --json $OUT/constitutions-references-hybrid-refs-flat.json
