@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import regex
 
-__all__ = ["QueryTerms", "fts5_query", "index_form", "matched_terms", "query_terms", "quoted_phrases", "tsquery",
+__all__ = ["QueryTerms", "fts5_query", "index_form", "matched_terms", "query_terms", "quoted_phrases", "tsquery", "unquoted",
            "tsvector_literal"]
 
 _FOLDED_SCRIPTS = r"\p{Latin}\p{Greek}\p{Cyrillic}\p{Arabic}\p{Hebrew}"
@@ -127,7 +127,7 @@ def query_terms(query: str) -> QueryTerms:
     QueryTerms(alternatives=(('合', '同'), ('article',), ('12',)), prefixes=('artic',), required=(('force', 'majeure'),))
     """
     required = tuple(seq for part in _QUOTED.findall(query) if (seq := tuple(tokens(part))))
-    alternatives = _word_sequences(_QUOTED.sub(" ", query))
+    alternatives = _word_sequences(unquoted(query))
     prefixes = [seq[0][:PREFIX_LENGTH] for seq in alternatives
                 if len(seq) == 1 and len(seq[0]) >= PREFIX_FROM and not seq[0].isdigit() and not _unspaced(seq[0][0])]
     return QueryTerms(alternatives=tuple(alternatives), prefixes=tuple(dict.fromkeys(prefixes)), required=required)
@@ -178,6 +178,11 @@ def tsvector_literal(text: str) -> str:
             found.append(min(i, PG_MAX_POSITION))
     return " ".join("'" + token.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(map(str, dict.fromkeys(where)))
                     for token, where in positions.items())
+
+
+def unquoted(query: str) -> str:
+    """The query without its quoted phrases (each replaced by a space)."""
+    return _QUOTED.sub(" ", query)
 
 
 def quoted_phrases(query: str) -> list[str]:

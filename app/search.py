@@ -37,7 +37,7 @@ import numpy as np
 import regex
 
 from app.ingest import model_id
-from app.keyword_text import matched_terms, quoted_phrases
+from app.keyword_text import matched_terms, quoted_phrases, unquoted
 from app.langid import detect
 from app.store_protocol import StoreBackend
 from trainer.encoder import Encoder
@@ -67,7 +67,6 @@ in the query is looked for in each of them (Article 12 is ``المادة ١٢`` 
 _WORD = regex.compile(r"\w+")  # with combining marks: Indic and Ethiopic words stay whole
 _NUMBER = re.compile(r"\d+")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,}\b")
-_QUOTED_PART = regex.compile(r"[\"“”„«»「」『』][^\"“”„«»「」『』]+[\"“”„«»「」『』]")
 
 
 @dataclass(frozen=True)
@@ -156,11 +155,11 @@ def reference_weight(query: str) -> float:
     year in a ten-word question counting 0.2) still to 0.430 — reciprocal rank fusion lifts even a
     lightly weighted keyword hit over the dense ranks below it. Questions are better left to meaning.
     """
-    unquoted = _QUOTED_PART.sub(" ", query)  # a quoted phrase counts as a phrase (see search), not as references
-    words = _WORD.findall(unquoted)
+    rest = unquoted(query)  # a quoted phrase counts as a phrase (see search), not as references
+    words = _WORD.findall(rest)
     if not words:
         return 0.0
-    share = (len(_NUMBER.findall(unquoted)) + len(_ACRONYM.findall(unquoted))) / len(words)
+    share = (len(_NUMBER.findall(rest)) + len(_ACRONYM.findall(rest))) / len(words)
     return 1.0 if share >= REFERENCE_SHARE else 0.0
 
 
@@ -174,7 +173,7 @@ def reference_terms(query: str) -> list[str]:
     ['12', '١٢', ..., 'ECOWAS']
     """
     terms: list[str] = []
-    query = _QUOTED_PART.sub(" ", query)  # numbers inside a quoted phrase belong to the phrase
+    query = unquoted(query)  # numbers inside a quoted phrase belong to the phrase
     for number in _NUMBER.findall(query):
         ascii_digits = "".join(str(unicodedata.digit(ch)) for ch in number)
         terms += ["".join(system[int(d)] for d in ascii_digits) for system in DIGIT_SYSTEMS]

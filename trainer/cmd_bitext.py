@@ -18,7 +18,7 @@ from pathlib import Path
 
 from corpora.settings import get_settings
 from trainer.cli import UsageError
-from trainer.cmd_evaluate import parse_langs
+from trainer.cmd_evaluate import load_model, parse_langs
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -38,19 +38,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from corpora.bitext import load_bitexts
     from trainer.bitext import evaluate_bitexts
-    from trainer.embedding_cache import model_fingerprint
-    from trainer.encoder import load_encoder
 
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit must be at least 1, got {args.limit}")
     settings = get_settings(cache=args.cache, data=args.data, model=args.model)
     try:
         bitexts = load_bitexts(args.set, langs=parse_langs(args.langs), limit=args.limit, data_dir=settings.data)
-        model = load_encoder(settings.model, settings=settings, device=args.device)
     except (ValueError, FileNotFoundError) as exc:
         raise UsageError(str(exc)) from exc
-    model.max_seq_length = args.max_seq_length
-    model_key = model_fingerprint(model)
+    model, model_key = load_model(args, settings)
     result = evaluate_bitexts(model, bitexts, cache_root=None if args.no_cache else settings.cache,
                               model_key=model_key, batch_size=args.batch_size, progress=True)
     result = {"model": settings.model, "model_key": model_key, "set": args.set,

@@ -64,10 +64,23 @@ def summary_lines(result: dict) -> list[str]:
     ]
 
 
-def run(args: argparse.Namespace) -> int:
-    from corpora import load_benchmark
+def load_model(args: argparse.Namespace, settings):
+    """The model of ``--model`` on ``--device``, read at ``--max-seq-length``, and its fingerprint (the cache key).
+
+    A trained run keeps its training length (often 128) in its config; models are compared at one length."""
     from trainer.embedding_cache import model_fingerprint
     from trainer.encoder import load_encoder
+
+    try:
+        model = load_encoder(settings.model, settings=settings, device=args.device)
+    except (ValueError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from exc
+    model.max_seq_length = args.max_seq_length
+    return model, model_fingerprint(model)
+
+
+def run(args: argparse.Namespace) -> int:
+    from corpora import load_benchmark
     from trainer.evaluate import evaluate
     from trainer.report import write_report
 
@@ -85,14 +98,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     if not benchmark.queries or not benchmark.candidates:
         raise UsageError(f"benchmark {args.benchmark!r} has no queries or no candidates for languages {langs}")
-    try:
-        model = load_encoder(settings.model, settings=settings, device=args.device)
-    except (ValueError, FileNotFoundError) as exc:
-        raise UsageError(str(exc)) from exc
-
-    # a trained run keeps its training length (often 128) in its config; compare models at one length
-    model.max_seq_length = args.max_seq_length
-    model_key = model_fingerprint(model)
+    model, model_key = load_model(args, settings)
     result = evaluate(model, benchmark, cache_root=None if args.no_cache else settings.cache,
                       model_key=model_key, batch_size=args.batch_size, progress=True)
     result = {"model": settings.model, "model_key": model_key,
