@@ -292,6 +292,12 @@ def test_the_keyword_side_counts_by_how_much_of_the_query_is_a_reference():
     assert keyword_weight("What is meant by Design under the Designs Act, 2000?") == 0.0  # a year in passing
     assert keyword_weight('"শিল্প প্রক্রিয়া দ্বারা আবেদন" মানে কি?') == 1.0  # a quoted phrase is asked for as written
     assert keyword_weight("Who has the right to life?") == 0.0
+    # unspaced scripts: a question is many words even without spaces; a reference stays one
+    assert keyword_weight("第12条") == keyword_weight("มาตรา 12") == keyword_weight("មាត្រា ១២") == 1.0
+    assert keyword_weight("谁在 1886 年与特斯拉合作？") == 0.0
+    assert keyword_weight("1466年巴黎有多少人死于瘟疫？") == 0.0
+    assert keyword_weight("มีผู้เสียชีวิตจากกาฬโรคกี่คนในปารีสเมื่อปี 1466") == 0.0
+    assert keyword_weight("IPCC 为什么表示歉意？") == 0.0
     dense = list(range(1, 31))  # a keyword hit at dense rank 30: a full-weight list lifts it first, a 0.1 one does not
     assert rrf([dense, [30]], weights=[1.0, 1.0])[0][0] == 30
     assert rrf([dense, [30]], weights=[1.0, 0.1])[0][0] == 1
