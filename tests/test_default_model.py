@@ -45,6 +45,8 @@ def test_the_shipped_files_match_their_card_and_fit_the_repository():
     for digest in card["shipped"]["sha256"].values():
         assert digest in readme
     assert card["shipped"]["rebuild"] in readme
+    if card["hyperparameters"].get("distill"):  # the recipe says what the loss was, not only the batches
+        assert f"distillation beside the ranking loss (arXiv 2004.09813), weight {card['hyperparameters']['distill']}" in readme
     assert card["adapter"]["rank"] > 0
 
 
@@ -95,12 +97,27 @@ def test_the_card_records_figures_at_least_as_good_as_the_best_model_before(figu
     assert xquad["summary"][figure] >= bound
 
 
-def test_the_card_records_rank_distance_level_with_the_best_model_before():
-    """Rank distance: the previous best had 301.6 (median 51). The shipped adapter is level with it, not
-    below: 302.6 mean (one weak language sets the mean), 49 median. README and REPORT say so."""
+def test_the_card_records_rank_distance_at_most_the_best_model_before():
+    """Rank distance: the previous best had 301.6 (median 51); issue #11's bar is 302. The shipped adapter
+    (distilled, merged at the dev split's w = 0.6) has 275.9, median 45."""
     xquad = _xquad_figures()
-    assert xquad["summary"]["rank_distance"] <= 301.6 + 1.5
+    assert xquad["summary"]["rank_distance"] <= 302
     assert xquad["summary"]["rank_distance_median"] <= 51
+
+
+# The untuned encoder on the legal sets (`python -m trainer evaluate --model base`; REPORT.md, base rows of the
+# constitutions and MILPaC tables and reports/lora/sweep/base-milpac-full.json): the shipped model may be no worse.
+BASE_LEGAL = {("constitutions", 200): {"map_mono": 1.0, "map_cross": 0.975, "map_multi": 0.727},
+              ("milpac", 200): {"map_mono": 0.667, "map_cross": 0.557, "map_multi": 0.330},
+              ("milpac", None): {"map_mono": 0.6508, "map_cross": 0.5498, "map_multi": 0.3224}}
+
+
+@pytest.mark.parametrize("benchmark, limit", sorted(BASE_LEGAL, key=str))
+def test_the_card_records_legal_figures_no_worse_than_the_untuned_encoder(benchmark, limit):
+    figures = {(f["benchmark"], (f.get("options") or {}).get("limit")): f for f in read_card(SHIPPED_ADAPTER)["shipped"]["figures"]}
+    summary = figures[benchmark, limit]["summary"]
+    for figure, base in BASE_LEGAL[benchmark, limit].items():
+        assert summary[figure] >= base, (benchmark, limit, figure, summary[figure], base)
 
 
 def _xquad_figures() -> dict:

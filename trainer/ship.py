@@ -169,6 +169,10 @@ def render_readme(card: dict[str, Any]) -> str:
         f"on {', '.join(adapter.get('modules') or [])} of every block ({adapter.get('parameters'):,} parameters)"
         if adapter else "- (not an adapter run)",
     ]
+    if hp.get("distill"):
+        lines.append(f"- distillation beside the ranking loss (arXiv 2004.09813), weight {hp['distill']}: every question "
+                     "and passage also pulled to the untuned base model's embedding of its group's English question / "
+                     "passage, which keeps the base model's monolingual geometry as the anchor")
     if merge:
         lines.append(f"- merged with the base model (WiSE-FT): the adapter's delta scaled by "
                      f"w = {merge.get('weight')}, chosen on the {merge.get('chosen_on')}")
