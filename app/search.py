@@ -66,6 +66,11 @@ DIGIT_SYSTEMS = ("0123456789", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "
 in the query is looked for in each of them (Article 12 is ``المادة ١٢`` in many Arabic texts)."""
 _WORD = regex.compile(r"\w+")  # with combining marks: Indic and Ethiopic words stay whole
 _NUMBER = re.compile(r"\d+")
+_UNSPACED_LETTER = r"\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+# A number written inside a word of a spaced script (Internet2, H2O, G7) is part of a name, not a
+# reference: looked up alone it lifts every passage holding that digit. After a letter of an unspaced
+# script (第12条) or after punctuation (Art.12, § 3) it stands alone.
+_REFERENCE_NUMBER = regex.compile(rf"(?<![\p{{L}}\p{{M}}--[{_UNSPACED_LETTER}]])\d+", regex.V1)
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,}\b")
 # Runs of scripts written without spaces between words, and the letters (marks not counted) a word of
 # them has on average, rounded down: Chinese about 1.6 characters, Japanese about 2, Thai, Lao, Khmer
@@ -166,7 +171,7 @@ def reference_weight(query: str) -> float:
     words = word_count(rest)
     if not words:
         return 0.0
-    share = (len(_NUMBER.findall(rest)) + len(_ACRONYM.findall(rest))) / words
+    share = (len(_REFERENCE_NUMBER.findall(rest)) + len(_ACRONYM.findall(rest))) / words
     return 1.0 if share >= REFERENCE_SHARE else 0.0
 
 
@@ -200,7 +205,7 @@ def reference_terms(query: str) -> list[str]:
     """
     terms: list[str] = []
     query = unquoted(query)  # numbers inside a quoted phrase belong to the phrase
-    for number in _NUMBER.findall(query):
+    for number in _REFERENCE_NUMBER.findall(query):
         ascii_digits = "".join(str(unicodedata.digit(ch)) for ch in number)
         terms += ["".join(system[int(d)] for d in ascii_digits) for system in DIGIT_SYSTEMS]
     terms += _ACRONYM.findall(query)

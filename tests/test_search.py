@@ -282,6 +282,7 @@ def test_reference_terms_are_language_neutral():
     assert "ECOWAS" in terms
     assert not {"Kifungu", "cha", "force", "majeure"} & set(terms)  # words of one language, quoted or not
     assert reference_terms("Wer wählt den Bundesrat?") == []
+    assert reference_terms("Internet2") == []
 
 
 def test_the_keyword_side_counts_by_how_much_of_the_query_is_a_reference():
@@ -298,6 +299,9 @@ def test_the_keyword_side_counts_by_how_much_of_the_query_is_a_reference():
     assert keyword_weight("1466年巴黎有多少人死于瘟疫？") == 0.0
     assert keyword_weight("มีผู้เสียชีวิตจากกาฬโรคกี่คนในปารีสเมื่อปี 1466") == 0.0
     assert keyword_weight("IPCC 为什么表示歉意？") == 0.0
+    # a number inside a word is part of a name: Internet2 is not "2" (which every passage with a 2 holds)
+    assert keyword_weight("Internet2 nedir?") == 0.0
+    assert keyword_weight("Art.12") == keyword_weight("第12条") == 1.0
     dense = list(range(1, 31))  # a keyword hit at dense rank 30: a full-weight list lifts it first, a 0.1 one does not
     assert rrf([dense, [30]], weights=[1.0, 1.0])[0][0] == 30
     assert rrf([dense, [30]], weights=[1.0, 0.1])[0][0] == 1
