@@ -237,9 +237,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
-    from app.evaluate import evaluate_modes, fused_queries, quoted_queries, reference_queries
+    from app.evaluate import evaluate_modes, fused_queries, quoted_queries, reference_queries, report_notes
     from app.vector_index import IndexPolicy
     from corpora import load_benchmark
+    from trainer.report import write_report
 
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit must be at least 1, got {args.limit}")
@@ -261,9 +262,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         lists = max(2, min(256, len(benchmark.candidates) // 39))
         policy = IndexPolicy(approximate_from=1, approximate=f"IDMap,IVF{lists},Flat", nprobe=max(1, lists // 8))
     modes = list(dict.fromkeys(args.mode))
-    if args.json and len(modes) > 1 and "{mode}" not in args.json:
-        raise UsageError("with several --mode values, --json needs {mode} in its path (e.g. out/xquad-r-{mode}.json)")
+    for option, value in (("--json", args.json), ("--report", args.report)):
+        if value and len(modes) > 1 and "{mode}" not in value:
+            raise UsageError(f"with several --mode values, {option} needs {{mode}} in its path (e.g. out/xquad-r-{{mode}})")
     encoder = _load_encoder(args)
+    encoder_label = getattr(encoder, "polylex_label", None) or settings.model
     progress = _TqdmProgress("evaluate")
     try:
         with tempfile.TemporaryDirectory(prefix="polylex-evaluate-") as tmp:
@@ -277,6 +280,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             out = Path(args.json.replace("{mode}", result["mode"]))
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+        if args.report:
+            result["model"] = encoder_label
+            path = write_report(result, Path(args.report.replace("{mode}", result["mode"])),
+                                title=f"{result['benchmark']} through the product: {result['mode']}, {encoder_label}",
+                                notes=report_notes(result))
+            print(f"report: {path}", file=sys.stderr)
         _print_evaluation(result)
     return 0
 
@@ -369,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, help="at most N question groups per language")
     evaluate.add_argument("--model", help="encoder (default POLYLEX_MODEL)")
     evaluate.add_argument("--json", metavar="OUT", help="write the full result (per language and pair) to OUT")
+    evaluate.add_argument("--report", metavar="DIR", help="write REPORT.md and PNG plots (per language, language "
+                          "pairs) into DIR, as `trainer evaluate --report` does; {mode} as for --json")
     evaluate.set_defaults(_run=cmd_evaluate, store=None)
     migrate = sub.add_parser("migrate", help="copy a library into another store (e.g. a folder into PostgreSQL)",
                              description="copy every document, with its stored embeddings (nothing is re-encoded), "

@@ -49,7 +49,7 @@ from corpora.records import Benchmark, Query
 from trainer.encoder import Encoder
 from trainer.evaluate import RelevantRanks, index_benchmark, score
 
-__all__ = ["evaluate_modes", "evaluate_product"]
+__all__ = ["evaluate_modes", "evaluate_product", "report_notes"]
 
 Progress = Callable[..., None]
 
@@ -219,4 +219,18 @@ def _ask_and_score(benchmark: Benchmark, encoder: Encoder, store: Store, chunk_t
             lang: {"recall_at_10": round(float(np.mean([r for r, _ in v])), 4), "map": round(float(np.mean([a for _, a in v])), 4)}
             for lang, v in sorted(own_figures.items())}
     return {"benchmark": benchmark.name, "mode": mode, "keywords": keywords if mode == "hybrid" else None,
-            "index": store.index_description(), "counts": {"queries": len(benchmark.queries), "candidates": n}, **result}
+            "index": store.index_description(),
+            "counts": {"queries": len(benchmark.queries), "candidates": n, "relevant": int((relevant >= 0).sum())}, **result}
+
+
+def report_notes(result: dict) -> list[str]:
+    """The product path's own lines for a report (``trainer.report.write_report(..., notes=)``)."""
+    s = result["summary"]
+    mode = result["mode"] + (f" (keywords: {result['keywords']})" if result.get("keywords") else "")
+    notes = [(f"- through the product (`python -m app evaluate`): search mode {mode}; index {result['index']}; "
+              f"language ID agrees with the benchmark on {100 * result.get('langid_accuracy', 0):.1f}% of the passages"),
+             (f"- first page: {s['languages_in_top_10']:.2f} languages among the first ten results on average, "
+              f"{s['own_language_share_top_10']:.2f} of them in the query's own language")]
+    if result.get("command"):
+        notes.append(f"- command: `{result['command']}`")
+    return notes

@@ -59,9 +59,16 @@ def test_several_modes_share_one_store_and_only_fused_questions_can_be_asked(tmp
     monkeypatch.setattr(cli, "_load_encoder", lambda args: real_encoder())
     assert cli.main(["evaluate", "--benchmark", "constitutions", "--limit", "30", "--langs", "nb,nn", "--mode", "dense",
                      "hybrid", "--json", str(tmp_path / "one.json")]) == 2  # no {mode} in the path
+    assert cli.main(["evaluate", "--benchmark", "constitutions", "--limit", "30", "--langs", "nb,nn", "--mode", "dense",
+                     "hybrid", "--report", str(tmp_path / "one")]) == 2  # --report too
     code = cli.main(["evaluate", "--benchmark", "constitutions", "--limit", "30", "--langs", "nb,nn", "--queries", "fused",
-                     "--mode", "dense", "hybrid", "--json", str(tmp_path / "c-{mode}.json")])
+                     "--mode", "dense", "hybrid", "--json", str(tmp_path / "c-{mode}.json"),
+                     "--report", str(tmp_path / "report-{mode}")])
     assert code == 0
+    for mode in ("dense", "hybrid"):  # the trainer's report (tables, plots) plus what the product path adds
+        report = (tmp_path / f"report-{mode}" / "REPORT.md").read_text()
+        assert f"through the product: {mode}" in report and "languages among the first ten results" in report
+        assert "| nb |" in report and (tmp_path / f"report-{mode}" / "map_heatmap.png").stat().st_size > 1000
     dense, hybrid = (json.loads((tmp_path / f"c-{m}.json").read_text()) for m in ("dense", "hybrid"))
     assert dense["benchmark"] == hybrid["benchmark"] == "constitutions-fused"
     assert dense["counts"] == hybrid["counts"] and 0 < dense["counts"]["queries"] < 60

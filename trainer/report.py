@@ -154,8 +154,10 @@ def _group_rows(langs: list[str], row: Callable[[str], list[str]],
     return lines
 
 
-def markdown(result: dict, plots: dict[str, str] | None = None, *, title: str | None = None) -> str:
-    """The report as Markdown; ``plots`` maps plot names to image files beside it."""
+def markdown(result: dict, plots: dict[str, str] | None = None, *, title: str | None = None,
+             notes: Sequence[str] = ()) -> str:
+    """The report as Markdown; ``plots`` maps plot names to image files beside it; ``notes`` are more
+    bullet lines under the header (what a caller adds, e.g. the product path's own figures)."""
     summary = result["summary"]
     per_lang = result["languages"]
     query_langs = ordered_languages(list(result["pairs"]))
@@ -169,6 +171,7 @@ def markdown(result: dict, plots: dict[str, str] | None = None, *, title: str | 
         "- settings (LAReQA): mono = candidates of the query's language; cross = each other language "
         "alone, averaged; multi = all languages pooled. mAP over the full ranking, macro-averaged over "
         "query languages. Rank distance = max - min pooled rank of a query's relevant candidates.",
+        *notes,
         "",
         "## Summary",
         "",
@@ -209,16 +212,16 @@ def markdown(result: dict, plots: dict[str, str] | None = None, *, title: str | 
         lines += ["", "## Plots", ""]
         lines += [f"![{name}]({file})" for name, file in plots.items()]
     timing = result.get("timing", {})
-    if timing:
+    if "encode_s" in timing:
         lines += ["", f"Encoding {fmt(timing.get('encode_s'), 1)} s ({timing.get('encoded', 0)} texts encoded, "
                       f"the rest from cache), scoring {fmt(timing.get('score_s'), 1)} s."]
     return "\n".join(lines) + "\n"
 
 
-def write_report(result: dict, out_dir: Path, *, title: str | None = None) -> Path:
+def write_report(result: dict, out_dir: Path, *, title: str | None = None, notes: Sequence[str] = ()) -> Path:
     """Write ``REPORT.md`` and its plots into ``out_dir``; returns the Markdown file's path."""
     out_dir = Path(out_dir)
     plots = plot(result, out_dir)
     path = out_dir / REPORT_NAME
-    path.write_text(markdown(result, plots, title=title))
+    path.write_text(markdown(result, plots, title=title, notes=notes))
     return path
