@@ -40,3 +40,4 @@ for spec in "milpac" "constitutions" "xquad-r --limit 200"; do
   $PY -m app evaluate --model $MODEL --benchmark $spec --queries quoted --mode hybrid --keywords phrases-first --json "$OUT/$1-quoted-hybrid-phrases-first.json"
   $PY -m app evaluate --model $MODEL --benchmark $spec --queries quoted --mode hybrid --keywords phrases-fused --json "$OUT/$1-quoted-hybrid-phrases-fused.json"
 done
+$PY scripts/product_reports.py   # REPORT.md + plots beside each fused comparison

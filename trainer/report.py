@@ -167,7 +167,8 @@ def markdown(result: dict, plots: dict[str, str] | None = None, *, title: str | 
         "",
         f"- model: `{model}`" + (f" (weights hash `{result['model_key']}`)" if result.get("model_key") else ""),
         f"- benchmark: `{result['benchmark']}`: {result['counts']['queries']} queries, "
-        f"{result['counts']['candidates']} candidates, {result['counts']['relevant']} relevant pairs",
+        f"{result['counts']['candidates']} candidates"
+        + (f", {result['counts']['relevant']} relevant pairs" if "relevant" in result["counts"] else ""),
         "- settings (LAReQA): mono = candidates of the query's language; cross = each other language "
         "alone, averaged; multi = all languages pooled. mAP over the full ranking, macro-averaged over "
         "query languages. Rank distance = max - min pooled rank of a query's relevant candidates.",

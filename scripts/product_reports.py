@@ -1,0 +1,32 @@
+"""Write a Markdown report with plots (``trainer.report.write_report``) beside each JSON of
+``reports/product-eval/`` that compares dense and hybrid search on a whole benchmark's fused questions:
+the per-language tables and heatmaps behind README "What hybrid changes on whole benchmarks".
+
+Usage: python scripts/product_reports.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.evaluate import report_notes  # noqa: E402
+from trainer.report import write_report  # noqa: E402
+
+
+def main() -> int:
+    for path in sorted((ROOT / "reports" / "product-eval").glob("*-fused-*.json")):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        result.setdefault("model", (result.get("command") or "").partition("--model ")[2].split(" ")[0] or "default")
+        out = write_report(result, path.with_suffix(""), notes=report_notes(result),
+                           title=f"{result['benchmark']} through the product: {result['mode']}, {result['model']}")
+        print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
