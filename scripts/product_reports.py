@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.evaluate import report_notes  # noqa: E402
-from trainer.report import write_report  # noqa: E402
+from app.evaluate import report_notes
+from trainer.report import write_report
 
 
 def main() -> int:
