@@ -237,10 +237,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
-    from app.evaluate import evaluate_modes, fused_queries, quoted_queries, reference_queries, report_notes
+    from app.evaluate import evaluate_modes, fused_queries, quoted_queries, reference_queries, write_product_report
     from app.vector_index import IndexPolicy
     from corpora import load_benchmark
-    from trainer.report import write_report
 
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit must be at least 1, got {args.limit}")
@@ -266,7 +265,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if value and len(modes) > 1 and "{mode}" not in value:
             raise UsageError(f"with several --mode values, {option} needs {{mode}} in its path (e.g. out/xquad-r-{{mode}})")
     encoder = _load_encoder(args)
-    encoder_label = getattr(encoder, "polylex_label", None) or settings.model
     progress = _TqdmProgress("evaluate")
     try:
         with tempfile.TemporaryDirectory(prefix="polylex-evaluate-") as tmp:
@@ -276,15 +274,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         progress.close()
     for result in results:
         result["command"] = "python -m app evaluate " + " ".join(sys.argv[2:] if len(sys.argv) > 2 else [])
+        result["model"] = encoder.polylex_label
         if args.json:
             out = Path(args.json.replace("{mode}", result["mode"]))
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
         if args.report:
-            result["model"] = encoder_label
-            path = write_report(result, Path(args.report.replace("{mode}", result["mode"])),
-                                title=f"{result['benchmark']} through the product: {result['mode']}, {encoder_label}",
-                                notes=report_notes(result))
+            path = write_product_report(result, Path(args.report.replace("{mode}", result["mode"])))
             print(f"report: {path}", file=sys.stderr)
         _print_evaluation(result)
     return 0

@@ -48,8 +48,9 @@ from app.vector_index import IndexPolicy
 from corpora.records import Benchmark, Query
 from trainer.encoder import Encoder
 from trainer.evaluate import RelevantRanks, index_benchmark, score
+from trainer.report import write_report
 
-__all__ = ["evaluate_modes", "evaluate_product", "report_notes"]
+__all__ = ["evaluate_modes", "evaluate_product", "write_product_report"]
 
 Progress = Callable[..., None]
 
@@ -223,8 +224,14 @@ def _ask_and_score(benchmark: Benchmark, encoder: Encoder, store: Store, chunk_t
             "counts": {"queries": len(benchmark.queries), "candidates": n, "relevant": int((relevant >= 0).sum())}, **result}
 
 
-def report_notes(result: dict) -> list[str]:
-    """The product path's own lines for a report (``trainer.report.write_report(..., notes=)``)."""
+def write_product_report(result: dict, out_dir: Path) -> Path:
+    """``REPORT.md`` and plots of one product evaluation (a result of :func:`evaluate_modes`, with its
+    ``model`` label): the trainer's report, plus the product path's own lines."""
+    return write_report(result, out_dir, notes=_report_notes(result),
+                        title=f"{result['benchmark']} through the product: {result['mode']}, {result.get('model', '?')}")
+
+
+def _report_notes(result: dict) -> list[str]:
     s = result["summary"]
     mode = result["mode"] + (f" (keywords: {result['keywords']})" if result.get("keywords") else "")
     notes = [(f"- through the product (`python -m app evaluate`): search mode {mode}; index {result['index']}; "

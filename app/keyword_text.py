@@ -38,14 +38,20 @@ from dataclasses import dataclass
 
 import regex
 
-__all__ = ["QueryTerms", "fts5_query", "index_form", "matched_terms", "query_terms", "quoted_phrases", "tsquery", "unquoted",
+__all__ = ["HAN_KANA", "SOUTHEAST_ASIAN", "QueryTerms", "fts5_query", "index_form", "matched_terms", "query_terms", "quoted_phrases", "tsquery", "unquoted",
            "tsvector_literal"]
 
 _FOLDED_SCRIPTS = r"\p{Latin}\p{Greek}\p{Cyrillic}\p{Arabic}\p{Hebrew}"
 _MARKS_ON_FOLDED = regex.compile(rf"(?<=[{_FOLDED_SCRIPTS}])\p{{Mn}}+")
 _LETTERS_WITHOUT_DECOMPOSITION = str.maketrans({"đ": "d", "ł": "l", "ø": "o", "ħ": "h", "ı": "i", "ـ": ""})
-# By script extension, so that marks shared by Kana and Han (ー, 々) stay inside their runs; 〆 is listed.
-_UNSPACED_CHAR = r"[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}〆\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Ethiopic}]"
+# The scripts written without spaces between words, as regex class contents (also what
+# app.search counts words of): by script extension, so that marks shared by Kana and Han (ー, 々) stay
+# inside their runs.
+HAN_KANA = r"\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}"
+SOUTHEAST_ASIAN = r"\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+# Indexed one grapheme per token: those scripts, 〆, and Ethiopic (spaced, but its words are found inside
+# longer forms: መሬት in የመሬት).
+_UNSPACED_CHAR = rf"[{HAN_KANA}〆{SOUTHEAST_ASIAN}\p{{Ethiopic}}]"
 MAX_TOKEN_BYTES = 2047  # PostgreSQL's longest lexeme; longer "words" (a run of digits, a garbled line) are left out
 PREFIX_FROM = 6
 PREFIX_LENGTH = 5

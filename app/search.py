@@ -37,7 +37,7 @@ import numpy as np
 import regex
 
 from app.ingest import model_id
-from app.keyword_text import matched_terms, quoted_phrases, unquoted
+from app.keyword_text import HAN_KANA, SOUTHEAST_ASIAN, matched_terms, quoted_phrases, unquoted
 from app.langid import detect
 from app.store_protocol import StoreBackend
 from trainer.encoder import Encoder
@@ -66,19 +66,15 @@ DIGIT_SYSTEMS = ("0123456789", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "
 in the query is looked for in each of them (Article 12 is ``المادة ١٢`` in many Arabic texts)."""
 _WORD = regex.compile(r"\w+")  # with combining marks: Indic and Ethiopic words stay whole
 _NUMBER = re.compile(r"\d+")
-_UNSPACED_LETTER = r"\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
 # A number written inside a word of a spaced script (Internet2, H2O, G7) is part of a name, not a
 # reference: looked up alone it lifts every passage holding that digit. After a letter of an unspaced
 # script (第12条) or after punctuation (Art.12, § 3) it stands alone.
-_REFERENCE_NUMBER = regex.compile(rf"(?<![\p{{L}}\p{{M}}--[{_UNSPACED_LETTER}]])\d+", regex.V1)
+_REFERENCE_NUMBER = regex.compile(rf"(?<![\p{{L}}\p{{M}}--[{HAN_KANA}{SOUTHEAST_ASIAN}]])\d+", regex.V1)
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,}\b")
 # Runs of scripts written without spaces between words, and the letters (marks not counted) a word of
 # them has on average, rounded down: Chinese about 1.6 characters, Japanese about 2, Thai, Lao, Khmer
 # and Burmese 4 or more. Without it a whole Chinese or Thai question was one "word" beside its number.
-_UNSPACED_RUNS = (
-    (regex.compile(r"[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}]+"), 2),
-    (regex.compile(r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]+"), 4),
-)
+_UNSPACED_RUNS = ((regex.compile(f"[{HAN_KANA}]+"), 2), (regex.compile(f"[{SOUTHEAST_ASIAN}]+"), 4))
 
 
 @dataclass(frozen=True)

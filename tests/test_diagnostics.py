@@ -483,36 +483,10 @@ def test_real_encoder_rank_distance_for_a_query(parallel_corpus):
 
 @pytest.fixture(scope="module")
 def demo_laws():
-    """The demo laws chunked as ingestion chunks them and embedded with the default encoder.
+    """``(full, short)`` of :func:`tests.app_helpers.demo_law_versions` with the default encoder."""
+    from tests.app_helpers import demo_law_versions, real_encoder
 
-    Returns ``(full, short)``: ``name -> DocChunks`` for each whole law ("tenancy.sw"), and for
-    three-chunk versions like the browser test's PDFs (its own title without "DEMO –", then two
-    articles): ``"tenancy.sw@2"`` holds articles 2 and 3.
-    """
-    from app.chunking import chunk_pages
-    from app.demo_corpus import demo_documents
-    from app.ingest import chunk_budget, token_counter
-    from tests.app_helpers import real_encoder
-
-    encoder = real_encoder()
-    texts: dict[str, tuple[str, list[str]]] = {}  # name -> (language, chunk texts)
-    for document in demo_documents():
-        whole = document.title + "\n\n" + "\n\n".join(document.paragraphs)
-        articles = [p for p in document.paragraphs if "\n" in p]  # "Article N" and its text
-        versions = {document.name: whole}
-        for first in (1, 2):
-            versions[f"{document.name}@{first}"] = "\n\n".join(
-                [document.title.split("–", 1)[1].strip(), *articles[first - 1:first + 1]])
-        for name, text in versions.items():
-            chunks = chunk_pages([text], count_tokens=token_counter(encoder), budget=chunk_budget(encoder))
-            texts[name] = (document.lang, [c.text for c in chunks])
-    flat = [t for _, chunk_texts in texts.values() for t in chunk_texts]
-    vectors = np.asarray(encoder.encode_document(flat, batch_size=32))  # one call: ~120 chunks
-    full, short, row = {}, {}, 0
-    for name, (lang, chunk_texts) in texts.items():
-        (short if "@" in name else full)[name] = DocChunks(lang, vectors[row:row + len(chunk_texts)])
-        row += len(chunk_texts)
-    return full, short
+    return demo_law_versions(real_encoder())
 
 
 def _law(name: str) -> str:

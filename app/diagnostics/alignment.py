@@ -43,7 +43,7 @@ closely, so structurally parallel but unrelated laws align more): on the demo la
 0.2 / 0.25 / 0.3 linked 1 / 0 / 0 pairs of three-chunk versions of different laws, mixed the two laws
 in 8 / 0 / 0 of the 220 small demo libraries, and found 48 / 46 / 43 of 50 three-chunk pairs of one law
 in two languages; the whole demo library's two sets and the four-language parallel law were found at
-each. (The 250 simulated libraries above were not re-run.)"""
+each (`python scripts/translation_set_margin.py`). (The 250 simulated libraries above were not re-run.)"""
 
 MIN_ALIGNED = 3
 """Aligned chunks a pair of documents needs before its coverage counts at all: two aligned chunks
