@@ -107,26 +107,27 @@ def run_soak(url: str, pdfs: list[Path], *, seconds: float, seed: int = 20261129
     def deleter(client) -> None:
         while time.monotonic() < stop:
             time.sleep(2.0)
-            with lock:
+            with lock:  # the id is read under the lock: another client may drop the name meanwhile
                 candidates = sorted(added)
                 name = rng.choice(candidates) if len(candidates) > 3 else None
-            if name is None:
+                doc_id = added.get(name)
+            if doc_id is None:
                 continue
             _library(client)  # the document list gets its choices in this session, as the page does on load
-            if timed("delete", lambda: client.predict(added[name], api_name="/delete_document")) is not None:
+            if timed("delete", lambda: client.predict(doc_id, api_name="/delete_document")) is not None:
                 with lock:
                     added.pop(name, None)
 
     def corrector(client) -> None:
         while time.monotonic() < stop:
             time.sleep(1.0)
-            with lock:
+            with lock:  # read the id here: the deleter may pop the name before the call below
                 candidates = sorted(added)
-                name = rng.choice(candidates) if candidates else None
-            if name is None:
+                doc_id = added[rng.choice(candidates)] if candidates else None
+            if doc_id is None:
                 continue
             _library(client)
-            timed("language", lambda: client.predict(added[name], rng.choice(LANGS), api_name="/set_language"))
+            timed("language", lambda: client.predict(doc_id, rng.choice(LANGS), api_name="/set_language"))
 
     clients = {kind: [Client(url, verbose=False) for _ in range(n)] for kind, n in CLIENTS.items()}
     # one document first, so that the searchers' first calls find a library to search
