@@ -263,3 +263,12 @@ def test_mixed_script_text_takes_the_script_of_most_letters() -> None:
     assert detect("Kifungu 5 cha Sheria ya Ardhi (Land Act, 1999) kinatumika kwa mikataba yote ya upangaji.").lang == "sw"
     assert detect("አንቀጽ 5፡ ይህ ሕግ (Proclamation No. 1/1995) በሁሉም ክልሎች ተፈጻሚ ይሆናል።").lang == "am"
     assert detect("§ 12 BGB").lang == UND  # a citation only: no language to tell
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("§ 12 BGB", UND), ("EU / OHADA", UND), ("СТАТЬЯ 5", UND),  # acronyms, or a heading in capitals, of a shared script
+    ("ΑΡΘΡΟ 1", "el"), ("Sheria ya OHADA", "sw"), ("NATO and the treaty", "en"),
+])
+def test_a_text_of_acronyms_alone_names_no_language(text: str, lang: str) -> None:
+    """Upper-case words of up to 6 letters are names of statutes and bodies; in a script of one language the script still tells."""
+    assert detect(text).lang == lang

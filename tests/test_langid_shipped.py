@@ -22,7 +22,7 @@ MODEL = shipped.MODEL_DIR / shipped.MODEL_FILE
 def test_the_shipped_file_is_the_one_its_card_describes() -> None:
     card = shipped.read_card()
     assert sha256_of(MODEL) == card["sha256"]
-    assert MODEL.stat().st_size == card["bytes"] <= 4_000_000  # "a few MB at most"
+    assert MODEL.stat().st_size == card["bytes"] <= 5_000_000  # "a few MB at most"
     assert card["recipe"]["model_version"] == MODEL_VERSION
     assert card["languages"]["served"] == list(SERVED_LANGUAGES) and len(SERVED) >= 110
     assert card["languages"]["classifier"] == classifier_labels() == sorted(shipped.load_shipped().classes.tolist())

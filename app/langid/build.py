@@ -117,7 +117,7 @@ def build(data: Path, out: Path) -> dict[str, Any]:
     used = [name for name in present if not (name == "ntrex128-subset" and "ntrex-128" in present)]
     card = {
         "name": "polylex-langid",
-        "what": "character 1-4-gram naive Bayes classifier with a fit z-score, for the served languages that share a script",
+        "what": "character 1-5-gram naive Bayes classifier with a fit z-score, for the served languages that share a script",
         "file": MODEL_FILE,
         "sha256": sha256_of(path),
         "bytes": path.stat().st_size,

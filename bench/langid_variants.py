@@ -1,0 +1,179 @@
+"""Recipe variants of the language-ID classifier, measured on a tuning draw (not the benchmark's).
+
+Trains the n-gram classifier with other n-gram orders and vocabulary sizes, and replays the
+default detector's decisions (``app.langid.detector._decide``) with other bars for telling close
+relatives apart on short text, on held-out text drawn with ``--seed 1`` (``bench/langid.py``
+reports on seed 0, so the choice is not made on the figures it is reported with). The third-party
+detectors' answers and the script rules are computed once per text and reused for every variant.
+
+Usage: python bench/langid_variants.py [--seed 1] [--variants 100000:4,300000:5] [--relatives-short 0.99999,0.9999999]
+Writes bench/results/langid_variants.json and prints a Markdown table. About 3 minutes per variant on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from unittest import mock
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from app.langid import SERVED, UND, backends, covers, detector, ngram
+from app.langid.build import TRAINING_SOURCES, _labelled, classifier_labels
+from app.langid.scripts import SCRIPT_LANGUAGES, SCRIPT_REJECTS, class_label, dominant_script, only_script
+from app.langid.texts import heldout_samples, labelled_texts
+from corpora.languages import is_low_resource
+from corpora.settings import get_settings
+
+LENGTHS = ("short", "paragraph")
+
+
+def _draw(texts: list, seed: int, locale_dir: Path) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """``{(set, length): [(lang, text), ...]}``: served and unserved held-out text, gettext catalogs."""
+    import langid as bench  # bench/langid.py: the same draws and catalog cleaning
+
+    sets = {}
+    for length in LENGTHS:
+        served = heldout_samples(texts, length=length, per_lang=100, seed=seed)
+        sets[("served", length)] = [(lang, text) for lang, items in served.items() if lang in SERVED for text in items]
+        unserved = bench._unserved_data(texts, 100, seed)[length]
+        sets[("unserved_data", length)] = [(lang, text) for lang, items in unserved.items() for text in items]
+    if locale_dir.is_dir():
+        catalogs = bench.catalog_samples(bench.catalog_texts(locale_dir), 50, seed)
+        for length in LENGTHS:
+            sets[("gettext", length)] = [
+                (bench._locale_code(locale) or locale, text) for locale, items in catalogs[length].items() for text in items
+            ]
+    return sets
+
+
+class _Prepared:
+    """Per text: the script's answer, or the within-script text, its candidates and both detectors' answers."""
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        self.truth = [lang for lang, _ in items]
+        self.fixed: dict[int, str] = {}
+        self.todo: list[int] = []
+        self.texts: list[str] = []
+        self.candidates: list[tuple[str, ...]] = []
+        for i, (_, text) in enumerate(items):
+            script = dominant_script(text)
+            langs = SCRIPT_LANGUAGES.get(script or "", ())
+            if len(langs) != 1 and langs:
+                self.todo.append(i)
+                self.texts.append(only_script(text, script))
+                self.candidates.append((*(class_label(lang, script) for lang in langs), *SCRIPT_REJECTS.get(script, ())))
+            else:
+                self.fixed[i] = langs[0] if langs else UND
+        self.cld3 = backends.get_backend("cld3").predict(self.texts)
+        self.fasttext = backends.get_backend("fasttext").predict(self.texts)
+
+
+class _Fixed:
+    """A detector that gives recorded answers (``_decide`` asks each backend once per batch)."""
+
+    def __init__(self, real, answers: list[tuple[str, float]]) -> None:
+        self.languages, self._answers = real.languages, answers
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        return self._answers
+
+
+def _answers(model: ngram.NgramModel, prepared: _Prepared, relatives_short: float) -> list[str]:
+    answers = [prepared.fixed.get(i, UND) for i in range(len(prepared.truth))]
+    if not prepared.todo:
+        return answers
+    fixed = {"cld3": _Fixed(backends.get_backend("cld3"), prepared.cld3),
+             "fasttext": _Fixed(backends.get_backend("fasttext"), prepared.fasttext)}
+    with (
+        mock.patch.object(detector, "_MIN_POSTERIOR_RELATIVES_SHORT", relatives_short),
+        mock.patch.object(detector.backends, "get_backend", fixed.__getitem__),
+    ):
+        decided = detector._decide(model, prepared.texts, prepared.candidates)
+    for i, answer in zip(prepared.todo, decided):
+        answers[i] = answer.lang
+    return answers
+
+
+def _scores(sets: dict, answers: dict) -> dict[str, float]:
+    """The headline figures of bench/langid.py for one variant."""
+    out = {}
+    for (kind, length), prepared in sets.items():
+        per: dict[str, list[bool]] = defaultdict(list)
+        pairs = list(zip(prepared.truth, answers[(kind, length)]))
+        if kind == "served":
+            for lang, answer in pairs:
+                per[lang].append(answer == lang)
+            low = [not (answer == UND or covers(answer, lang)) for lang, answer in pairs if is_low_resource(lang)]
+            out[f"accuracy_{length}"] = round(statistics.fmean(sum(v) / len(v) for v in per.values()), 4)
+            out[f"low_resource_wrong_{length}"] = round(sum(low) / len(low), 4)
+        else:
+            for lang, answer in pairs:
+                per[lang].append(answer == UND or covers(answer, lang))
+            out[f"{kind}_und_or_right_{length}"] = round(statistics.fmean(sum(v) / len(v) for v in per.values()), 4)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1, help="the tuning draw (bench/langid.py reports on seed 0)")
+    parser.add_argument("--variants", default="100000:4,300000:4,300000:5,500000:5",
+                        help="comma-separated vocabulary_size:max_n")
+    parser.add_argument("--relatives-short", default="0.99999,0.9999999",
+                        help="bars for a short text's pick over a close relative")
+    parser.add_argument("--locale-dir", type=Path, default=Path("/usr/share/locale"))
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "langid_variants.json")
+    args = parser.parse_args()
+    load = [round(x, 2) for x in os.getloadavg()]
+    started = time.perf_counter()
+    data = get_settings().data
+    present = [name for name in TRAINING_SOURCES if (data / name).is_dir()]
+    texts = list(labelled_texts(data))
+    if not texts:
+        parser.error(f"no data sets under {data} (set POLYLEX_DATA)")
+    training = _labelled(list(labelled_texts(data, tuple(present))))
+    sets = {key: _Prepared(items) for key, items in _draw(texts, args.seed, args.locale_dir).items()}
+    rows = []
+    for variant in args.variants.split(","):
+        vocabulary, max_n = (int(part) for part in variant.split(":"))
+        clock = time.perf_counter()
+        with mock.patch.object(ngram, "VOCABULARY_SIZE", vocabulary), mock.patch.object(ngram, "MAX_N", max_n):
+            model = ngram.train_model(training, classifier_labels())
+        with tempfile.TemporaryDirectory() as folder:
+            model.save(Path(folder) / "model.npz")
+            size = (Path(folder) / "model.npz").stat().st_size
+        for bar in (float(value) for value in args.relatives_short.split(",")):
+            answers = {key: _answers(model, prepared, bar) for key, prepared in sets.items()}
+            rows.append({"vocabulary_size": vocabulary, "max_n": max_n, "relatives_short": bar, "bytes": size,
+                         **_scores(sets, answers)})
+            print(json.dumps(rows[-1]), file=sys.stderr)
+        print(f"{variant}: {time.perf_counter() - clock:.0f} s", file=sys.stderr)
+    report = {
+        "what": "language-ID recipe variants on a tuning draw of held-out text; see bench/langid_variants.py",
+        "date": datetime.date.today().isoformat(),
+        "command": "python bench/langid_variants.py " + " ".join(sys.argv[1:]),
+        "machine": {"python": platform.python_version(), "cores": os.cpu_count(), "load_average_at_start": load},
+        "seed": args.seed, "seconds": round(time.perf_counter() - started, 1), "rows": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    keys = [key for key in rows[0] if key != "bytes"]
+    print("| " + " | ".join(keys) + " | MB |\n|" + "---|" * (len(keys) + 1))
+    for row in rows:
+        print("| " + " | ".join(str(row[key]) for key in keys) + f" | {row['bytes'] / 1e6:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
