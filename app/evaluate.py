@@ -157,8 +157,8 @@ def evaluate_modes(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mode
     try:
         for mode in modes:
             started = time.perf_counter()
-            result = _ask_and_score(benchmark, encoder, store, chunk_to_candidate, mode=mode, keywords=keywords,
-                                    progress=progress)
+            result = ask_and_score(benchmark, encoder, store, chunk_to_candidate, mode=mode, keywords=keywords,
+                                   progress=progress)
             result["langid_accuracy"] = round(agreement, 4)
             result["timing"] = {"build_s": round(build_s, 1), "search_s": round(time.perf_counter() - started, 1)}
             results.append(result)
@@ -167,8 +167,14 @@ def evaluate_modes(benchmark: Benchmark, encoder: Encoder, *, folder: Path, mode
     return results
 
 
-def _ask_and_score(benchmark: Benchmark, encoder: Encoder, store: Store, chunk_to_candidate: dict[int, int], *,
-                   mode: str, keywords: Keywords, progress: Progress | None) -> dict:
+def ask_and_score(benchmark: Benchmark, encoder: Encoder, store: Store, chunk_to_candidate: dict[int, int], *,
+                  mode: str, keywords: Keywords, progress: Progress | None = None) -> dict:
+    """Ask every question of ``benchmark`` through the product's search on a store :func:`build_store` filled, and score it.
+
+    ``chunk_to_candidate`` maps the store's chunk ids to the benchmark's candidates (from
+    :func:`build_store`); one store serves many calls (modes, or one question at a time as
+    ``scripts/hybrid_per_question.py`` does). Returns the result dict of :func:`evaluate_product`.
+    """
     languages, query_lang, candidate_lang, relevant, _ = index_benchmark(benchmark)
     n = len(benchmark.candidates)
     own = np.full(relevant.shape, np.inf)

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app.langid import SERVED, UND, backends, covers, detector, ngram
 from app.langid.build import TRAINING_SOURCES, _labelled, classifier_labels
 from app.langid.scripts import SCRIPT_LANGUAGES, SCRIPT_REJECTS, class_label, dominant_script, only_script
+from app.langid.shipped import load_shipped
 from app.langid.texts import heldout_samples, labelled_texts
 from corpora.languages import is_low_resource
 from corpora.settings import get_settings
@@ -144,12 +145,16 @@ def main() -> int:
         parser.error(f"no data sets under {data} (set POLYLEX_DATA)")
     training = _labelled(list(labelled_texts(data, tuple(present))))
     sets = {key: _Prepared(items) for key, items in _draw(texts, args.seed, args.locale_dir).items()}
+    shipped = load_shipped()
     rows = []
     for variant in args.variants.split(","):
         vocabulary, max_n = (int(part) for part in variant.split(":"))
         clock = time.perf_counter()
         with mock.patch.object(ngram, "VOCABULARY_SIZE", vocabulary), mock.patch.object(ngram, "MAX_N", max_n):
             model = ngram.train_model(training, classifier_labels())
+        # The detectors' habits are theirs, not the recipe's: the shipped ones, instead of asking CLD3 and
+        # fastText about all held-back text again for every variant.
+        model.habits = shipped.habits
         with tempfile.TemporaryDirectory() as folder:
             model.save(Path(folder) / "model.npz")
             size = (Path(folder) / "model.npz").stat().st_size

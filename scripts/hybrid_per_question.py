@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.evaluate import _ask_and_score, build_store, fused_queries
+from app.evaluate import ask_and_score, build_store, fused_queries
 from app.keyword_text import quoted_phrases
 from app.store import Store
 from corpora import load_benchmark
@@ -53,8 +53,7 @@ def main() -> int:
                       groups={query.id: benchmark.groups[query.id]} if query.id in benchmark.groups else {})
         row = {"id": query.id, "lang": query.lang, "text": query.text}
         for mode in ("dense", "hybrid"):
-            s = _ask_and_score(one, encoder, store, chunk_to_candidate, mode=mode, keywords="references",
-                               progress=None)["summary"]
+            s = ask_and_score(one, encoder, store, chunk_to_candidate, mode=mode, keywords="references")["summary"]
             row[mode] = {k: round(s[k], 3) for k in ("map_mono", "map_multi", "rank_distance")}
         rows.append(row)
         print(f"{row['hybrid']['map_multi'] - row['dense']['map_multi']:+.3f}  {query.lang}  {query.text}", flush=True)
