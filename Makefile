@@ -55,7 +55,7 @@ adapter: setup model
 
 # The shipped language-ID model (models/langid/): train the n-gram classifier on the openly
 # licensed data sets, measure it against CLD3, fastText and langdetect, and put the figures in
-# its card. About 6 minutes on 2 idle CPU cores (the build itself: 1 minute).
+# its card. About 6 minutes on 2 idle CPU cores (the build itself: about 2 minutes).
 langid: setup
 	$(PY) -m app.langid.build
 	$(PY) bench/langid.py
