@@ -268,6 +268,7 @@ def test_mixed_script_text_takes_the_script_of_most_letters() -> None:
 @pytest.mark.parametrize(("text", "lang"), [
     ("§ 12 BGB", UND), ("EU / OHADA", UND), ("СТАТЬЯ 5", UND),  # acronyms, or a heading in capitals, of a shared script
     ("ΑΡΘΡΟ 1", "el"), ("Sheria ya OHADA", "sw"), ("NATO and the treaty", "en"),
+    ("THE TENANT SHALL PAY THE RENT ON TIME", "en"),  # a clause in capitals is still English
 ])
 def test_a_text_of_acronyms_alone_names_no_language(text: str, lang: str) -> None:
     """Upper-case words of up to 6 letters are names of statutes and bodies; in a script of one language the script still tells."""

@@ -119,13 +119,15 @@ _SAME = {
 # most 6 letters (BGB, OHADA, EU). A text made only of acronyms ("§ 12 BGB", "EU / OHADA") names a
 # statute or a body, not a language: among the languages of a shared script it is ``und``,
 # whatever the n-grams would lean to.
+# Only up to three words: a clause typed in capitals ("THE TENANT SHALL PAY RENT") is still a language.
 _WORD = regex.compile(r"[\p{L}\p{M}]+(?:['’ʼ][\p{L}\p{M}]+)*")
 _ACRONYM_MAX = 6
+_ACRONYMS_AT_MOST = 3
 
 
 def _only_acronyms(text: str) -> bool:
     words = _WORD.findall(text)
-    return bool(words) and all(word.isupper() and len(word) <= _ACRONYM_MAX for word in words)
+    return 0 < len(words) <= _ACRONYMS_AT_MOST and all(word.isupper() and len(word) <= _ACRONYM_MAX for word in words)
 
 
 class Detection(NamedTuple):
