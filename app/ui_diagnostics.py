@@ -11,7 +11,7 @@ import threading
 
 import gradio as gr
 
-from app import ui_resources
+from app import ui_errors, ui_resources
 from app.store_protocol import StoreBackend
 from app.ui_resources import LastSearch
 from app.ui_translation_sets import load_sets
@@ -65,7 +65,7 @@ def diagnose_library(progress: gr.Progress = gr.Progress()) -> tuple[object, str
 
     store = ui_resources.get_store()
     if not store.chunk_count():
-        raise gr.Error("The library is empty: add documents (or the demo library) first.")
+        raise ui_errors.refusal("The library is empty: add documents (or the demo library) first.")
     progress(0.1, desc="loading the model")
     encoder = ui_resources.get_encoder()
     progress(0.3, desc="aligning translations and ranking their passages")

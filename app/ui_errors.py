@@ -7,7 +7,18 @@ their own wording here.
 
 from __future__ import annotations
 
+import gradio as gr
+
 from corpora.errors import PolylexError
+
+
+def refusal(text: str) -> gr.Error:
+    """What a handler raises to refuse a request with ``text`` in the page.
+
+    A refusal is the app working as meant (an empty query, a document another user deleted), not a
+    crash: Gradio would print each one's traceback to the server log, where it would hide real ones.
+    """
+    return gr.Error(text, print_exception=False)
 
 
 def message(exc: PolylexError) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from app import ui_html, ui_resources
+from app import ui_errors, ui_html, ui_resources
 from app.ui_resources import AUTO
 from app.ui_translation_sets import load_sets, mark_set, unmark
 from corpora.languages import LANGUAGES
@@ -127,12 +127,11 @@ def upload(files: list[str] | None, lang: str, progress: gr.Progress = gr.Progre
            request: gr.Request = None) -> tuple[str, None]:
     """Ingest the uploaded files; one line per file says added / already there / refused and why.
     Returns the report and ``None`` for the file component (emptied for the next batch)."""
-    from app import ui_errors
     from app.ingest import ingest_paths
     from corpora.errors import PolylexError
 
     if not files:
-        raise gr.Error("No files received: drop PDFs on the upload area or click it to choose files.")
+        raise ui_errors.refusal("No files received: drop PDFs on the upload area or click it to choose files.")
     paths = [str(f) for f in files]
     progress(0.0, desc="loading the model")
     store = ui_resources.get_store()
@@ -143,13 +142,13 @@ def upload(files: list[str] | None, lang: str, progress: gr.Progress = gr.Progre
                                settings=ui_resources.settings(), progress=progress, cancel=cancel)
         cancel.clear()  # a cancel applies to the upload it was clicked for, not to the next one
     except PolylexError as exc:  # another model's library, a damaged adapter: words for the page
-        raise gr.Error(ui_errors.message(exc)) from exc
+        raise ui_errors.refusal(ui_errors.message(exc)) from exc
     return ui_html.ingest_report(results, names={p: Path(p).name for p in paths}), None
 
 
 def _doc_id(choice: object) -> int:
     if choice in (None, "", []):
-        raise gr.Error("Choose a document first (the list under “Document”).")
+        raise ui_errors.refusal("Choose a document first (the list under “Document”).")
     return int(choice)
 
 
@@ -157,14 +156,14 @@ def set_language(doc_choice: object, lang: str) -> str:
     """Correct a document's language (all its passages take it); the embeddings do not change."""
     doc_id = _doc_id(doc_choice)
     if not lang or lang == AUTO:
-        raise gr.Error("Choose the document's language from the list (auto-detect is not a language).")
+        raise ui_errors.refusal("Choose the document's language from the list (auto-detect is not a language).")
     store = ui_resources.get_store()
     try:
         doc = store.set_language(doc_id, lang)
     except KeyError as exc:
-        raise gr.Error(f"Document {doc_id} is not in the library any more (deleted elsewhere?).") from exc
+        raise ui_errors.refusal(f"Document {doc_id} is not in the library any more (deleted elsewhere?).") from exc
     except ValueError as exc:
-        raise gr.Error(f"Not a language Polylex knows: {exc}") from exc
+        raise ui_errors.refusal(f"Not a language Polylex knows: {exc}") from exc
     return ui_html.note(f"Document {doc_id} ({doc.file}) is now marked as {ui_html.lang_label(doc.lang)}.")
 
 
@@ -176,7 +175,7 @@ def delete_document(doc_choice: object) -> str:
     try:
         doc = store.delete_document(doc_id)
     except KeyError as exc:
-        raise gr.Error(f"Document {doc_id} is not in the library any more (deleted elsewhere?).") from exc
+        raise ui_errors.refusal(f"Document {doc_id} is not in the library any more (deleted elsewhere?).") from exc
     return ui_html.note(f"Deleted document {doc_id}: {doc.title} ({doc.file}), {doc.chunks} passages.")
 
 
@@ -184,11 +183,11 @@ def mark_translations(doc_choices: list | None) -> str:
     store = ui_resources.get_store()
     ids = [int(c) for c in doc_choices or []]
     if len(ids) < 2:
-        raise gr.Error("Choose at least two documents that are translations of each other.")
+        raise ui_errors.refusal("Choose at least two documents that are translations of each other.")
     try:
         sets = mark_set(store, ids)
     except KeyError as exc:
-        raise gr.Error(f"A chosen document is not in the library any more (deleted elsewhere?): {exc.args[0]}.") from exc
+        raise ui_errors.refusal(f"A chosen document is not in the library any more (deleted elsewhere?): {exc.args[0]}.") from exc
     return ui_html.note(f"Marked documents {', '.join(map(str, sorted(ids)))} as translations of each other "
                         f"({len(sets)} translation set(s) in the library).")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from app import ui_resources
+from app import ui_errors, ui_resources
 
 REPORT_NAME = "REPORT.md"
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
@@ -154,11 +154,11 @@ def train_command(name: str = "hybrid", train_sets: str = "mlqa-r-dev", policy: 
 def train_model(name: str, train_sets: str, policy: str, alpha: float, progress: gr.Progress = gr.Progress()):
     """Run ``python -m trainer train`` as a subprocess (GPU only); yields the log's tail as it grows."""
     if not cuda_available():
-        raise gr.Error("Training from the page needs a CUDA GPU; on this machine run the command shown in a terminal.")
+        raise ui_errors.refusal("Training from the page needs a CUDA GPU; on this machine run the command shown in a terminal.")
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", name or ""):
-        raise gr.Error("Model name: letters, digits, '.', '_' or '-' only (it becomes the folder runs/NAME).")
+        raise ui_errors.refusal("Model name: letters, digits, '.', '_' or '-' only (it becomes the folder runs/NAME).")
     if not _training_lock.acquire(blocking=False):
-        raise gr.Error("A training run started from this page is still going; wait for it to finish.")
+        raise ui_errors.refusal("A training run started from this page is still going; wait for it to finish.")
     try:
         out = ui_resources.settings().runs / name
         command = [sys.executable, "-m", "trainer", "train", "--train", train_sets, "--policy", policy,

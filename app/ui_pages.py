@@ -15,7 +15,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from app import ui_html, ui_resources
+from app import ui_errors, ui_html, ui_resources
 
 
 @functools.cache
@@ -49,12 +49,12 @@ def show_page(chunk_id: object) -> tuple[object, str, object]:
     try:
         chunk = int(chunk_id)
     except (TypeError, ValueError) as exc:
-        raise gr.Error(f"Results are chosen by their passage id (a number), got {chunk_id!r}.") from exc
+        raise ui_errors.refusal(f"Results are chosen by their passage id (a number), got {chunk_id!r}.") from exc
     store = ui_resources.get_store()
     try:
         view = hit_on_page(store, chunk)
     except PageViewError as exc:
-        raise gr.Error(str(exc)) from exc
+        raise ui_errors.refusal(str(exc)) from exc
     row = store.fetch_chunks([chunk])[chunk]
     original = store.original_file(row["doc_id"])
     download = gr.update(value=None, visible=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from app import ui_html, ui_resources
+from app import ui_errors, ui_html, ui_resources
 from app.ui_resources import AUTO, LastSearch
 
 PHRASES_ONLY = "phrases"  # a choice of the "Match by" radio: hybrid search keeping only the quoted phrases' passages
@@ -37,48 +37,45 @@ def _check_model(spec: str) -> None:
     store = ui_resources.get_store()
     library = ui_resources.library_model_spec()
     if store.chunk_count() and spec != library:
-        raise gr.Error(
+        raise ui_errors.refusal(
             f"The library is indexed with “{ui_resources.label_of(library)}”; to search with "
             f"“{ui_resources.label_of(spec)}”, first re-index the library with it (button under the model list) "
             "or pick the library's model.")
 
 
 def _encoder(spec: str) -> object:
-    from app import ui_errors
     from corpora.errors import PolylexError
 
     try:
         return ui_resources.get_encoder(spec)
     except PolylexError as exc:  # a missing model, a damaged adapter
-        raise gr.Error(ui_errors.message(exc)) from exc
+        raise ui_errors.refusal(ui_errors.message(exc)) from exc
 
 
 def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, docs: list | None, mode: str,
                model: str | None) -> tuple[str, str, LastSearch, dict]:
     """Search the library; returns the result cards, the query-language line, the search's record and
     the choices of the "on its page" list."""
-    from app.ui_pages import page_choices
-
-    from app import ui_errors
     from app.errors import ModelMismatch
     from app.keyword_text import quoted_phrases
     from app.search import search
+    from app.ui_pages import page_choices
 
     if not query or not query.strip():
-        raise gr.Error("Type a question or some words first, in any language.")
+        raise ui_errors.refusal("Type a question or some words first, in any language.")
     phrases_only = mode == PHRASES_ONLY
     if phrases_only and not quoted_phrases(query):
-        raise gr.Error('Put the words that must appear in double quotes, e.g. "force majeure" (or choose '
+        raise ui_errors.refusal('Put the words that must appear in double quotes, e.g. "force majeure" (or choose '
                        "another way to match).")
     store = ui_resources.get_store()
     if not store.chunk_count():
-        raise gr.Error("The library is empty: add PDFs in the Library tab, or load the demo library (button at the top).")
+        raise ui_errors.refusal("The library is empty: add PDFs in the Library tab, or load the demo library (button at the top).")
     spec = model or ui_resources.library_model_spec()
     _check_model(spec)
     try:
         doc_ids = [int(d) for d in docs or []]
     except (TypeError, ValueError) as exc:
-        raise gr.Error(f"Documents are chosen by their id (a number), got {docs!r}.") from exc
+        raise ui_errors.refusal(f"Documents are chosen by their id (a number), got {docs!r}.") from exc
     encoder = _encoder(spec)
     override = query_lang if query_lang and query_lang != AUTO else None
     try:
@@ -86,9 +83,9 @@ def run_search(query: str, query_lang: str, k: float, langs: list[str] | None, d
                           mode="hybrid" if phrases_only else (mode or "dense"), query_lang=override,
                           phrases_only=phrases_only)
     except ModelMismatch as exc:
-        raise gr.Error(ui_errors.message(exc)) from exc
+        raise ui_errors.refusal(ui_errors.message(exc)) from exc
     except ValueError as exc:
-        raise gr.Error(str(exc)) from exc
+        raise ui_errors.refusal(str(exc)) from exc
     lang_line = describe_query_language(query, override)
     record = LastSearch(query=query, query_lang=response.query_lang, model=spec,
                         chunk_ids=[h.chunk_id for h in response.results], langs=list(langs or []), k=int(k),
@@ -127,7 +124,7 @@ def reindex_library(spec: str | None, progress: gr.Progress = gr.Progress()) -> 
     from app.ingest import reindex
 
     if not spec:
-        raise gr.Error("Choose a model first.")
+        raise ui_errors.refusal("Choose a model first.")
     progress(0.0, desc="loading the model")
     count = reindex(ui_resources.get_store(), _encoder(spec), progress=progress)
     return ui_html.note(f"Re-indexed {count} passages with {ui_resources.label_of(spec)}.")
@@ -146,15 +143,15 @@ def other_languages(chunk_id: object) -> str:
     from app.search import other_languages as find
 
     if chunk_id in (None, "", []):
-        raise gr.Error("Choose a result first (the list above), then ask for its other language versions.")
+        raise ui_errors.refusal("Choose a result first (the list above), then ask for its other language versions.")
     try:
         chunk = int(chunk_id)
     except (TypeError, ValueError) as exc:
-        raise gr.Error(f"Results are chosen by their passage id (a number), got {chunk_id!r}.") from exc
+        raise ui_errors.refusal(f"Results are chosen by their passage id (a number), got {chunk_id!r}.") from exc
     try:
         hits = find(ui_resources.get_store(), chunk)
     except KeyError as exc:
-        raise gr.Error("That passage is not in the library any more (its document was deleted?).") from exc
+        raise ui_errors.refusal("That passage is not in the library any more (its document was deleted?).") from exc
     if not hits:
         return ui_html.note("No other document in the library to compare with.")
     intro = ui_html.note(f"The closest passage of another document in each of {len(hits)} languages; the score is "

@@ -84,7 +84,7 @@ def run_soak(url: str, pdfs: list[Path], *, seconds: float, seed: int = 20261129
                 if not queue:
                     return
                 path = queue.pop(0)
-            outcome = timed("upload", lambda: client.predict([handle_file(str(path))], "auto", api_name="/upload"))
+            outcome = timed("upload", lambda path=path: client.predict([handle_file(str(path))], "auto", api_name="/upload"))
             if outcome and 'data-status="added"' in outcome[0]:
                 doc_id = _library(client).get(path.name)
                 with lock:
@@ -97,8 +97,8 @@ def run_soak(url: str, pdfs: list[Path], *, seconds: float, seed: int = 20261129
 
     def searcher(client, number: int) -> None:
         while time.monotonic() < stop:
-            cards = timed("search", lambda: client.predict(QUERIES[number % len(QUERIES)], "auto", 5, [], [], "dense",
-                                                           "default", api_name="/search"))
+            cards = timed("search", lambda number=number: client.predict(QUERIES[number % len(QUERIES)], "auto", 5, [], [],
+                                                                         "dense", "default", api_name="/search"))
             number += 1
             if cards is not None and 'class="plx-card"' not in cards[0] and "library is empty" not in cards[0]:
                 with lock:
@@ -114,7 +114,7 @@ def run_soak(url: str, pdfs: list[Path], *, seconds: float, seed: int = 20261129
             if doc_id is None:
                 continue
             _library(client)  # the document list gets its choices in this session, as the page does on load
-            if timed("delete", lambda: client.predict(doc_id, api_name="/delete_document")) is not None:
+            if timed("delete", lambda doc_id=doc_id: client.predict(doc_id, api_name="/delete_document")) is not None:
                 with lock:
                     added.pop(name, None)
 
@@ -127,7 +127,7 @@ def run_soak(url: str, pdfs: list[Path], *, seconds: float, seed: int = 20261129
             if doc_id is None:
                 continue
             _library(client)
-            timed("language", lambda: client.predict(doc_id, rng.choice(LANGS), api_name="/set_language"))
+            timed("language", lambda doc_id=doc_id: client.predict(doc_id, rng.choice(LANGS), api_name="/set_language"))
 
     clients = {kind: [Client(url, verbose=False) for _ in range(n)] for kind, n in CLIENTS.items()}
     # one document first, so that the searchers' first calls find a library to search
