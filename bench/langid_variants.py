@@ -17,11 +17,9 @@ import datetime
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from unittest import mock
@@ -29,12 +27,11 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app.langid import SERVED, UND, backends, covers, detector, ngram
+from app.langid import SERVED, UND, backends, detector, ngram
 from app.langid.build import TRAINING_SOURCES, _labelled, classifier_labels
 from app.langid.scripts import SCRIPT_LANGUAGES, SCRIPT_REJECTS, class_label, dominant_script, only_script
 from app.langid.shipped import load_shipped
 from app.langid.texts import heldout_samples, labelled_texts
-from corpora.languages import is_low_resource
 from corpora.settings import get_settings
 
 LENGTHS = ("short", "paragraph")
@@ -108,21 +105,18 @@ def _answers(model: ngram.NgramModel, prepared: _Prepared, relatives_short: floa
 
 
 def _scores(sets: dict, answers: dict) -> dict[str, float]:
-    """The headline figures of bench/langid.py for one variant."""
+    """The headline figures of bench/langid.py for one variant, by its own scoring functions."""
+    import langid as bench  # bench/langid.py
+
     out = {}
     for (kind, length), prepared in sets.items():
-        per: dict[str, list[bool]] = defaultdict(list)
-        pairs = list(zip(prepared.truth, answers[(kind, length)]))
+        found = answers[(kind, length)]
         if kind == "served":
-            for lang, answer in pairs:
-                per[lang].append(answer == lang)
-            low = [not (answer == UND or covers(answer, lang)) for lang, answer in pairs if is_low_resource(lang)]
-            out[f"accuracy_{length}"] = round(statistics.fmean(sum(v) / len(v) for v in per.values()), 4)
-            out[f"low_resource_wrong_{length}"] = round(sum(low) / len(low), 4)
+            served = bench._served_scores(prepared.truth, found, SERVED, bench.GOALS[length])
+            out[f"accuracy_{length}"] = served["accuracy_claimed"]
+            out[f"low_resource_wrong_{length}"] = served["low_resource_wrong_share"]
         else:
-            for lang, answer in pairs:
-                per[lang].append(answer == UND or covers(answer, lang))
-            out[f"{kind}_und_or_right_{length}"] = round(statistics.fmean(sum(v) / len(v) for v in per.values()), 4)
+            out[f"{kind}_und_or_right_{length}"] = bench._unserved_scores(prepared.truth, found)["not_wrong"]
     return out
 
 
