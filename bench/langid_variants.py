@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from app.langid import SERVED, UND, backends, detector, ngram
 from app.langid.build import TRAINING_SOURCES, _labelled, classifier_labels
-from app.langid.scripts import SCRIPT_LANGUAGES, SCRIPT_REJECTS, class_label, dominant_script, only_script
 from app.langid.shipped import load_shipped
 from app.langid.texts import heldout_samples, labelled_texts
 from corpora.settings import get_settings
@@ -66,14 +65,13 @@ class _Prepared:
         self.texts: list[str] = []
         self.candidates: list[tuple[str, ...]] = []
         for i, (_, text) in enumerate(items):
-            script = dominant_script(text)
-            langs = SCRIPT_LANGUAGES.get(script or "", ())
-            if len(langs) != 1 and langs:
+            narrowed = detector.narrow(text)  # the detector's own step 1; the variants differ after it
+            if narrowed.answer is None:
                 self.todo.append(i)
-                self.texts.append(only_script(text, script))
-                self.candidates.append((*(class_label(lang, script) for lang in langs), *SCRIPT_REJECTS.get(script, ())))
+                self.texts.append(narrowed.text)
+                self.candidates.append(narrowed.candidates)
             else:
-                self.fixed[i] = langs[0] if langs else UND
+                self.fixed[i] = narrowed.answer.lang
         self.cld3 = backends.get_backend("cld3").predict(self.texts)
         self.fasttext = backends.get_backend("fasttext").predict(self.texts)
 

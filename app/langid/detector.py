@@ -165,22 +165,43 @@ def detect_batch(texts: Sequence[str], *, backend: str = "default") -> list[Dete
         for i, (lang, confidence) in zip(todo, backends.get_backend(backend).predict([texts[i] for i in todo])):
             answers[i] = Detection(lang, confidence)
         return answers
-    todo: list[tuple[int, tuple[str, ...]]] = []
-    for i, script in enumerate(scripts):
-        candidates = SCRIPT_LANGUAGES.get(script or "", ())
-        if len(candidates) > 1 and _only_acronyms(texts[i]):
-            continue  # a script of one language still tells it ("ΑΡΘΡΟ 1"); shared ones do not
-        if len(candidates) == 1:
-            answers[i] = Detection(candidates[0], 1.0)
-        elif candidates:
-            todo.append((i, (*(class_label(lang, script) for lang in candidates), *SCRIPT_REJECTS.get(script, ()))))
+    narrowed = [narrow(text, script=script) for text, script in zip(texts, scripts)]
+    todo = [i for i, n in enumerate(narrowed) if n.answer is None]
+    for i, n in enumerate(narrowed):
+        if n.answer is not None:
+            answers[i] = n.answer
     if todo:
-        # The script has narrowed the choice: letters of other scripts (a Latin "DEMO" in an Arabic
-        # title, an English term in Hindi) can only mislead the statistical detectors.
-        within_script = [only_script(texts[i], scripts[i]) for i, _ in todo]
-        for (i, _), answer in zip(todo, _decide(load_shipped(), within_script, [c for _, c in todo])):
+        decided = _decide(load_shipped(), [narrowed[i].text for i in todo], [narrowed[i].candidates for i in todo])
+        for i, answer in zip(todo, decided):
             answers[i] = answer
     return answers
+
+
+class Narrowed(NamedTuple):
+    """Step 1 for one text: the script's own answer, or what is left for the statistical detectors."""
+
+    answer: Detection | None  # decided by the script alone (a language, or ``und``); None: see below
+    text: str  # the letters of the text's script only
+    candidates: tuple[str, ...]  # the classifier's labels to choose among (served and reject languages)
+
+
+def narrow(text: str, *, script: str | None = None) -> Narrowed:
+    """What the Unicode script decides about ``text`` before any classifier (step 1 of the module doc).
+
+    ``script`` is ``dominant_script(text)``, passed where the caller has it already. Used by
+    ``detect_batch`` and by ``bench/langid_variants.py``, which replays the later steps per variant.
+    """
+    script = dominant_script(text) if script is None else script
+    candidates = SCRIPT_LANGUAGES.get(script or "", ())
+    if not candidates or (len(candidates) > 1 and _only_acronyms(text)):
+        # a script of one language still tells it ("ΑΡΘΡΟ 1"); acronyms in a shared one do not
+        return Narrowed(_UNKNOWN, "", ())
+    if len(candidates) == 1:
+        return Narrowed(Detection(candidates[0], 1.0), "", ())
+    # The script has narrowed the choice: letters of other scripts (a Latin "DEMO" in an Arabic
+    # title, an English term in Hindi) can only mislead the statistical detectors.
+    labels = (*(class_label(lang, script) for lang in candidates), *SCRIPT_REJECTS.get(script, ()))
+    return Narrowed(None, only_script(text, script), labels)
 
 
 # Languages a family or macrolanguage answer includes besides those of _RELATIVES (ISO 639-3:
