@@ -200,3 +200,36 @@ def install_demo(store: StoreBackend, encoder: Encoder, *, progress: Callable[..
             mark_set(store, members)
     return DemoInstall([r for _, r in results], skipped, by_set)
 
+
+def demo_law_versions(encoder) -> tuple[dict, dict]:
+    """The demo laws chunked as ingestion chunks them and embedded with ``encoder`` (one encode call).
+
+    Returns ``(full, short)``: ``name -> DocChunks`` for each whole law ("tenancy.sw"), and for
+    three-chunk versions like the browser test's PDFs (its own title without "DEMO –", then two
+    articles): ``"tenancy.sw@2"`` holds articles 2 and 3. What the translation-set diagnostics are
+    measured on (scripts/translation_set_margin.py) and tested with (tests/test_diagnostics.py).
+    """
+    import numpy as np
+
+    from app.chunking import chunk_pages
+    from app.diagnostics import DocChunks
+    from app.ingest import chunk_budget, token_counter
+
+    texts: dict[str, tuple[str, list[str]]] = {}  # name -> (language, chunk texts)
+    for document in demo_documents():
+        whole = document.title + "\n\n" + "\n\n".join(document.paragraphs)
+        articles = [p for p in document.paragraphs if "\n" in p]  # "Article N" and its text
+        versions = {document.name: whole}
+        for first in (1, 2):
+            versions[f"{document.name}@{first}"] = "\n\n".join(
+                [document.title.split("–", 1)[1].strip(), *articles[first - 1:first + 1]])
+        for name, text in versions.items():
+            chunks = chunk_pages([text], count_tokens=token_counter(encoder), budget=chunk_budget(encoder))
+            texts[name] = (document.lang, [c.text for c in chunks])
+    flat = [t for _, chunk_texts in texts.values() for t in chunk_texts]
+    vectors = np.asarray(encoder.encode_document(flat, batch_size=32))  # one call: ~120 chunks
+    full, short, row = {}, {}, 0
+    for name, (lang, chunk_texts) in texts.items():
+        (short if "@" in name else full)[name] = DocChunks(lang, vectors[row:row + len(chunk_texts)])
+        row += len(chunk_texts)
+    return full, short

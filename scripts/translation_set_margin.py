@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import diagnostics as dg
-from tests.app_helpers import demo_law_versions
+from app.demo_corpus import demo_law_versions
 from trainer.encoder import load_encoder
 
 

@@ -483,8 +483,9 @@ def test_real_encoder_rank_distance_for_a_query(parallel_corpus):
 
 @pytest.fixture(scope="module")
 def demo_laws():
-    """``(full, short)`` of :func:`tests.app_helpers.demo_law_versions` with the default encoder."""
-    from tests.app_helpers import demo_law_versions, real_encoder
+    """``(full, short)`` of :func:`app.demo_corpus.demo_law_versions` with the default encoder."""
+    from app.demo_corpus import demo_law_versions
+    from tests.app_helpers import real_encoder
 
     return demo_law_versions(real_encoder())
 
