@@ -273,3 +273,16 @@ def test_mixed_script_text_takes_the_script_of_most_letters() -> None:
 def test_a_text_of_acronyms_alone_names_no_language(text: str, lang: str) -> None:
     """Upper-case words of up to 6 letters are names of statutes and bodies; in a script of one language the script still tells."""
     assert detect(text).lang == lang
+
+
+def test_the_script_step_decides_alone_or_hands_on_only_its_own_letters() -> None:
+    """detector.narrow, the step bench/langid_variants.py shares with detect_batch."""
+    from app.langid.detector import narrow
+
+    assert narrow("ΑΡΘΡΟ 1").answer.lang == "el"  # a script of one served language
+    assert narrow("§ 12 BGB").answer.lang == UND  # acronyms of a shared script
+    assert narrow("12 / 2024").answer.lang == UND  # no letters at all
+    open_question = narrow("አንቀጽ 5፡ ይህ ሕግ (Proclamation No. 1/1995) በሁሉም ክልሎች ተፈጻሚ ይሆናል።")
+    assert open_question.answer is None  # Ethiopic is shared (Amharic, Tigrinya ...): the classifier decides
+    assert "am" in open_question.candidates and "ti" in open_question.candidates
+    assert "Proclamation" not in open_question.text and "አንቀጽ" in open_question.text
