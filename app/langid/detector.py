@@ -158,14 +158,13 @@ def detect_batch(texts: Sequence[str], *, backend: str = "default") -> list[Dete
     """``[detect(t) for t in texts]``, with one model call per detector for the whole batch."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown language-ID backend {backend!r}; valid: {list(BACKENDS)}")
-    scripts = [dominant_script(text) for text in texts]
     answers = [_UNKNOWN] * len(texts)
     if backend != "default":
-        todo = [i for i, script in enumerate(scripts) if script is not None]
+        todo = [i for i, text in enumerate(texts) if dominant_script(text) is not None]
         for i, (lang, confidence) in zip(todo, backends.get_backend(backend).predict([texts[i] for i in todo])):
             answers[i] = Detection(lang, confidence)
         return answers
-    narrowed = [narrow(text, script=script) for text, script in zip(texts, scripts)]
+    narrowed = [narrow(text) for text in texts]
     todo = [i for i, n in enumerate(narrowed) if n.answer is None]
     for i, n in enumerate(narrowed):
         if n.answer is not None:
@@ -185,13 +184,12 @@ class Narrowed(NamedTuple):
     candidates: tuple[str, ...]  # the classifier's labels to choose among (served and reject languages)
 
 
-def narrow(text: str, *, script: str | None = None) -> Narrowed:
+def narrow(text: str) -> Narrowed:
     """What the Unicode script decides about ``text`` before any classifier (step 1 of the module doc).
 
-    ``script`` is ``dominant_script(text)``, passed where the caller has it already. Used by
-    ``detect_batch`` and by ``bench/langid_variants.py``, which replays the later steps per variant.
+    Used by ``detect_batch`` and by ``bench/langid_variants.py``, which replays the later steps per variant.
     """
-    script = dominant_script(text) if script is None else script
+    script = dominant_script(text)
     candidates = SCRIPT_LANGUAGES.get(script or "", ())
     if not candidates or (len(candidates) > 1 and _only_acronyms(text)):
         # a script of one language still tells it ("ΑΡΘΡΟ 1"); acronyms in a shared one do not
