@@ -394,7 +394,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("reindex needs --model M (the model to re-embed with)")
     try:
         return int(args._run(args) or 0)
-    except (PolylexError, ValueError, KeyError) as exc:  # Polylex errors: UsageError, ModelMismatch, StoreError ...
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
+    except (PolylexError, ValueError) as exc:  # Polylex errors: UsageError, ModelMismatch, NotInLibrary ...
+        print(f"error: {exc}", file=sys.stderr)
         return 2

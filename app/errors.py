@@ -6,6 +6,8 @@ Polylex error into one ``error:`` line and exit code 2.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from corpora.errors import PolylexError
 
 
@@ -27,3 +29,22 @@ class StoreError(AppError, RuntimeError):
 
 class ShippedFileError(AppError, RuntimeError):
     """A file that ships with Polylex (the language-ID model) is missing or differs from its card."""
+
+
+class NotInLibrary(AppError, KeyError):
+    """A document, passage or translation set asked for by id is not in the library (perhaps deleted
+    by another user meanwhile). A ``KeyError`` too: a failed lookup, which callers may treat as one.
+
+    ``str()`` is the plain sentence ("no document with id 7"), not ``KeyError``'s quoted repr; the
+    page's wording is ``app.ui_errors.message``'s.
+    """
+
+    def __init__(self, kind: str, ids: int | Iterable[int], *, holding: int | None = None):
+        self.kind = kind  # "document", "passage" or "translation set"
+        self.ids = (int(ids),) if isinstance(ids, int) else tuple(int(i) for i in ids)
+        self.holding = holding  # the document a translation set was expected to hold
+        text = f"no {kind} with id {', '.join(map(str, self.ids))}"
+        super().__init__(text + (f" holding document {holding}" if holding is not None else ""))
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -36,6 +36,7 @@ from typing import Literal, get_args
 import numpy as np
 import regex
 
+from app.errors import NotInLibrary
 from app.ingest import model_id
 from app.keyword_text import HAN_KANA, SOUTHEAST_ASIAN, matched_terms, quoted_phrases, unquoted
 from app.langid import detect
@@ -343,11 +344,11 @@ def other_languages(store: StoreBackend, chunk_id: int) -> list[SearchHit]:
     outrank still shows its best passage. Best match first.
 
     Raises:
-        KeyError: no passage ``chunk_id``.
+        NotInLibrary: no passage ``chunk_id`` (a ``KeyError``).
     """
     rows = store.fetch_chunks([int(chunk_id)])
     if int(chunk_id) not in rows:
-        raise KeyError(f"no passage with id {chunk_id}")
+        raise NotInLibrary("passage", int(chunk_id))
     own = rows[int(chunk_id)]
     corpus = store.embeddings(docs=[own["doc_id"]])
     vector = corpus.vectors[int(np.flatnonzero(corpus.ids == int(chunk_id))[0])]

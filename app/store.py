@@ -51,7 +51,7 @@ import numpy as np
 import sqlite_utils
 
 from app.crash_points import CRASH_ENV, crash_point
-from app.errors import StoreError
+from app.errors import NotInLibrary, StoreError
 from app.keyword_text import fts5_query, index_form, query_terms
 from app.store_protocol import (
     CorpusEmbeddings,
@@ -477,7 +477,7 @@ class Store:
         with self._lock:
             doc = self.document(doc_id)
             if doc is None:
-                raise KeyError(f"no document with id {doc_id}")
+                raise NotInLibrary("document", doc_id)
             with self.db.atomic():
                 self._leave_translation_set(doc_id)
                 self.db.execute("DELETE FROM ocr_pages WHERE doc_id = ?", [doc_id])
@@ -533,13 +533,13 @@ class Store:
 
         Raises:
             ValueError: ``lang`` is not a known language code (``corpora.languages.UnknownLanguage``).
-            KeyError: no document ``doc_id``.
+            NotInLibrary: no document ``doc_id`` (a ``KeyError``).
         """
         code = get_language(lang).code  # canonical: "arb" and "ar-EG" are stored as "ar"
         with self._lock, self.db.atomic():
             if self.db.execute("UPDATE documents SET lang = ?, lang_source = 'user' WHERE id = ?",
                                [code, doc_id]).rowcount == 0:
-                raise KeyError(f"no document with id {doc_id}")
+                raise NotInLibrary("document", doc_id)
             self.db.execute("UPDATE chunks SET lang = ? WHERE doc_id = ?", [code, doc_id])
             self._set_meta("labels", str(self.labels_revision() + 1))
         return self.document(doc_id)
@@ -565,7 +565,7 @@ class Store:
 
         Raises:
             ValueError: fewer than two distinct documents.
-            KeyError: a document that is not in the store.
+            NotInLibrary: a document that is not in the store (a ``KeyError``).
         """
         members = sorted({int(d) for d in doc_ids})
         if len(members) < 2:
@@ -575,7 +575,7 @@ class Store:
             found = {r[0] for r in self.db.execute(f"SELECT id FROM documents WHERE id IN ({marks})", members)}
             missing = [d for d in members if d not in found]
             if missing:
-                raise KeyError(f"no document with id {', '.join(map(str, missing))}")
+                raise NotInLibrary("document", missing)
             joined = [r[0] for r in self.db.execute(
                 f"SELECT DISTINCT set_id FROM translation_sets WHERE doc_id IN ({marks}) ORDER BY set_id", members)]
             if joined:
@@ -592,12 +592,12 @@ class Store:
         with one document disappears).
 
         Raises:
-            KeyError: no set ``set_id``, or ``doc_id`` is not in it.
+            NotInLibrary: no set ``set_id``, or ``doc_id`` is not in it (a ``KeyError``).
         """
         with self._lock, self.db.atomic():
             where, params = ("set_id = ?", [set_id]) if doc_id is None else ("set_id = ? AND doc_id = ?", [set_id, doc_id])
             if self.db.execute(f"DELETE FROM translation_sets WHERE {where}", params).rowcount == 0:
-                raise KeyError(f"no translation set {set_id}" + (f" holding document {doc_id}" if doc_id is not None else ""))
+                raise NotInLibrary("translation set", set_id, holding=doc_id)
             self._drop_singleton_sets()
 
     def _leave_translation_set(self, doc_id: int) -> None:

@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 
 from app.crash_points import crash_point
-from app.errors import ModelMismatch, StoreError
+from app.errors import ModelMismatch, NotInLibrary, StoreError
 from app.keyword_text import query_terms, tsquery, tsvector_literal
 from app.store_protocol import (
     CorpusEmbeddings,
@@ -522,10 +522,10 @@ class PgStore:
     def delete_document(self, doc_id: int) -> Document:
         doc = self.document(doc_id)
         if doc is None:
-            raise KeyError(f"no document with id {doc_id}")
+            raise NotInLibrary("document", doc_id)
         with self._write() as conn:
             if conn.execute("DELETE FROM documents WHERE id = %s", [int(doc_id)]).rowcount == 0:
-                raise KeyError(f"no document with id {doc_id}")  # another process deleted it meanwhile
+                raise NotInLibrary("document", doc_id)  # another process deleted it meanwhile
             self._drop_singleton_sets(conn)  # chunks, OCR pages and set rows go by ON DELETE CASCADE
             conn.execute("DELETE FROM originals WHERE sha256 = %s", [doc.sha256])  # sha256 is unique to it
             self._maintain_vector_index(conn)
@@ -568,7 +568,7 @@ class PgStore:
         with self._write() as conn:
             if conn.execute("UPDATE documents SET lang = %s, lang_source = 'user' WHERE id = %s",
                             [code, int(doc_id)]).rowcount == 0:
-                raise KeyError(f"no document with id {doc_id}")
+                raise NotInLibrary("document", doc_id)
             conn.execute("UPDATE chunks SET lang = %s WHERE doc_id = %s", [code, int(doc_id)])
             conn.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'labels'")
         return self.document(doc_id)
@@ -590,7 +590,7 @@ class PgStore:
             found = {r[0] for r in conn.execute("SELECT id FROM documents WHERE id = ANY(%s)", [members])}
             missing = [d for d in members if d not in found]
             if missing:
-                raise KeyError(f"no document with id {', '.join(map(str, missing))}")
+                raise NotInLibrary("document", missing)
             joined = [r[0] for r in conn.execute("SELECT DISTINCT set_id FROM translation_sets WHERE doc_id = ANY(%s) "
                                                  "ORDER BY set_id", [members])]
             if joined:
@@ -610,7 +610,7 @@ class PgStore:
                 deleted = conn.execute("DELETE FROM translation_sets WHERE set_id = %s AND doc_id = %s",
                                        [int(set_id), int(doc_id)]).rowcount
             if deleted == 0:
-                raise KeyError(f"no translation set {set_id}" + (f" holding document {doc_id}" if doc_id is not None else ""))
+                raise NotInLibrary("translation set", set_id, holding=doc_id)
             self._drop_singleton_sets(conn)
 
     @staticmethod

@@ -141,9 +141,10 @@ class StoreBackend(Protocol):
     """An open store: documents, chunks with embeddings, their vector search, translation sets.
 
     Writes are transactional (a failed write leaves nothing behind); a backend is thread-safe,
-    since the UI searches from several threads while an ingest writes. ``KeyError`` means no such
-    document or set, ``ValueError`` a refused argument, :class:`app.errors.ModelMismatch` embeddings
-    of another model, :class:`app.errors.StoreError` a store that cannot be used.
+    since the UI searches from several threads while an ingest writes. :class:`app.errors.NotInLibrary`
+    (a ``KeyError``) means no such document or set, ``ValueError`` a refused argument,
+    :class:`app.errors.ModelMismatch` embeddings of another model, :class:`app.errors.StoreError` a
+    store that cannot be used.
     """
 
     folder: Path

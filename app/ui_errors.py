@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from app.errors import ModelMismatch, NotInLibrary
 from corpora.errors import PolylexError
 
 
@@ -23,7 +24,6 @@ def refusal(text: str) -> gr.Error:
 
 def message(exc: PolylexError) -> str:
     """The sentence the page shows for ``exc``."""
-    from app.errors import ModelMismatch
     from trainer.adapters import AdapterError
     from trainer.encoder import EncoderNotFound
 
@@ -36,4 +36,18 @@ def message(exc: PolylexError) -> str:
     if isinstance(exc, ModelMismatch):
         return (f"The library's passages were encoded with another model ({exc}). Re-index the library with this "
                 "model (Search → More options → Model), or choose the library's model.")
+    if isinstance(exc, NotInLibrary):
+        return _not_in_library(exc)
     return str(exc)
+
+
+def _not_in_library(exc: NotInLibrary) -> str:
+    # Most often another user (or tab) deleted it between the list being drawn and the click.
+    ids = ", ".join(map(str, exc.ids))
+    if exc.kind == "passage":
+        return f"Passage {ids} is not in the library any more (its document was deleted?). Search again."
+    if exc.kind == "translation set":
+        return "That translation set is not in the library any more (unmarked elsewhere?). Reload the list."
+    noun = "Document" if len(exc.ids) == 1 else "Documents"
+    verb = "is" if len(exc.ids) == 1 else "are"
+    return f"{noun} {ids} {verb} not in the library any more (deleted elsewhere?). Reload the list."

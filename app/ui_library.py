@@ -15,6 +15,7 @@ import gradio as gr
 import pandas as pd
 
 from app import ui_errors, ui_html, ui_resources
+from app.errors import NotInLibrary
 from app.ui_resources import AUTO
 from app.ui_translation_sets import load_sets, mark_set, unmark
 from corpora.languages import LANGUAGES
@@ -160,8 +161,8 @@ def set_language(doc_choice: object, lang: str) -> str:
     store = ui_resources.get_store()
     try:
         doc = store.set_language(doc_id, lang)
-    except KeyError as exc:
-        raise ui_errors.refusal(f"Document {doc_id} is not in the library any more (deleted elsewhere?).") from exc
+    except NotInLibrary as exc:
+        raise ui_errors.refusal(ui_errors.message(exc)) from exc
     except ValueError as exc:
         raise ui_errors.refusal(f"Not a language Polylex knows: {exc}") from exc
     return ui_html.note(f"Document {doc_id} ({doc.file}) is now marked as {ui_html.lang_label(doc.lang)}.")
@@ -174,8 +175,8 @@ def delete_document(doc_choice: object) -> str:
     store = ui_resources.get_store()
     try:
         doc = store.delete_document(doc_id)
-    except KeyError as exc:
-        raise ui_errors.refusal(f"Document {doc_id} is not in the library any more (deleted elsewhere?).") from exc
+    except NotInLibrary as exc:
+        raise ui_errors.refusal(ui_errors.message(exc)) from exc
     return ui_html.note(f"Deleted document {doc_id}: {doc.title} ({doc.file}), {doc.chunks} passages.")
 
 
@@ -186,8 +187,8 @@ def mark_translations(doc_choices: list | None) -> str:
         raise ui_errors.refusal("Choose at least two documents that are translations of each other.")
     try:
         sets = mark_set(store, ids)
-    except KeyError as exc:
-        raise ui_errors.refusal(f"A chosen document is not in the library any more (deleted elsewhere?): {exc.args[0]}.") from exc
+    except NotInLibrary as exc:
+        raise ui_errors.refusal(ui_errors.message(exc)) from exc
     return ui_html.note(f"Marked documents {', '.join(map(str, sorted(ids)))} as translations of each other "
                         f"({len(sets)} translation set(s) in the library).")
 

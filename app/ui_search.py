@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from app import ui_errors, ui_html, ui_resources
+from app.errors import NotInLibrary
 from app.ui_resources import AUTO, LastSearch
 
 PHRASES_ONLY = "phrases"  # a choice of the "Match by" radio: hybrid search keeping only the quoted phrases' passages
@@ -150,8 +151,8 @@ def other_languages(chunk_id: object) -> str:
         raise ui_errors.refusal(f"Results are chosen by their passage id (a number), got {chunk_id!r}.") from exc
     try:
         hits = find(ui_resources.get_store(), chunk)
-    except KeyError as exc:
-        raise ui_errors.refusal("That passage is not in the library any more (its document was deleted?).") from exc
+    except NotInLibrary as exc:
+        raise ui_errors.refusal(ui_errors.message(exc)) from exc
     if not hits:
         return ui_html.note("No other document in the library to compare with.")
     intro = ui_html.note(f"The closest passage of another document in each of {len(hits)} languages; the score is "

@@ -24,7 +24,7 @@ def mark_set(store: StoreBackend, doc_ids: list[int]) -> list[list[int]]:
 
     Raises:
         ValueError: fewer than two documents.
-        KeyError: a document not in the store.
+        NotInLibrary: a document not in the store (a ``KeyError``).
     """
     store.mark_translation_set(doc_ids)
     return store.translation_sets()

@@ -72,3 +72,31 @@ def test_merge_of_a_run_trained_on_a_bad_jsonl_ends_in_one_line(bad_jsonl, tmp_p
         "train": [str(bad_jsonl)], "dev_groups": 5, "seed": 42, "passage": "sentence"}}))
     assert main(["merge", "--tuned", str(run), "--out", str(tmp_path / "merged")]) == 2
     assert str(bad_jsonl) in _one_error_line(capsys)
+
+
+def test_what_another_user_deleted_is_refused_in_the_page_s_words(tmp_path, monkeypatch):
+    """The store says what is missing (one error, also a KeyError); the page says it in one place's words."""
+    import gradio as gr
+
+    from app import ui_library, ui_resources, ui_search
+    from app.errors import NotInLibrary
+    from app.store import Store
+
+    store = Store.open(tmp_path / "store")
+    monkeypatch.setattr(ui_resources, "get_store", lambda: store)
+    with pytest.raises(NotInLibrary) as raised:
+        store.delete_document(7)
+    assert isinstance(raised.value, KeyError) and isinstance(raised.value, PolylexError)
+    assert str(raised.value) == "no document with id 7"  # not KeyError's quoted repr, for the command line
+    with pytest.raises(KeyError, match="no translation set with id 3 holding document 7"):
+        store.unmark_translation_set(3, doc_id=7)
+    refusals = {
+        "Document 7 is not in the library any more": lambda: ui_library.delete_document(7),
+        "Document 8 is not in the library any more": lambda: ui_library.set_language(8, "sw"),
+        "Documents 7, 8 are not in the library any more": lambda: ui_library.mark_translations(["8", "7"]),
+        "Passage 5 is not in the library any more": lambda: ui_search.other_languages(5),
+    }
+    for words, call in refusals.items():
+        with pytest.raises(gr.Error, match=words):
+            call()
+    store.close()
