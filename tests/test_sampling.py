@@ -118,6 +118,32 @@ def test_batch_language_is_uniform_by_default_and_by_size_on_request(rows):
         assert low <= c / N_BATCHES <= high, (lang, c)
 
 
+def test_weighting_by_set_gives_each_data_set_an_equal_share_of_batches(rows):
+    """A mixture of a 7-language set and a 1-language set: uniform over languages gives the small set
+    1/8 of the X-Y batches; by set it gets half, and each batch holds pairs of one set only."""
+    sources = ["afriqa" if p.group.startswith("a") else "mlqa" for p in rows]
+
+    def drawn(weighting: str) -> tuple[Counter, list[list[int]]]:
+        sampler = HybridBatchSampler(rows, 16, False, seed=3, pairs=rows, sources=sources,
+                                     policy=BatchPolicy("xy", weighting=weighting))
+        batches = draw_batches(sampler, N_BATCHES)
+        assert all(len({sources[i] for i in b}) == 1 for b in batches) or weighting != "set"
+        return Counter(sources[b[0]] for b in batches), batches
+
+    by_set, _ = drawn("set")
+    low, high = binomial_interval(N_BATCHES, 1 / 2)
+    assert low <= by_set["afriqa"] / N_BATCHES <= high, by_set
+    uniform, _ = drawn("uniform")
+    low, high = binomial_interval(N_BATCHES, 1 / 8)
+    assert low <= uniform["afriqa"] / N_BATCHES <= high, uniform
+    one_set = HybridBatchSampler(rows, 16, False, seed=3, pairs=rows, sources=["mlqa"] * len(rows),
+                                 policy=BatchPolicy("hybrid", weighting="set"))
+    assert list(one_set) == list(HybridBatchSampler(rows, 16, False, seed=3, policy=BatchPolicy()))
+    assert one_set.describe()["set_share"] == {"xx": {"mlqa": 1.0}, "xy": {"mlqa": 1.0}}
+    with pytest.raises(BatchPolicyError, match="needs the data set of every row"):
+        HybridBatchSampler(rows, 16, False, policy=BatchPolicy(weighting="set"))
+
+
 def test_same_seed_same_batches_and_set_epoch_reseeds(rows):
     def batches(seed: int, epoch: int) -> list[list[int]]:
         sampler = HybridBatchSampler(rows, 16, False, seed=seed, policy=BatchPolicy())

@@ -142,3 +142,21 @@ def test_batches_json_over_1000_batches(data_set, capsys):
     assert summary["query_languages_per_batch"] == {"1": 1000}
     assert sorted(summary["batch_language"]["xy"]) == ["ar", "de", "en", "es", "hi", "vi", "zh"]
     assert all(len(pair.split("-")) == 2 for pair in summary["language_pairs"])
+
+
+def test_batches_weighted_by_set_share_a_mixture_equally(data_set, capsys):
+    """`--weighting set` reads each row's data set from the loader: MLQA-R and AfriQA each get half of
+    the batches of each kind. AfriQA's X-X questions are English and French, so French takes a quarter
+    of the X-X batches, where uniform weighting over the eight X-X languages would give it an eighth."""
+    data_set("mlqa-r-dev")
+    data_set("afriqa")
+    assert main(["batches", "--train", "mlqa-r-dev,afriqa", "--policy", "hybrid", "--weighting", "set",
+                 "--n", "1000", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    half = {"afriqa": 0.5, "mlqa-r-dev": 0.5}
+    assert summary["sampler"]["set_share"] == {"xx": half, "xy": half}
+    xx = summary["batch_language"]["xx"]
+    n = sum(xx.values())
+    share = xx["fr"] / n
+    spread = 3.3 * (0.25 * 0.75 / n) ** 0.5  # a 99.9% binomial interval
+    assert abs(share - 0.25) <= spread and abs(share - 1 / 8) > spread, xx

@@ -17,7 +17,7 @@ import json
 
 from corpora.settings import get_settings
 from trainer.cli import UsageError
-from trainer.sampling import draw_batches, summarize_batches
+from trainer.sampling import WEIGHTINGS, draw_batches, summarize_batches
 from trainer.train import TrainConfig, load_training_data, make_sampler
 
 
@@ -26,8 +26,9 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train", required=True, help="data sets, comma-separated (e.g. mlqa-r-dev,afriqa) or .jsonl files")
     parser.add_argument("--policy", default="hybrid", choices=["xx", "xy", "hybrid"], help="batch policy (default hybrid)")
     parser.add_argument("--alpha", type=float, default=0.5, help="hybrid: probability of an X-X batch (default 0.5)")
-    parser.add_argument("--weighting", default="uniform", choices=["uniform", "size"],
-                        help="language of a batch: uniform over languages (default) or by number of pairs")
+    parser.add_argument("--weighting", default="uniform", choices=list(WEIGHTINGS),
+                        help="language of a batch: uniform over languages (default), by number of pairs (size), "
+                             "or each data set of a mixture equally often, then its languages (set)")
     parser.add_argument("--langs", help="query languages to keep, comma-separated (default: all)")
     parser.add_argument("--passage", default="sentence", choices=["sentence", "context"],
                         help="passage: the answer sentence (default) or the whole paragraph")

@@ -4,9 +4,12 @@ A batch is either **X-X** (every query and passage in one language X) or **X-Y**
 language X, each with its passage in another language Y != X; Y may differ from pair to pair).
 Policy ``xx`` makes only X-X batches, ``xy`` only X-Y batches, ``hybrid`` an X-X batch with
 probability ``alpha`` and an X-Y batch otherwise. The language X is drawn per batch, uniformly over
-the languages that have pairs of the batch's kind (``weighting="uniform"``) or in proportion to
-their number of pairs (``weighting="size"``). No batch holds two pairs of the same ``group``: their
-passages are translations of each other, so each would be a false negative for the other.
+the languages that have pairs of the batch's kind (``weighting="uniform"``), in proportion to
+their number of pairs (``weighting="size"``), or data set first and then language (``weighting="set"``:
+each data set of a mixture gets an equal share of the batches whatever its number of languages,
+and its languages share it equally; a batch then holds pairs of one set). No batch holds two pairs
+of the same ``group``: their passages are translations of each other, so each would be a false
+negative for the other.
 
 The sampler works on rows that are :class:`corpora.records.Pair` objects, whose kind is read from
 ``lang`` vs ``passage_lang``; :func:`trainer.pairs.training_pairs` turns a data set's pairs into
@@ -38,7 +41,7 @@ from corpora.records import Pair
 from trainer.errors import TrainerError
 
 POLICIES = ("xx", "xy", "hybrid")
-WEIGHTINGS = ("uniform", "size")
+WEIGHTINGS = ("uniform", "size", "set")
 KINDS = ("xx", "xy")
 LABELS = {"xx": "X-X", "xy": "X-Y"}
 
@@ -54,7 +57,8 @@ class BatchPolicy:
     Args:
         name: ``xx``, ``xy`` or ``hybrid``.
         alpha: probability of an X-X batch under ``hybrid``, in [0, 1]; ignored otherwise.
-        weighting: ``uniform`` (each language equally often) or ``size`` (by number of pairs).
+        weighting: ``uniform`` (each language equally often), ``size`` (by number of pairs) or
+            ``set`` (each data set equally often, then its languages equally; needs the rows' sources).
     """
 
     name: str = "hybrid"
@@ -132,6 +136,7 @@ class HybridBatchSampler(DefaultBatchSampler):
         seed: base seed.
         pairs: the :class:`Pair` of each row; default: ``dataset`` itself must hold ``Pair`` rows.
         policy: a :class:`BatchPolicy` (default ``hybrid``, alpha 0.5, uniform weighting).
+        sources: the data set of each row; read only by ``weighting="set"``, which requires it.
 
     Raises:
         BatchPolicyError: a kind the policy needs is missing, a language has no pairs the policy
@@ -155,6 +160,7 @@ class HybridBatchSampler(DefaultBatchSampler):
         *,
         pairs: Sequence[Pair] | None = None,
         policy: BatchPolicy | None = None,
+        sources: Sequence[str] | None = None,
     ) -> None:
         super().__init__(
             dataset,
@@ -173,16 +179,22 @@ class HybridBatchSampler(DefaultBatchSampler):
         if not isinstance(self.pairs[0], Pair):
             raise TypeError(f"rows must be corpora.records.Pair, got {type(self.pairs[0]).__name__}")
 
+        by_set = self.policy.weighting == "set"
+        if by_set and (sources is None or len(sources) != len(self.pairs)):
+            raise BatchPolicyError("weighting 'set' needs the data set of every row (sources)")
         group_ids: dict[str, int] = {}
         self.groups = np.array([group_ids.setdefault(p.group, len(group_ids)) for p in self.pairs])
-        rows: dict[tuple[str, str], list[int]] = {}
+        # A pool is a stratum (kind, language, data set); the set is "" unless weighting by set, so that
+        # the other weightings draw exactly the per-language pools (and batch sequences) they always did.
+        rows: dict[tuple[str, str, str], list[int]] = {}
         for i, p in enumerate(self.pairs):
-            rows.setdefault((kind_of(p), p.lang), []).append(i)
+            rows.setdefault((kind_of(p), p.lang, sources[i] if by_set else ""), []).append(i)
         self.pool_rows = {key: np.array(v) for key, v in sorted(rows.items())}
-        self.languages = {k: [lang for (kind, lang) in self.pool_rows if kind == k] for k in KINDS}
+        self.strata = {k: [(lang, src) for (kind, lang, src) in self.pool_rows if kind == k] for k in KINDS}
+        self.languages = {k: sorted({lang for lang, _ in self.strata[k]}) for k in KINDS}
         self._check()
         self.weights = {k: self._weights(k) for k in self.policy.kinds}
-        used = {i for (kind, _), idx in self.pool_rows.items() if kind in self.policy.kinds for i in idx}
+        used = {i for (kind, *_), idx in self.pool_rows.items() if kind in self.policy.kinds for i in idx}
         self.questions = len({(self.pairs[i].group, self.pairs[i].lang) for i in used})
 
     def _check(self) -> None:
@@ -197,19 +209,29 @@ class HybridBatchSampler(DefaultBatchSampler):
             for lang in sorted({p.lang for p in self.pairs} - set(self.languages[kind])):
                 raise BatchPolicyError(
                     f"language {lang!r} has no {described[kind]}; drop it with --langs or use another policy")
-        for (kind, lang), idx in self.pool_rows.items():
+        for (kind, lang, src), idx in self.pool_rows.items():
             if kind in kinds and len(set(self.groups[idx].tolist())) < self.batch_size:
                 raise BatchPolicyError(
-                    f"language {lang!r} has {LABELS[kind]} pairs from only "
+                    f"language {lang!r}{f' of {src}' if src else ''} has {LABELS[kind]} pairs from only "
                     f"{len(set(self.groups[idx].tolist()))} groups, fewer than the batch size {self.batch_size}; "
                     "lower --batch-size or drop the language with --langs")
 
     def _weights(self, kind: str) -> np.ndarray:
+        strata = self.strata[kind]
         if self.policy.weighting == "uniform":
-            sizes = np.ones(len(self.languages[kind]))
-        else:
-            sizes = np.array([len(self.pool_rows[(kind, lang)]) for lang in self.languages[kind]], dtype=float)
+            sizes = np.ones(len(strata))
+        elif self.policy.weighting == "size":
+            sizes = np.array([len(self.pool_rows[(kind, lang, src)]) for lang, src in strata], dtype=float)
+        else:  # set: 1 / (sets of this kind) / (languages of that set)
+            per_set = Counter(src for _, src in strata)
+            sizes = np.array([1.0 / per_set[src] for _, src in strata])
         return sizes / sizes.sum()
+
+    def _set_shares(self, kind: str) -> dict[str, float]:
+        shares: Counter[str] = Counter()
+        for (_, src), w in zip(self.strata[kind], self.weights[kind], strict=True):
+            shares[src] += float(w)
+        return {src: round(share, 6) for src, share in sorted(shares.items())}
 
     def __len__(self) -> int:
         batches = self.questions / self.batch_size
@@ -221,11 +243,11 @@ class HybridBatchSampler(DefaultBatchSampler):
         p_xx = self.policy.xx_probability
         for _ in range(len(self)):
             kind = "xx" if rng.random() < p_xx else "xy"
-            langs = self.languages[kind]
-            lang = langs[rng.choice(len(langs), p=self.weights[kind])]
-            pool = pools.get((kind, lang))
+            strata = self.strata[kind]
+            key = (kind, *strata[rng.choice(len(strata), p=self.weights[kind])])
+            pool = pools.get(key)
             if pool is None:
-                pool = pools[(kind, lang)] = _Pool(self.pool_rows[(kind, lang)], self.groups)
+                pool = pools[key] = _Pool(self.pool_rows[key], self.groups)
             yield pool.take(self.batch_size, rng)
 
     def describe(self) -> dict[str, Any]:
@@ -239,8 +261,9 @@ class HybridBatchSampler(DefaultBatchSampler):
             "questions": self.questions,
             "rows": len(self.pairs),
             "languages": {k: self.languages[k] for k in self.policy.kinds},
-            "pool_sizes": {f"{k}:{lang}": len(idx) for (k, lang), idx in self.pool_rows.items()
-                           if k in self.policy.kinds},
+            "pool_sizes": {":".join(filter(None, key)): len(idx) for key, idx in self.pool_rows.items()
+                           if key[0] in self.policy.kinds},
+            **({"set_share": {k: self._set_shares(k) for k in self.policy.kinds}} if self.policy.weighting == "set" else {}),
         }
 
 

@@ -175,10 +175,16 @@ class TrainingData:
     pairs: int  # pairs loaded (after --langs and --limit)
     rows: list[Pair]
     dev: list[Pair]
+    group_sets: dict[str, str] = field(default_factory=dict)  # group -> the data set it came from
 
     @property
     def languages(self) -> list[str]:
         return sorted({p.lang for p in self.rows})
+
+    @property
+    def sources(self) -> list[str]:
+        """The data set of each row (what ``--weighting set`` balances)."""
+        return [self.group_sets.get(p.group, "") for p in self.rows]
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -213,11 +219,14 @@ def load_training_data(
     from corpora.registry import data_set, load_pairs
 
     pairs: list[Pair] = []
+    group_sets: dict[str, str] = {}
     for name in sets:
         if not str(name).endswith(".jsonl") and data_set(name).name in _EVALUATION_SETS:
             warnings.warn(f"{name} is (the source of) the {_EVALUATION_SETS[data_set(name).name]} benchmark: "
                           "scores measured there after training on it are inflated", stacklevel=2)
-        pairs += load_pairs(name, passage=passage, data_dir=data_dir)
+        loaded = load_pairs(name, passage=passage, data_dir=data_dir)
+        group_sets.update((p.group, str(name)) for p in loaded)
+        pairs += loaded
     if langs:
         try:
             wanted = set(select_langs(langs, sorted({p.lang for p in pairs}), ",".join(sets)))
@@ -229,12 +238,13 @@ def load_training_data(
         raise TrainSetupError(f"no training pairs in {','.join(sets)}")
     n_groups = len({p.group for p in pairs})
     train, dev = split_by_group(pairs, min(dev_groups, n_groups // 10), seed)
-    return TrainingData(list(sets), len(pairs), training_pairs(train), dev)
+    return TrainingData(list(sets), len(pairs), training_pairs(train), dev, group_sets=group_sets)
 
 
 def make_sampler(data: TrainingData, policy: BatchPolicy, batch_size: int, seed: int = 0) -> HybridBatchSampler:
     """The sampler over ``data.rows``; raises BatchPolicyError when the policy cannot use the data."""
-    return HybridBatchSampler(data.rows, batch_size, False, seed=seed, pairs=data.rows, policy=policy)
+    return HybridBatchSampler(data.rows, batch_size, False, seed=seed, pairs=data.rows, policy=policy,
+                              sources=data.sources)
 
 
 def _checkpoints(folder: Path) -> list[Path]:
@@ -332,7 +342,7 @@ def build_trainer(config: TrainConfig, data: TrainingData, policy: BatchPolicy, 
         bf16=cuda and torch.cuda.is_bf16_supported(),
         dataloader_pin_memory=cuda,
         dataloader_num_workers=2 if cuda else 0,  # tokenising beside a GPU step; on CPU it would steal its cores
-        batch_sampler=partial(HybridBatchSampler, pairs=data.rows, policy=policy),
+        batch_sampler=partial(HybridBatchSampler, pairs=data.rows, policy=policy, sources=data.sources),
         prompts=column_prompts,
         eval_strategy="steps" if evaluate else "no",
         eval_steps=config.eval_steps if evaluate else None,
