@@ -12,6 +12,7 @@
 # STAGES (default all: throughput,compare,mixd) and POLICIES (default xx,xy,hybrid) pick the work: on
 # one H200 a 2,000-step policy takes about 3.7 min (reports/gpu/compare-log.txt), so the whole compare
 # (3 policies + 4 models evaluated) does not fit one 10-minute call; run it a policy or two per call.
+# On 2026-11-30 `STAGES=compare POLICIES=hybrid ... 410` took 325 s and `STAGES=mixd ... 465` 347 s.
 # scripts/gpu_prepare.sh packs what a bare GPU machine lacks (the model file, the data, the wheels).
 #
 # Usage: scripts/gpu_checks.sh OUT [SECONDS]      (POLYLEX_DATA and POLYLEX_CACHE as usual)

