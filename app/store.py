@@ -77,6 +77,7 @@ DB_FILE = "polylex.db"
 SCHEMA_VERSION = 5
 ORIGINALS = "originals"  # the stored PDFs, named by their sha256
 ORPHAN_AGE_S = 3600
+MIGRATION_BATCH = 5000  # chunks read at once when a migration computes a column for every chunk
 LEGACY_SETS_FILE = "translation_sets.json"  # before schema 2 the sets lived in this file
 log = logging.getLogger(__name__)
 """1: documents, chunks, meta. 2: translation_sets. 3: chunks.ocr_conf, ocr_pages, the originals folder.
@@ -178,9 +179,7 @@ class Store:
                 self.db["chunks"].add_column("ocr_conf", float)
             if "text_sha" not in self.db["chunks"].columns_dict:
                 self.db["chunks"].add_column("text_sha", str)
-                rows = self.db.execute("SELECT id, text FROM chunks").fetchall()
-                self.db.conn.executemany("UPDATE chunks SET text_sha = ? WHERE id = ?",
-                                         ((text_key(text), chunk_id) for chunk_id, text in rows))
+                self._fill_text_keys()
                 self.db["chunks"].create_index(["text_sha"], if_not_exists=True)
             if "ocr_pages" not in self.db.table_names():
                 self.db["ocr_pages"].create(
@@ -204,11 +203,21 @@ class Store:
         self._fill_terms()
         self.db["chunks"].enable_fts(["terms"], create_triggers=True, tokenize=KEYWORD_TOKENIZER)
 
+    def _fill_text_keys(self) -> None:
+        """Schema 4: the text key of every chunk, a few thousand at a time (a large library's texts
+        never sit in memory at once)."""
+        last = 0
+        while rows := self.db.execute("SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT ?",
+                                      [last, MIGRATION_BATCH]).fetchall():
+            self.db.conn.executemany("UPDATE chunks SET text_sha = ? WHERE id = ?",
+                                     [(text_key(text), chunk_id) for chunk_id, text in rows])
+            last = rows[-1][0]
+
     def _fill_terms(self) -> int:
         """The keyword form of every chunk that lacks one, a few thousand at a time; returns how many."""
         last, filled = 0, 0
-        while rows := self.db.execute("SELECT id, text FROM chunks WHERE id > ? AND terms IS NULL ORDER BY id LIMIT 5000",
-                                      [last]).fetchall():
+        while rows := self.db.execute("SELECT id, text FROM chunks WHERE id > ? AND terms IS NULL ORDER BY id LIMIT ?",
+                                      [last, MIGRATION_BATCH]).fetchall():
             self.db.conn.executemany("UPDATE chunks SET terms = ? WHERE id = ?",
                                      [(index_form(text), chunk_id) for chunk_id, text in rows])
             last, filled = rows[-1][0], filled + len(rows)
