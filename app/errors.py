@@ -6,6 +6,8 @@ Polylex error into one ``error:`` line and exit code 2.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterable
 
 from corpora.errors import PolylexError
@@ -39,12 +41,16 @@ class NotInLibrary(AppError, KeyError):
     page's wording is ``app.ui_errors.message``'s.
     """
 
-    def __init__(self, kind: str, ids: int | Iterable[int], *, holding: int | None = None):
+    def __init__(self, kind: str, ids: int | Iterable[int], *, holding: int | None = None) -> None:
         self.kind = kind  # "document", "passage" or "translation set"
-        self.ids = (int(ids),) if isinstance(ids, int) else tuple(int(i) for i in ids)
+        self.ids = tuple(map(operator.index, ids)) if isinstance(ids, Iterable) else (operator.index(ids),)
         self.holding = holding  # the document a translation set was expected to hold
         text = f"no {kind} with id {', '.join(map(str, self.ids))}"
         super().__init__(text + (f" holding document {holding}" if holding is not None else ""))
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+    def __reduce__(self) -> tuple:
+        # Rebuilt from its fields (it crosses process boundaries in Gradio's queue and in tests' workers).
+        return (functools.partial(type(self), holding=self.holding), (self.kind, self.ids))

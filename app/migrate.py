@@ -22,7 +22,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from app.errors import StoreError
 from app.store_protocol import NewChunk, StoreBackend
+
+_CHANGED = ("the source library changed during the copy ({what}); run migrate again when no one is writing "
+            "to it (documents already copied are skipped)")
 
 __all__ = ["MigrationReport", "migrate"]
 
@@ -61,6 +65,8 @@ def migrate(source: StoreBackend, target: StoreBackend, *, sample: int = 200, pr
             continue
         corpus = source.embeddings(docs=[doc.id])
         rows = source.fetch_chunks(corpus.ids.tolist())
+        if len(rows) < len(corpus.ids):
+            raise StoreError(_CHANGED.format(what=f"document {doc.id}, {doc.file}, lost passages"))
         new_chunks = [NewChunk(seq=rows[i]["seq"], page=rows[i]["page"], page_end=rows[i]["page_end"],
                                heading=rows[i]["heading"], lang=rows[i]["lang"], text=rows[i]["text"], embedding=vector,
                                ocr_conf=rows[i]["ocr_conf"])
@@ -84,6 +90,8 @@ def _copy_translation_sets(source: StoreBackend, target: StoreBackend) -> int:
     by_hash = {d.sha256: d.id for d in target.documents()}
     source_hash = {d.id: d.sha256 for d in source.documents()}
     for members in source.translation_sets():
+        if not all(source_hash.get(m) in by_hash for m in members):
+            raise StoreError(_CHANGED.format(what=f"a translation set holds documents {members} not copied"))
         target.mark_translation_set([by_hash[source_hash[m]] for m in members])  # marking again merges: idempotent
     return len(source.translation_sets())
 

@@ -47,6 +47,9 @@ def _not_in_library(exc: NotInLibrary) -> str:
     if exc.kind == "passage":
         return f"Passage {ids} is not in the library any more (its document was deleted?). Search again."
     if exc.kind == "translation set":
+        if exc.holding is not None:
+            return (f"Document {exc.holding} is no longer in that translation set (changed elsewhere?). "
+                    "Reload the list.")
         return "That translation set is not in the library any more (unmarked elsewhere?). Reload the list."
     noun = "Document" if len(exc.ids) == 1 else "Documents"
     verb = "is" if len(exc.ids) == 1 else "are"

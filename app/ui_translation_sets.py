@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 
+from app.errors import NotInLibrary
 from app.store_protocol import StoreBackend
 
 
@@ -34,6 +35,6 @@ def unmark(store: StoreBackend, doc_id: int) -> list[list[int]]:
     """Take ``doc_id`` out of its set (a set left with one document disappears); no-op outside any set."""
     set_id = store.translation_set_of(int(doc_id))
     if set_id is not None:
-        with contextlib.suppress(KeyError):  # unmarked meanwhile, from another tab or process
+        with contextlib.suppress(NotInLibrary):  # unmarked meanwhile, from another tab or process
             store.unmark_translation_set(set_id, doc_id=int(doc_id))
     return store.translation_sets()

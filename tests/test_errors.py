@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import pickle
 import pkgutil
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def test_what_another_user_deleted_is_refused_in_the_page_s_words(tmp_path, monk
     """The store says what is missing (one error, also a KeyError); the page says it in one place's words."""
     import gradio as gr
 
-    from app import ui_library, ui_resources, ui_search
+    from app import ui_errors, ui_library, ui_resources, ui_search
     from app.errors import NotInLibrary
     from app.store import Store
 
@@ -88,8 +89,11 @@ def test_what_another_user_deleted_is_refused_in_the_page_s_words(tmp_path, monk
         store.delete_document(7)
     assert isinstance(raised.value, KeyError) and isinstance(raised.value, PolylexError)
     assert str(raised.value) == "no document with id 7"  # not KeyError's quoted repr, for the command line
-    with pytest.raises(KeyError, match="no translation set with id 3 holding document 7"):
+    with pytest.raises(KeyError, match="no translation set with id 3 holding document 7") as raised:
         store.unmark_translation_set(3, doc_id=7)
+    again = pickle.loads(pickle.dumps(raised.value))  # Gradio's queue and test workers pickle errors
+    assert (str(again), again.kind, again.ids, again.holding) == (str(raised.value), "translation set", (3,), 7)
+    assert ui_errors.message(again).startswith("Document 7 is no longer in that translation set")
     refusals = {
         "Document 7 is not in the library any more": lambda: ui_library.delete_document(7),
         "Document 8 is not in the library any more": lambda: ui_library.set_language(8, "sw"),

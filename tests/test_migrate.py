@@ -88,3 +88,27 @@ def test_migrate_into_a_store_of_another_model_is_refused(sqlite_library, pg_url
     assert code == 2 and "error: the store holds embeddings of model 'fake-bag-of-words'" in err
     code = cli.main(["migrate", "--from", str(sqlite_library), "--to", str(sqlite_library)])
     assert code == 2 and "same store" in capsys.readouterr().err
+
+
+def test_a_source_changed_during_the_copy_ends_in_one_line_and_a_rerun_finishes(sqlite_library, tmp_path, capsys,
+                                                                                  monkeypatch):
+    """Someone deletes passages while migrate reads them: a clear error, not a KeyError's traceback;
+    what was copied stays and a second run copies the rest."""
+    from app.migrate import migrate as copy_library
+
+    target_folder = tmp_path / "copy"
+    with Store.open(sqlite_library) as source, Store.open(target_folder) as target:
+        first = source.documents()[0].id
+        real_fetch = source.fetch_chunks
+
+        def losing(ids):  # the first document loses a passage between the two reads
+            rows = real_fetch(ids)
+            return {i: r for i, r in rows.items() if not (r["doc_id"] == first and r["seq"] == 0)}
+
+        monkeypatch.setattr(source, "fetch_chunks", losing)
+        with pytest.raises(Exception, match="source library changed during the copy") as raised:
+            copy_library(source, target)
+        assert not isinstance(raised.value, KeyError)
+        monkeypatch.setattr(source, "fetch_chunks", real_fetch)
+        report = copy_library(source, target)
+        assert report.problems == [] and report.documents_copied + report.documents_skipped == 3

@@ -142,6 +142,18 @@ def test_weighting_by_set_gives_each_data_set_an_equal_share_of_batches(rows):
     assert one_set.describe()["set_share"] == {"xx": {"mlqa": 1.0}, "xy": {"mlqa": 1.0}}
     with pytest.raises(BatchPolicyError, match="needs the data set of every row"):
         HybridBatchSampler(rows, 16, False, policy=BatchPolicy(weighting="set"))
+    # a set whose pairs are all X-Y (German questions, English passages) under a pure X-X policy: every
+    # language has X-X pairs from the other set, but the set itself would silently get no share
+    mlqa = [p for p in rows if p.group.startswith("g")]
+    cross = mlqa + [Pair(f"y{g}", "de", f"qy{g}", f"py{g}", "en") for g in range(20)]
+    with pytest.raises(BatchPolicyError, match="data set 'cross' has no X-X pairs"):
+        HybridBatchSampler(cross, 16, False, pairs=cross, policy=BatchPolicy("xx", weighting="set"),
+                           sources=["cross" if p.group.startswith("y") else "mlqa" for p in cross])
+    # a language of one set with too few groups for a batch: the remedy is to pool the sets' pairs
+    few = rows + [Pair(f"x{g}", "de", f"qx{g}", f"px{g}") for g in range(4)]
+    with pytest.raises(BatchPolicyError, match="language 'de' of extra has X-X pairs from only 4 groups.*--weighting uniform"):
+        HybridBatchSampler(few, 16, False, pairs=few, policy=BatchPolicy("hybrid", weighting="set"),
+                           sources=[("extra" if p.group.startswith("x") else "mlqa") for p in few])
 
 
 def test_same_seed_same_batches_and_set_epoch_reseeds(rows):

@@ -160,3 +160,20 @@ def test_batches_weighted_by_set_share_a_mixture_equally(data_set, capsys):
     share = xx["fr"] / n
     spread = 3.3 * (0.25 * 0.75 / n) ** 0.5  # a 99.9% binomial interval
     assert abs(share - 0.25) <= spread and abs(share - 1 / 8) > spread, xx
+
+
+def test_weighting_by_set_refuses_groups_that_several_files_share(tmp_path, capsys):
+    """Two pairs files may split one question's languages between them (same group ids, joined into
+    X-Y pairs); such a group belongs to no single set, so `--weighting set` says so instead of
+    crediting it to whichever file was read last. Weighting by language still trains on them."""
+    def pairs_file(name: str, lang: str) -> Path:
+        path = tmp_path / name
+        path.write_text("".join(json.dumps({"group": f"g{g}", "lang": lang, "query": f"q{g} {lang}",
+                                            "passage": f"p{g} {lang}"}) + "\n" for g in range(40)))
+        return path
+
+    files = f"{pairs_file('en.jsonl', 'en')},{pairs_file('de.jsonl', 'de')}"
+    line = _fails(["batches", "--train", files, "--weighting", "set", "--batch-size", "8", "--n", "5"], capsys)
+    assert "--weighting set needs each group in one data set, but 40 groups (e.g. 'g0')" in line
+    assert main(["batches", "--train", files, "--batch-size", "8", "--n", "5", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["language_pairs"].keys() >= {"en-de", "de-en"}

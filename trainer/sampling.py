@@ -6,8 +6,9 @@ Policy ``xx`` makes only X-X batches, ``xy`` only X-Y batches, ``hybrid`` an X-X
 probability ``alpha`` and an X-Y batch otherwise. The language X is drawn per batch, uniformly over
 the languages that have pairs of the batch's kind (``weighting="uniform"``), in proportion to
 their number of pairs (``weighting="size"``), or data set first and then language (``weighting="set"``:
-each data set of a mixture gets an equal share of the batches whatever its number of languages,
-and its languages share it equally; a batch then holds pairs of one set). No batch holds two pairs
+each data set of a mixture that has pairs of the batch's kind gets an equal share of those batches
+whatever its number of languages, and its languages share it equally; a batch then holds pairs of
+one set. A pure policy refuses a set without pairs of its kind, as it refuses such a language). No batch holds two pairs
 of the same ``group``: their passages are translations of each other, so each would be a false
 negative for the other.
 
@@ -204,17 +205,21 @@ class HybridBatchSampler(DefaultBatchSampler):
         for kind in kinds:
             if not self.languages[kind]:
                 raise BatchPolicyError(f"policy {policy.name!r} needs {described[kind]}, and the training data has none")
-        if len(kinds) == 1:  # a pure policy must be able to use every training language
+        if len(kinds) == 1:  # a pure policy must be able to use every training language (and set)
             (kind,) = kinds
             for lang in sorted({p.lang for p in self.pairs} - set(self.languages[kind])):
                 raise BatchPolicyError(
                     f"language {lang!r} has no {described[kind]}; drop it with --langs or use another policy")
+            all_sets = {src for (_, _, src) in self.pool_rows}
+            for src in sorted(all_sets - {src for _, src in self.strata[kind]}):
+                raise BatchPolicyError(f"data set {src!r} has no {described[kind]}; leave it out or use another policy")
         for (kind, lang, src), idx in self.pool_rows.items():
             if kind in kinds and len(set(self.groups[idx].tolist())) < self.batch_size:
+                remedy = ("lower --batch-size, or weight by language (--weighting uniform) so that the sets' pairs of "
+                          "this language share one pool" if src else "lower --batch-size or drop the language with --langs")
                 raise BatchPolicyError(
                     f"language {lang!r}{f' of {src}' if src else ''} has {LABELS[kind]} pairs from only "
-                    f"{len(set(self.groups[idx].tolist()))} groups, fewer than the batch size {self.batch_size}; "
-                    "lower --batch-size or drop the language with --langs")
+                    f"{len(set(self.groups[idx].tolist()))} groups, fewer than the batch size {self.batch_size}; {remedy}")
 
     def _weights(self, kind: str) -> np.ndarray:
         strata = self.strata[kind]
