@@ -161,6 +161,9 @@ def render_readme(card: dict[str, Any]) -> str:
         f"{hp.get('batch_size')} pairs ({', '.join(data.get('sets') or [])}; {len(data.get('languages') or [])} "
         "languages), the checkpoint with the best dev score kept"
         + (f" (step {shipped['best_step']})" if shipped.get("best_step") else "")
+        + (", each data set half of the batches and its languages sharing that half equally (--weighting set)"
+           if card.get("weighting") == "set" and len(data.get("sets") or []) == 2 else
+           f", batch languages weighted by {card.get('weighting')}" if card.get("weighting") not in (None, "uniform") else "")
         + f", lr {hp.get('lr')}, scale {hp.get('scale')}, "
         f"training length {hp.get('max_seq_length')} tokens (the adapter reads 512 like the base: the "
         "training length is not kept), seed "
@@ -174,18 +177,20 @@ def render_readme(card: dict[str, Any]) -> str:
                      "and passage also pulled to the untuned base model's embedding of its group's English question / "
                      "passage, which keeps the base model's monolingual geometry as the anchor")
     if merge:
+        chosen = ("given by hand (`trainer merge --weight`)" if merge.get("chosen_on") == "given"
+                  else f"chosen on the {merge.get('chosen_on')}")
         lines.append(f"- merged with the base model (WiSE-FT): the adapter's delta scaled by "
-                     f"w = {merge.get('weight')}, chosen on the {merge.get('chosen_on')}")
+                     f"w = {merge.get('weight')}, {chosen}")
     dev = card.get("dev") or {}
     if dev:
-        lines.append("- dev split (held-out MLQA-R groups, LAReQA-style): mean mAP "
+        lines.append(f"- dev split (held-out groups of {', '.join(data.get('sets') or [])}, LAReQA-style): mean mAP "
                      f"{_cell(dev.get('dev_map_avg'))}, mono {_cell(dev.get('dev_map_mono'))}, cross "
                      f"{_cell(dev.get('dev_map_cross'))}, multi {_cell(dev.get('dev_map_multi'))}")
     time_ = card.get("time") or {}
     hw = card.get("hardware") or {}
     lines += [f"- trained {time_.get('started', '?')} on {hw.get('device', '?')} ({hw.get('cpu_count', '?')} cores), "
               f"{time_.get('seconds', '?')} s", "", "## Rebuild", "", "```bash", shipped["rebuild"], "```", "",
-              "It trains, merges, evaluates and writes this folder again (CPU: about an hour). Training on another "
+              "It trains, merges, evaluates and writes this folder again (2 CPU cores: about 1.5 hours). Training on another "
               "machine gives close, not bit-identical, weights; the sha256 then change with them.", "",
               "## Data and licences", "", "| what | licence | note |", "|---|---|---|"]
     for row in shipped["data_licences"]:
