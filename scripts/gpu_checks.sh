@@ -6,7 +6,8 @@
 #   3. the headline compare at STEPS (2,000) steps, no --freeze-embeddings: X-X, X-Y, hybrid on
 #      MLQA-R, every model on all of XQuAD-R, constitutions and MILPaC  -> reports/gpu/ in OUT/results.tgz;
 #   4. the shipped recipe (LoRA r16, distillation 0.5, 300 steps) on MLQA-R + the NTREX-128 subset,
-#      merged at the weight chosen on its dev split, on XQuAD-R, constitutions, MILPaC and NTREX
+#      batches balanced by set (MIXD_WEIGHTING, default set; the 2026-11-30 run used uniform, the
+#      recipe then), merged at the weight chosen on its dev split, on XQuAD-R, constitutions, MILPaC and NTREX
 #      held-out bitext -> reports/mix-distill-gpu/ in OUT/results.tgz, the adapter in OUT/mixd.tgz.
 # What finished is packed after every stage, so a cut-off run still returns what it did.
 # STAGES (default all: throughput,compare,mixd) and POLICIES (default xx,xy,hybrid) pick the work: on
@@ -70,7 +71,8 @@ stage build-default $py -m trainer build-default || exit 1
   --max-seq-length 128 --scale 20 --lr 3e-5 --seed 42 --eval-steps 500 $train_limit --benchmarks xquad-r,constitutions,milpac \
   $limit --report reports/gpu --note "one NVIDIA H200, bf16, word embeddings trained (no --freeze-embeddings)"
 
-[[ $stages == *,mixd,* ]] && stage mixd-train $py -m trainer train --train mlqa-r-dev,ntrex128-subset --policy hybrid --alpha 0.5 --out runs/gpu-mixd \
+[[ $stages == *,mixd,* ]] && stage mixd-train $py -m trainer train --train mlqa-r-dev,ntrex128-subset \
+  --weighting "${MIXD_WEIGHTING:-set}" --policy hybrid --alpha 0.5 --out runs/gpu-mixd \
   --max-steps "$mixd_steps" $train_limit --epochs 10 --eval-steps 100 --patience 2 --lr 3e-4 --scale 20 --seed 42 --lora-rank 16 --distill 0.5 &&
 stage mixd-merge $py -m trainer merge --tuned runs/gpu-mixd --out runs/gpu-mixd-merged $merge_args &&
 stage mixd-xquad-r $py -m trainer evaluate --model runs/gpu-mixd-merged --benchmark xquad-r $bench_limit \

@@ -226,9 +226,14 @@ def test_real_search_finds_the_same_article_across_languages(real_store, query, 
     response = search(store, real_encoder(), query, k=6)
     assert response.query_lang == lang
     top = response.results
-    assert top[0].heading in {"Article 3", "Статья 3", "第三条"} or top[0].lang == lang
-    # article 3 in at least three languages among the top six
-    assert len({h.lang for h in top if h.text.count("\n") >= 1 and ("3" in h.heading or "三" in h.heading)}) >= 3
+
+    def article_3(hit) -> bool:  # in every script the UDHR files use: "Article 3", "Kifungu 3", "第三条", ...
+        return hit.text.count("\n") >= 1 and ("3" in hit.heading or "三" in hit.heading)
+
+    # the article on the right to life first, in whichever language (the default model is trained to rank
+    # the right passage alike in every language), and in at least three languages among the top six
+    assert article_3(top[0]), top[0]
+    assert len({h.lang for h in top if article_3(h)}) >= 3
 
 
 def test_real_hybrid_lifts_the_referenced_article_in_every_language(real_store):
