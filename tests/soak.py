@@ -126,7 +126,10 @@ def run_soak(url: str, pdfs: list[Path], *, seconds: float, seed: int = 20261129
                 doc_id = added[rng.choice(candidates)] if candidates else None
             if doc_id is None:
                 continue
-            _library(client)
+            if doc_id not in _library(client).values():
+                # deleted between the read above and this page's refresh: the page no longer offers it
+                # (Gradio refuses a choice it did not offer), so a user could not ask; neither do we
+                continue
             timed("language", lambda doc_id=doc_id: client.predict(doc_id, rng.choice(LANGS), api_name="/set_language"))
 
     clients = {kind: [Client(url, verbose=False) for _ in range(n)] for kind, n in CLIENTS.items()}
