@@ -52,5 +52,6 @@ class NotInLibrary(AppError, KeyError):
         return str(self.args[0])
 
     def __reduce__(self) -> tuple:
-        # Rebuilt from its fields (it crosses process boundaries in Gradio's queue and in tests' workers).
+        # BaseException pickles as type(self)(*self.args), which would pass the sentence as ``kind``:
+        # rebuild from the fields instead, so the error survives multiprocessing or a process pool.
         return (functools.partial(type(self), holding=self.holding), (self.kind, self.ids))

@@ -179,7 +179,7 @@ class Store:
                 self.db["chunks"].add_column("ocr_conf", float)
             if "text_sha" not in self.db["chunks"].columns_dict:
                 self.db["chunks"].add_column("text_sha", str)
-                self._fill_text_keys()
+                self._fill_column("text_sha", text_key)
                 self.db["chunks"].create_index(["text_sha"], if_not_exists=True)
             if "ocr_pages" not in self.db.table_names():
                 self.db["ocr_pages"].create(
@@ -200,26 +200,18 @@ class Store:
         log.info("store %s: building the keyword index of %d passages (schema 5)", self.folder, count)
         self.db["chunks"].disable_fts()
         self.db["chunks"].add_column("terms", str)
-        self._fill_terms()
+        self._fill_column("terms", index_form)
         self.db["chunks"].enable_fts(["terms"], create_triggers=True, tokenize=KEYWORD_TOKENIZER)
 
-    def _fill_text_keys(self) -> None:
-        """Schema 4: the text key of every chunk, a few thousand at a time (a large library's texts
-        never sit in memory at once)."""
-        last = 0
-        while rows := self.db.execute("SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT ?",
-                                      [last, MIGRATION_BATCH]).fetchall():
-            self.db.conn.executemany("UPDATE chunks SET text_sha = ? WHERE id = ?",
-                                     [(text_key(text), chunk_id) for chunk_id, text in rows])
-            last = rows[-1][0]
-
-    def _fill_terms(self) -> int:
-        """The keyword form of every chunk that lacks one, a few thousand at a time; returns how many."""
+    def _fill_column(self, column: str, compute) -> int:
+        """``column = compute(text)`` for every chunk where it is NULL, a few thousand chunks at a time
+        (a large library's texts never sit in memory at once); returns how many were filled."""
+        assert column in ("terms", "text_sha")  # a column name, not a value: never from outside
         last, filled = 0, 0
-        while rows := self.db.execute("SELECT id, text FROM chunks WHERE id > ? AND terms IS NULL ORDER BY id LIMIT ?",
+        while rows := self.db.execute(f"SELECT id, text FROM chunks WHERE id > ? AND {column} IS NULL ORDER BY id LIMIT ?",
                                       [last, MIGRATION_BATCH]).fetchall():
-            self.db.conn.executemany("UPDATE chunks SET terms = ? WHERE id = ?",
-                                     [(index_form(text), chunk_id) for chunk_id, text in rows])
+            self.db.conn.executemany(f"UPDATE chunks SET {column} = ? WHERE id = ?",
+                                     [(compute(text), chunk_id) for chunk_id, text in rows])
             last, filled = rows[-1][0], filled + len(rows)
         return filled
 
@@ -777,7 +769,7 @@ class Store:
                     rebuild_faiss = True
                 if any("keyword form" in p for p in problems):
                     with self.db.atomic():
-                        repaired.append(f"indexed the keywords of {self._fill_terms()} passages")
+                        repaired.append(f"indexed the keywords of {self._fill_column('terms', index_form)} passages")
                 if any(p.endswith("chunks belong to no document") for p in problems):
                     with self.db.atomic():
                         self.db.execute("DELETE FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)")

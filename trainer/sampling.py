@@ -183,6 +183,10 @@ class HybridBatchSampler(DefaultBatchSampler):
         by_set = self.policy.weighting == "set"
         if by_set and (sources is None or len(sources) != len(self.pairs)):
             raise BatchPolicyError("weighting 'set' needs the data set of every row (sources)")
+        if by_set and "" in sources:
+            shared = sorted({self.pairs[i].group for i, src in enumerate(sources) if not src})
+            raise BatchPolicyError(f"--weighting set needs each group in one data set, but {len(shared)} groups "
+                                   f"(e.g. {shared[0]!r}) occur in several; weight by language")
         group_ids: dict[str, int] = {}
         self.groups = np.array([group_ids.setdefault(p.group, len(group_ids)) for p in self.pairs])
         # A pool is a stratum (kind, language, data set); the set is "" unless weighting by set, so that

@@ -161,8 +161,8 @@ def render_readme(card: dict[str, Any]) -> str:
         f"{hp.get('batch_size')} pairs ({', '.join(data.get('sets') or [])}; {len(data.get('languages') or [])} "
         "languages), the checkpoint with the best dev score kept"
         + (f" (step {shipped['best_step']})" if shipped.get("best_step") else "")
-        + (", each data set half of the batches and its languages sharing that half equally (--weighting set)"
-           if card.get("weighting") == "set" and len(data.get("sets") or []) == 2 else
+        + (", each data set an equal share of the batches, its languages sharing it equally (--weighting set)"
+           if card.get("weighting") == "set" else
            f", batch languages weighted by {card.get('weighting')}" if card.get("weighting") not in (None, "uniform") else "")
         + f", lr {hp.get('lr')}, scale {hp.get('scale')}, "
         f"training length {hp.get('max_seq_length')} tokens (the adapter reads 512 like the base: the "

@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from trainer.distill import build_teacher, distillation_loss
 from trainer.errors import TrainerError
 from trainer.pairs import limit_groups, split_by_group, training_pairs
 from trainer.progress import progress_callback
-from trainer.sampling import BatchPolicy, BatchPolicyError, HybridBatchSampler
+from trainer.sampling import BatchPolicy, HybridBatchSampler
 
 # Sets that are benchmarks: training on them inflates the scores measured there.
 _EVALUATION_SETS = {"xquad": "xquad-r", "xquad-r": "xquad-r", "milpac": "milpac"}
@@ -181,9 +181,10 @@ class TrainingData:
     def languages(self) -> list[str]:
         return sorted({p.lang for p in self.rows})
 
-    @property
+    @cached_property
     def sources(self) -> list[str]:
-        """The data set of each row (what ``--weighting set`` balances; "" for a group several sets share)."""
+        """The data set of each row (what ``--weighting set`` balances; "" for a group several sets share,
+        which that weighting refuses). Computed once: the sampler is built twice (checked, then trained)."""
         return [self.group_sets.get(p.group, "") for p in self.rows]
 
     def describe(self) -> dict[str, Any]:
@@ -228,7 +229,7 @@ def load_training_data(
         key = str(name)
         for group in {p.group for p in loaded}:
             # Two files may share group ids on purpose (one question's languages split across files);
-            # such a group belongs to no single set, which --weighting set refuses (make_sampler).
+            # such a group belongs to no single set, which --weighting set refuses (the sampler).
             group_sets[group] = key if group_sets.get(group, key) == key else ""
         pairs += loaded
     if langs:
@@ -247,10 +248,6 @@ def load_training_data(
 
 def make_sampler(data: TrainingData, policy: BatchPolicy, batch_size: int, seed: int = 0) -> HybridBatchSampler:
     """The sampler over ``data.rows``; raises BatchPolicyError when the policy cannot use the data."""
-    if policy.weighting == "set" and "" in data.group_sets.values():
-        shared = sorted(g for g, s in data.group_sets.items() if not s)
-        raise BatchPolicyError(f"--weighting set needs each group in one data set, but {len(shared)} groups "
-                               f"(e.g. {shared[0]!r}) occur in several of {', '.join(data.sets)}; weight by language")
     return HybridBatchSampler(data.rows, batch_size, False, seed=seed, pairs=data.rows, policy=policy,
                               sources=data.sources)
 
