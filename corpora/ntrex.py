@@ -90,3 +90,20 @@ def ntrex_pairs(folder: Path, langs: Iterable[str] | None = None) -> list[Pair]:
         for lang, text in unit.queries.items()
         if lang != "en" and lang in chosen
     ]
+
+
+def ntrex_distractors(folder: Path, langs: Iterable[str] | None = None) -> dict[tuple[str, str], list[str]]:
+    """``(group, language)`` -> the other lines of the same training story in that language: hard
+    negatives on the topic of the line, in its language, that do not translate it."""
+    units = ntrex_units(folder, langs, part="train")
+    documents = ntrex_documents(folder)
+    story: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    for unit in units:
+        story.setdefault(documents[int(unit.group.rsplit("/", 1)[1])], []).append((unit.group, unit.queries))
+    distractors: dict[tuple[str, str], list[str]] = {}
+    for lines in story.values():
+        for group, texts in lines:
+            for lang, text in texts.items():
+                distractors[(group, lang)] = [other[lang] for g, other in lines
+                                              if g != group and other.get(lang) and other[lang] != text]
+    return distractors

@@ -23,11 +23,11 @@ from corpora.files import DataNotFound, data_root, require
 from corpora.jsonl import load_jsonl_benchmark, load_jsonl_pairs
 from corpora.languages import normalize_code
 from corpora.legal import constitution_units, milpac_act_units, milpac_pairs, milpac_qa_units
-from corpora.ntrex import ntrex_files, ntrex_pairs, ntrex_units
+from corpora.ntrex import ntrex_distractors, ntrex_files, ntrex_pairs, ntrex_units
 from corpora.parallel import parallel_benchmark, select_langs
 from corpora.records import Benchmark, Pair
 from corpora.settings import Settings
-from corpora.squad import PASSAGE_KINDS, PassageKind, lareqa_benchmark, squad_pairs
+from corpora.squad import PASSAGE_KINDS, PassageKind, lareqa_benchmark, squad_distractors, squad_pairs
 
 
 class UnknownDataset(DataError, ValueError):
@@ -173,6 +173,40 @@ def load_pairs(
     return squad_pairs(files, group_prefix=prefix, passage=passage)
 
 
+# Sets whose pairs come with same-topic, same-language distractors (paragraphs or stories around them).
+DISTRACTOR_SETS = ("mlqa-r-dev", "xquad", "xquad-r", "amqa", "arcd", "ntrex128-subset")
+
+
+class NoDistractors(DataError, ValueError):
+    """Hard negatives asked of a set that has no paragraphs or stories to take them from."""
+
+
+def load_distractors(
+    name: str | Path,
+    *,
+    split: str | None = None,
+    data_dir: str | Path | None = None,
+) -> dict[tuple[str, str], list[str]]:
+    """Hard-negative candidates for the training pairs of a set (as ``load_pairs`` names them).
+
+    Returns ``(group, language) -> texts``: for SQuAD-style sets the other sentences of the paragraph
+    that holds the group's answer in that language; for NTREX the other lines of the same story.
+
+    Raises:
+        NoDistractors: the set (or a ``.jsonl`` file) has no such context.
+    """
+    entry = None if _is_jsonl(name) else data_set(str(name))
+    if entry is None or entry.name not in DISTRACTOR_SETS:
+        raise NoDistractors(f"{name} has no paragraphs or stories to draw hard negatives from; "
+                            f"sets that do: {', '.join(DISTRACTOR_SETS)}")
+    folder = _folder(entry, data_dir)
+    if entry.name == "ntrex128-subset":
+        return ntrex_distractors(folder)
+    split = split or entry.default_split
+    prefix = {"xquad-r": "xquad", "mlqa-r-dev": "mlqa"}.get(entry.name, entry.name)
+    return squad_distractors(_squad_files(entry, folder, split), group_prefix=prefix)
+
+
 BenchmarkBuilder = Callable[[Path, "Iterable[str] | None", "int | None"], Benchmark]
 
 
@@ -270,6 +304,6 @@ def set_languages(name: str, data_dir: str | Path | None = None) -> list[str]:
 
 
 __all__ = [
-    "BENCHMARKS", "DATA_SETS", "DataNotFound", "DataSet", "UnknownDataset", "available", "data_set",
-    "load_benchmark", "load_pairs", "set_languages",
+    "BENCHMARKS", "DATA_SETS", "DISTRACTOR_SETS", "DataNotFound", "DataSet", "NoDistractors", "UnknownDataset",
+    "available", "data_set", "load_benchmark", "load_distractors", "load_pairs", "set_languages",
 ]

@@ -120,6 +120,28 @@ def squad_pairs(
     return pairs
 
 
+def squad_distractors(files: dict[str, Path], *, group_prefix: str) -> dict[tuple[str, str], list[str]]:
+    """``(group, language)`` -> the other sentences of the paragraph holding the group's answer there.
+
+    Hard negatives for training: same topic and same language as the question, not its answer: the
+    sentences that outrank a correct answer in another language on XQuAD-R. Groups are named as in
+    :func:`squad_pairs`; a sentence equal to the answer sentence's text is left out.
+    """
+    distractors: dict[tuple[str, str], list[str]] = {}
+    for lang, path in files.items():
+        for _, _, paragraph in iter_paragraphs(read_json(path)):
+            context = paragraph["context"]
+            spans = paragraph_sentences(paragraph)
+            texts = [clean_text(context[s:e]) for s, e in spans]
+            for qa in paragraph["qas"]:
+                start = _answer_start(qa)
+                if start is None:
+                    continue
+                answer = texts[sentence_index(spans, start)]
+                distractors[(f"{group_prefix}:{qa['id']}", lang)] = [t for t in texts if t and t != answer]
+    return distractors
+
+
 def lareqa_benchmark(
     name: str,
     files: dict[str, Path],

@@ -47,6 +47,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--distill", type=float, default=0.0,
                         help="weight of knowledge distillation beside the ranking loss: each question and passage "
                              "pulled to the base model's embedding of its group's English side (default 0: off)")
+    parser.add_argument("--hard-negatives", action="store_true",
+                        help="add one hard negative per pair, in the question's language: a sentence of the paragraph "
+                             "or news story around the answer that is not the answer (sets with context: "
+                             "mlqa-r-dev, amqa, arcd, ntrex128-subset)")
     lora = parser.add_argument_group("LoRA adapter (instead of training all weights)")
     lora.add_argument("--lora-rank", type=int, default=0, help="rank of a LoRA adapter to train (0: full fine-tuning; e.g. 16)")
     lora.add_argument("--lora-alpha", type=float, help="adapter scale alpha; the update is scaled by alpha/rank (default 2 x rank)")
@@ -64,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         scale=args.scale, eval_steps=args.eval_steps, patience=args.patience, save_steps=args.save_steps,
         logging_steps=args.logging_steps, resume=args.resume, lora_rank=args.lora_rank, lora_alpha=args.lora_alpha,
         lora_dropout=args.lora_dropout, lora_targets=args.lora_targets, distill=args.distill,
+        hard_negatives=args.hard_negatives,
     )
     out = train(config, settings=settings)  # bad settings or data: a Polylex error, reported by trainer.cli
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun every process gets here; one line is enough

@@ -13,7 +13,7 @@ The dev split is held out **by group**, so no translation of a dev question or p
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from corpora.records import Benchmark, Candidate, Pair, Query
 
@@ -36,6 +36,49 @@ def training_pairs(pairs: Iterable[Pair]) -> list[Pair]:
         for q_lang, query in group_questions
         for p_lang, passage in passages[group]
     ]
+
+
+def _pick(key: str, count: int) -> int:
+    return int(hashlib.sha1(key.encode()).hexdigest()[:12], 16) % count
+
+
+def hard_negatives(rows: Sequence[Pair], distractors: Mapping[tuple[str, str], Sequence[str]],
+                   seed: int = 0) -> list[str]:
+    """One hard negative per row, in the language of the row's *question*.
+
+    A distractor of the row's own group in that language (a sentence of the same paragraph or story
+    that is not the answer): for an X-Y row it competes with the answer in Y by sharing the question's
+    language and topic, the two things that let a same-language sentence outrank a correct translation.
+    A row whose group has none there gets a distractor or passage of another group in that language.
+
+    Raises:
+        ValueError: no text at all in some question language to take a negative from.
+    """
+    pool: dict[str, list[str]] = {}
+    for (_, lang), texts in distractors.items():
+        pool.setdefault(lang, []).extend(texts)
+    own_texts: dict[str, set[str]] = {}
+    for row in rows:
+        pool.setdefault(row.passage_lang, []).append(row.passage)
+        own_texts.setdefault(row.group, set()).update((row.passage, row.query))
+    negatives = []
+    for i, row in enumerate(rows):
+        own = distractors.get((row.group, row.lang)) or ()
+        key = f"{seed}:{i}:{row.group}:{row.lang}"
+        if own:
+            negatives.append(own[_pick(key, len(own))])
+            continue
+        others = pool.get(row.lang) or []
+        if not others:
+            raise ValueError(f"no {row.lang} text to draw a hard negative from (group {row.group})")
+        start = _pick(key, len(others))
+        # another group's text: the pool holds this group's passages too, which are answers, not negatives
+        choice = next((others[(start + k) % len(others)] for k in range(len(others))
+                       if others[(start + k) % len(others)] not in own_texts[row.group]), None)
+        if choice is None:
+            raise ValueError(f"no {row.lang} text outside group {row.group} to draw a hard negative from")
+        negatives.append(choice)
+    return negatives
 
 
 def _group_rank(group: str, seed: int) -> str:

@@ -38,6 +38,7 @@ from trainer.card import TrainingCard
 from trainer.dev import dev_evaluator, dev_task
 from trainer.distill import build_teacher, distillation_loss
 from trainer.errors import TrainerError
+from trainer.pairs import hard_negatives as pick_hard_negatives
 from trainer.pairs import limit_groups, split_by_group, training_pairs
 from trainer.progress import progress_callback
 from trainer.sampling import BatchPolicy, HybridBatchSampler
@@ -89,6 +90,9 @@ class TrainConfig:
         distill: weight of a distillation term beside the ranking loss (0: none): every question and
             passage is pulled towards the untuned base model's embedding of its group's English side
             (:mod:`trainer.distill`).
+        hard_negatives: give each row a hard negative in its question's language: a sentence of the
+            paragraph (or news story) around the answer that is not the answer
+            (:func:`trainer.pairs.hard_negatives`); every row's negative joins the batch's candidates.
     """
 
     train: list[str]
@@ -120,6 +124,7 @@ class TrainConfig:
     lora_dropout: float = 0.0
     lora_targets: str = "all"
     distill: float = 0.0
+    hard_negatives: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # passed to SentenceTransformerTrainingArguments
 
     def check(self) -> BatchPolicy:
@@ -176,6 +181,7 @@ class TrainingData:
     rows: list[Pair]
     dev: list[Pair]
     group_sets: dict[str, str] = field(default_factory=dict)  # group -> the data set it came from
+    negatives: list[str] = field(default_factory=list)  # one hard negative per row, or none at all
 
     @property
     def languages(self) -> list[str]:
@@ -198,6 +204,7 @@ class TrainingData:
             "dev_groups": len({p.group for p in self.dev}),
             "dev_pairs": len(self.dev),
             "languages": self.languages,
+            "hard_negatives": bool(self.negatives),
         }
 
 
@@ -210,14 +217,16 @@ def load_training_data(
     dev_groups: int = 0,
     seed: int = 0,
     data_dir: str | Path | None = None,
+    hard_negatives: bool = False,
 ) -> TrainingData:
-    """Load the training splits of ``sets``, keep ``langs`` (query languages), hold out dev groups.
+    """Load the training splits of ``sets``, keep ``langs`` (query languages), hold out dev groups;
+    with ``hard_negatives``, one negative per row (:func:`trainer.pairs.hard_negatives`).
 
     Raises:
         corpora.registry.UnknownDataset / DataNotFound: a set is unknown or absent.
         TrainSetupError: a requested language has no pairs, or nothing is left to train on.
     """
-    from corpora.registry import data_set, load_pairs
+    from corpora.registry import NoDistractors, data_set, load_distractors, load_pairs
 
     pairs: list[Pair] = []
     group_sets: dict[str, str] = {}
@@ -243,7 +252,23 @@ def load_training_data(
         raise TrainSetupError(f"no training pairs in {','.join(sets)}")
     n_groups = len({p.group for p in pairs})
     train, dev = split_by_group(pairs, min(dev_groups, n_groups // 10), seed)
-    return TrainingData(list(sets), len(pairs), training_pairs(train), dev, group_sets=group_sets)
+    rows = training_pairs(train)
+    negatives: list[str] = []
+    if hard_negatives:
+        distractors: dict[tuple[str, str], list[str]] = {}
+        for name in sets:
+            try:
+                distractors.update(load_distractors(name, data_dir=data_dir))
+            except NoDistractors as exc:
+                raise TrainSetupError(f"--hard-negatives: {exc}") from exc
+        # a dev answer may sit in a training question's paragraph: keep it out of training altogether
+        held_out = {p.passage for p in dev}
+        distractors = {key: [t for t in texts if t not in held_out] for key, texts in distractors.items()}
+        try:
+            negatives = pick_hard_negatives(rows, distractors, seed)
+        except ValueError as exc:
+            raise TrainSetupError(f"--hard-negatives: {exc}") from exc
+    return TrainingData(list(sets), len(pairs), rows, dev, group_sets=group_sets, negatives=negatives)
 
 
 def make_sampler(data: TrainingData, policy: BatchPolicy, batch_size: int, seed: int = 0) -> HybridBatchSampler:
@@ -328,6 +353,9 @@ def build_trainer(config: TrainConfig, data: TrainingData, policy: BatchPolicy, 
     column_prompts = {"anchor": prompts.get("query", ""),
                       "positive": prompts.get("document") or prompts.get("passage", "")}
     columns = {"anchor": [p.query for p in data.rows], "positive": [p.passage for p in data.rows]}
+    if data.negatives:  # MNRL scores every anchor against the batch's positives and negatives alike
+        columns["negative"] = data.negatives
+        column_prompts["negative"] = column_prompts["positive"]
     if teacher is not None:
         columns["label"] = list(range(len(data.rows)))  # the row, so the loss finds its teacher vectors
     dataset = Dataset.from_dict(columns)
@@ -395,7 +423,8 @@ def train(config: TrainConfig, *, settings: Settings | None = None) -> Path:
         raise TrainSetupError(f"{out} already holds checkpoints; add --resume to continue, or choose another --out")
 
     data = load_training_data(config.train, langs=config.langs, passage=config.passage, limit=config.limit,
-                              dev_groups=config.dev_groups, seed=config.seed, data_dir=settings.data)
+                              dev_groups=config.dev_groups, seed=config.seed, data_dir=settings.data,
+                              hard_negatives=config.hard_negatives)
     sampler = make_sampler(data, policy, config.batch_size, config.seed)  # fails on unusable data before the model loads
 
     started = time.time()
@@ -434,6 +463,7 @@ def train(config: TrainConfig, *, settings: Settings | None = None) -> Path:
                 "max_steps": config.max_steps, "max_seq_length": config.max_seq_length, "scale": config.scale,
                 "temperature": 1 / config.scale, "freeze_embeddings": config.freeze_embeddings,
                 "eval_steps": config.eval_steps, "patience": config.patience, "distill": config.distill,
+                "hard_negatives": config.hard_negatives,
             },
             "adapter": ({**config.lora.describe(), "format": "peft-lora",
                          "parameters": sum(p.numel() for n, p in model.named_parameters() if "lora_" in n)}
