@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -202,6 +203,12 @@ def test_kill_9_at_random_points_of_20_ingests_and_10_deletes_or_reindexes(tmp_p
             for i, lang in enumerate(["en", "de", "es", "ru", "sw"] * 4)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop(CRASH_ENV, None)
+    # The kill delays scale with how long one ingest takes on this machine (mostly Python's imports):
+    # fixed seconds left a slow machine with nothing but kills before the first page was read.
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", _KILL_SCRIPT, "ingest", str(tmp_path / "calibration"), str(pdfs[0])],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    one_ingest = time.monotonic() - started
     reported: dict[str, int] = {}
     outcomes = {"killed": 0, "finished": 0}
     plan = ["ingest"] * 20 + ["delete"] * 5 + ["reindex"] * 5
@@ -216,7 +223,7 @@ def test_kill_9_at_random_points_of_20_ingests_and_10_deletes_or_reindexes(tmp_p
         process = subprocess.Popen([sys.executable, "-c", _KILL_SCRIPT, kind, str(store_dir), *args], cwd=ROOT,
                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
-            out, _ = process.communicate(timeout=rng.uniform(0.3, 4.0))
+            out, _ = process.communicate(timeout=rng.uniform(0.1, 1.6) * one_ingest)
             outcomes["finished"] += 1
             if kind == "ingest" and out.startswith("added"):
                 with Store.open(store_dir) as store:

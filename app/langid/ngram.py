@@ -290,17 +290,15 @@ def train_model(
             documents.append(normalize(text))
             labels.append(lang)
             size += len(text)
-    vectorizer = CountVectorizer(
-        analyzer="char_wb", ngram_range=(1, MAX_N), lowercase=False, max_features=VOCABULARY_SIZE, dtype=np.float32
-    )
-    counts = vectorizer.fit_transform(documents)
+    vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=(1, MAX_N), lowercase=False, dtype=np.float32)
+    counts, ngrams = _most_frequent(vectorizer.fit_transform(documents), vectorizer.get_feature_names_out())
     bayes = MultinomialNB(alpha=ALPHA, fit_prior=False).fit(counts, labels)
     totals = bayes.feature_count_.sum(axis=1)
     floor = np.log(ALPHA / (totals + ALPHA * counts.shape[1]))
     codes, step = _quantize(bayes.feature_log_prob_, floor)
     model = NgramModel(
         classes=bayes.classes_.astype(str),
-        vocabulary={ngram: int(i) for ngram, i in vectorizer.vocabulary_.items()},
+        vocabulary={str(ngram): i for i, ngram in enumerate(ngrams)},
         log_prob=_dequantize(codes, floor, step),
         unseen_log_prob=floor,
         step=step,
@@ -312,6 +310,17 @@ def train_model(
     if detectors:
         model.habits = _habits(held_back, detectors)
     return model
+
+
+def _most_frequent(counts, ngrams: np.ndarray):
+    """The ``VOCABULARY_SIZE`` most frequent columns of ``counts``, ties broken by the n-gram (alphabetical).
+
+    Not ``CountVectorizer(max_features=...)``: it ranks with numpy's default sort, which is not stable
+    and orders ties differently on CPUs with and without AVX-512, so the same data built different files.
+    """
+    totals = np.asarray(counts.sum(axis=0, dtype=np.float64)).ravel()
+    keep = np.sort(np.argsort(-totals, kind="stable")[:VOCABULARY_SIZE])  # columns are alphabetical already
+    return counts[:, keep], ngrams[keep]
 
 
 def _habits(held_back: dict[str, list[str]], detectors: Mapping[str, Predict], *, share: float = 0.03) -> frozenset[str]:
