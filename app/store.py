@@ -206,7 +206,8 @@ class Store:
     def _fill_column(self, column: str, compute) -> int:
         """``column = compute(text)`` for every chunk where it is NULL, a few thousand chunks at a time
         (a large library's texts never sit in memory at once); returns how many were filled."""
-        assert column in ("terms", "text_sha")  # a column name, not a value: never from outside
+        if column not in ("terms", "text_sha"):  # spliced into the SQL: a known name only, even under python -O
+            raise ValueError(f"not a derived chunk column: {column!r}")
         last, filled = 0, 0
         while rows := self.db.execute(f"SELECT id, text FROM chunks WHERE id > ? AND {column} IS NULL ORDER BY id LIMIT ?",
                                       [last, MIGRATION_BATCH]).fetchall():

@@ -102,6 +102,11 @@ def _folder(entry: DataSet, data_dir: str | Path | None) -> Path:
     return require(data_root(data_dir) / entry.name, f"data set {entry.name!r}")
 
 
+# SQuAD-format sets (corpora.squad), and the prefix of their group ids where it is not the folder name.
+_SQUAD_SETS = ("xquad", "xquad-r", "mlqa-r-dev", "amqa", "arcd")
+_GROUP_PREFIX = {"xquad-r": "xquad", "mlqa-r-dev": "mlqa"}
+
+
 def _squad_files(entry: DataSet, folder: Path, split: str) -> dict[str, Path]:
     if entry.name == "xquad":
         return {normalize_code(p.name.split(".")[1]): p for p in sorted(folder.glob("xquad.*.json"))}
@@ -169,12 +174,11 @@ def load_pairs(
         return ntrex_pairs(folder, langs)
     files = _squad_files(entry, folder, split)
     files = {lang: files[lang] for lang in select_langs(langs, files, entry.name)}
-    prefix = {"xquad-r": "xquad", "mlqa-r-dev": "mlqa"}.get(entry.name, entry.name)
-    return squad_pairs(files, group_prefix=prefix, passage=passage)
+    return squad_pairs(files, group_prefix=_GROUP_PREFIX.get(entry.name, entry.name), passage=passage)
 
 
 # Sets whose pairs come with same-topic, same-language distractors (paragraphs or stories around them).
-DISTRACTOR_SETS = ("mlqa-r-dev", "xquad", "xquad-r", "amqa", "arcd", "ntrex128-subset")
+DISTRACTOR_SETS = (*_SQUAD_SETS, "ntrex128-subset")
 
 
 class NoDistractors(DataError, ValueError):
@@ -202,9 +206,8 @@ def load_distractors(
     folder = _folder(entry, data_dir)
     if entry.name == "ntrex128-subset":
         return ntrex_distractors(folder)
-    split = split or entry.default_split
-    prefix = {"xquad-r": "xquad", "mlqa-r-dev": "mlqa"}.get(entry.name, entry.name)
-    return squad_distractors(_squad_files(entry, folder, split), group_prefix=prefix)
+    files = _squad_files(entry, folder, split or entry.default_split or "all")
+    return squad_distractors(files, group_prefix=_GROUP_PREFIX.get(entry.name, entry.name))
 
 
 BenchmarkBuilder = Callable[[Path, "Iterable[str] | None", "int | None"], Benchmark]
@@ -298,7 +301,7 @@ def set_languages(name: str, data_dir: str | Path | None = None) -> list[str]:
         return sorted(ntrex_files(folder))
     if entry.name == "tatoeba":  # tatoeba.<iso3>-eng.<iso3>: the language, and English
         return sorted({normalize_code(path.name.split(".")[1].split("-")[0]) for path in folder.glob("tatoeba.*-eng.*")})
-    if entry.name in ("xquad", "xquad-r", "mlqa-r-dev", "amqa", "arcd"):
+    if entry.name in _SQUAD_SETS:
         return sorted(_squad_files(entry, folder, entry.default_split or "all"))
     return load_benchmark(entry.benchmarks[0], data_dir=data_dir).languages
 

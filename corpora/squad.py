@@ -87,6 +87,19 @@ def _answer_start(qa: dict) -> int | None:
     return int(answers[0]["answer_start"])
 
 
+def _answers(files: dict[str, Path]) -> Iterator[tuple[str, dict, str, list[tuple[int, int]], int]]:
+    """``(language, qa, context, sentence spans, index of the answer's sentence)`` for every question
+    with an answer start in the SQuAD files ``{lang: path}``: the walk pairs and distractors share."""
+    for lang, path in files.items():
+        for _, _, paragraph in iter_paragraphs(read_json(path)):
+            context = paragraph["context"]
+            spans = paragraph_sentences(paragraph)
+            for qa in paragraph["qas"]:
+                start = _answer_start(qa)
+                if start is not None:
+                    yield lang, qa, context, spans, sentence_index(spans, start)
+
+
 def squad_pairs(
     files: dict[str, Path],
     *,
@@ -102,21 +115,12 @@ def squad_pairs(
     if passage not in PASSAGE_KINDS:
         raise ValueError(f"passage must be one of {PASSAGE_KINDS}, got {passage!r}")
     pairs: list[Pair] = []
-    for lang, path in files.items():
-        for _, _, paragraph in iter_paragraphs(read_json(path)):
-            context = paragraph["context"]
-            spans = paragraph_sentences(paragraph) if passage == "sentence" else []
-            for qa in paragraph["qas"]:
-                question = clean_text(qa.get("question") or "")
-                start = _answer_start(qa)
-                if not question or start is None:
-                    continue
-                if passage == "sentence":
-                    s, e = spans[sentence_index(spans, start)]
-                    text = clean_text(context[s:e])
-                else:
-                    text = clean_text(context)
-                pairs.append(Pair(f"{group_prefix}:{qa['id']}", lang, question, text, lang))
+    for lang, qa, context, spans, answer in _answers(files):
+        question = clean_text(qa.get("question") or "")
+        if not question:
+            continue
+        start, end = spans[answer] if passage == "sentence" else (0, len(context))
+        pairs.append(Pair(f"{group_prefix}:{qa['id']}", lang, question, clean_text(context[start:end]), lang))
     return pairs
 
 
@@ -128,17 +132,9 @@ def squad_distractors(files: dict[str, Path], *, group_prefix: str) -> dict[tupl
     :func:`squad_pairs`; a sentence equal to the answer sentence's text is left out.
     """
     distractors: dict[tuple[str, str], list[str]] = {}
-    for lang, path in files.items():
-        for _, _, paragraph in iter_paragraphs(read_json(path)):
-            context = paragraph["context"]
-            spans = paragraph_sentences(paragraph)
-            texts = [clean_text(context[s:e]) for s, e in spans]
-            for qa in paragraph["qas"]:
-                start = _answer_start(qa)
-                if start is None:
-                    continue
-                answer = texts[sentence_index(spans, start)]
-                distractors[(f"{group_prefix}:{qa['id']}", lang)] = [t for t in texts if t and t != answer]
+    for lang, qa, context, spans, answer in _answers(files):
+        texts = [clean_text(context[s:e]) for s, e in spans]
+        distractors[(f"{group_prefix}:{qa['id']}", lang)] = [t for t in texts if t and t != texts[answer]]
     return distractors
 
 

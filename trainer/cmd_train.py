@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from corpora.registry import DISTRACTOR_SETS
 from corpora.settings import get_settings
 from trainer.cmd_batches import add_data_flags, config_from
 from trainer.train import train
@@ -50,7 +51,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hard-negatives", action="store_true",
                         help="add one hard negative per pair, in the question's language: a sentence of the paragraph "
                              "or news story around the answer that is not the answer (sets with context: "
-                             "mlqa-r-dev, amqa, arcd, ntrex128-subset)")
+                             f"{', '.join(DISTRACTOR_SETS)})")
     lora = parser.add_argument_group("LoRA adapter (instead of training all weights)")
     lora.add_argument("--lora-rank", type=int, default=0, help="rank of a LoRA adapter to train (0: full fine-tuning; e.g. 16)")
     lora.add_argument("--lora-alpha", type=float, help="adapter scale alpha; the update is scaled by alpha/rank (default 2 x rank)")
