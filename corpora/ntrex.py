@@ -54,9 +54,8 @@ def ntrex_files(folder: Path) -> dict[str, Path]:
     return files
 
 
-def ntrex_units(folder: Path, langs: Iterable[str] | None = None, *, part: str = "all") -> list[ParallelUnit]:
-    """One bitext unit per line: group ``ntrex/<line number from 0>``, the line in every chosen language;
-    ``part``: ``"train"`` (the stories not held out), ``"heldout"`` (:func:`is_heldout_document`) or ``"all"``."""
+def _numbered_lines(folder: Path, langs: Iterable[str] | None, part: str) -> list[tuple[int, dict[str, str]]]:
+    """(line number from 0, the line in every chosen language that has it) for the lines of ``part``."""
     if part not in ("train", "heldout", "all"):
         raise ValueError(f"part must be train, heldout or all, got {part!r}")
     files = ntrex_files(folder)
@@ -69,13 +68,14 @@ def ntrex_units(folder: Path, langs: Iterable[str] | None = None, *, part: str =
     keep = [True] * count
     if part != "all":
         keep = [is_heldout_document(d) == (part == "heldout") for d in ntrex_documents(folder)]
-    units = []
-    for k in range(count):
-        if not keep[k]:
-            continue
-        texts = {lang: rows[k].strip() for lang, rows in lines.items() if rows[k].strip()}
-        units.append(ParallelUnit(f"ntrex/{k}", texts, texts))
-    return units
+    return [(k, {lang: rows[k].strip() for lang, rows in lines.items() if rows[k].strip()})
+            for k in range(count) if keep[k]]
+
+
+def ntrex_units(folder: Path, langs: Iterable[str] | None = None, *, part: str = "all") -> list[ParallelUnit]:
+    """One bitext unit per line: group ``ntrex/<line number from 0>``, the line in every chosen language;
+    ``part``: ``"train"`` (the stories not held out), ``"heldout"`` (:func:`is_heldout_document`) or ``"all"``."""
+    return [ParallelUnit(f"ntrex/{k}", texts, texts) for k, texts in _numbered_lines(folder, langs, part)]
 
 
 def ntrex_pairs(folder: Path, langs: Iterable[str] | None = None) -> list[Pair]:
@@ -95,11 +95,10 @@ def ntrex_pairs(folder: Path, langs: Iterable[str] | None = None) -> list[Pair]:
 def ntrex_distractors(folder: Path, langs: Iterable[str] | None = None) -> dict[tuple[str, str], list[str]]:
     """``(group, language)`` -> the other lines of the same training story in that language: hard
     negatives on the topic of the line, in its language, that do not translate it."""
-    units = ntrex_units(folder, langs, part="train")
     documents = ntrex_documents(folder)
     story: dict[str, list[tuple[str, dict[str, str]]]] = {}
-    for unit in units:
-        story.setdefault(documents[int(unit.group.rsplit("/", 1)[1])], []).append((unit.group, unit.queries))
+    for k, texts in _numbered_lines(folder, langs, "train"):
+        story.setdefault(documents[k], []).append((f"ntrex/{k}", texts))
     distractors: dict[tuple[str, str], list[str]] = {}
     for lines in story.values():
         for group, texts in lines:

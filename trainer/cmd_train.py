@@ -25,6 +25,7 @@ import os
 from corpora.registry import DISTRACTOR_SETS
 from corpora.settings import get_settings
 from trainer.cmd_batches import add_data_flags, config_from
+from trainer.pairs import HARD_NEGATIVE_SIDES
 from trainer.train import train
 
 
@@ -48,10 +49,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--distill", type=float, default=0.0,
                         help="weight of knowledge distillation beside the ranking loss: each question and passage "
                              "pulled to the base model's embedding of its group's English side (default 0: off)")
-    parser.add_argument("--hard-negatives", action="store_true",
-                        help="add one hard negative per pair, in the question's language: a sentence of the paragraph "
-                             "or news story around the answer that is not the answer (sets with context: "
-                             f"{', '.join(DISTRACTOR_SETS)})")
+    parser.add_argument("--hard-negatives", nargs="?", const="question", choices=HARD_NEGATIVE_SIDES,
+                        help="add one hard negative per pair: a sentence of the paragraph or news story around the "
+                             "answer that is not the answer, in the question's language (question, the default when "
+                             "the flag is given alone) or the answer's (answer); sets with context: "
+                             f"{', '.join(DISTRACTOR_SETS)}")
     lora = parser.add_argument_group("LoRA adapter (instead of training all weights)")
     lora.add_argument("--lora-rank", type=int, default=0, help="rank of a LoRA adapter to train (0: full fine-tuning; e.g. 16)")
     lora.add_argument("--lora-alpha", type=float, help="adapter scale alpha; the update is scaled by alpha/rank (default 2 x rank)")

@@ -42,18 +42,27 @@ def _pick(key: str, count: int) -> int:
     return int(hashlib.sha1(key.encode()).hexdigest()[:12], 16) % count
 
 
+HARD_NEGATIVE_SIDES = ("question", "answer")
+
+
 def hard_negatives(rows: Sequence[Pair], distractors: Mapping[tuple[str, str], Sequence[str]],
-                   seed: int = 0) -> list[str]:
-    """One hard negative per row, in the language of the row's *question*.
+                   seed: int = 0, side: str = "question") -> list[str]:
+    """One hard negative per row, in the language of the row's question or of its answer (``side``).
 
     A distractor of the row's own group in that language (a sentence of the same paragraph or story
-    that is not the answer): for an X-Y row it competes with the answer in Y by sharing the question's
-    language and topic, the two things that let a same-language sentence outrank a correct translation.
-    A row whose group has none there gets a distractor or passage of another group in that language.
+    that is not the answer). On the question's side, for an X-Y row it competes with the answer in Y
+    by sharing the question's language and topic, the two things that let a same-language sentence
+    outrank a correct translation. On the answer's side it shares the answer's language: the model
+    must tell the answer from its neighbours in Y, where language gives no hint either way. X-X rows
+    get the same negative on both sides. A row whose group has none in that language gets a
+    distractor or passage of another group in that language.
 
     Raises:
-        ValueError: no text at all in some question language to take a negative from.
+        ValueError: ``side`` is neither "question" nor "answer", or no text at all in some language
+            to take a negative from.
     """
+    if side not in HARD_NEGATIVE_SIDES:
+        raise ValueError(f"hard negatives come from the question's or the answer's side, not {side!r}")
     pool: dict[str, list[str]] = {}
     for (_, lang), texts in distractors.items():
         pool.setdefault(lang, []).extend(texts)
@@ -63,20 +72,21 @@ def hard_negatives(rows: Sequence[Pair], distractors: Mapping[tuple[str, str], S
         own_texts.setdefault(row.group, set()).update((row.passage, row.query))
     negatives = []
     for i, row in enumerate(rows):
-        own = distractors.get((row.group, row.lang)) or ()
-        key = f"{seed}:{i}:{row.group}:{row.lang}"
+        lang = row.lang if side == "question" else row.passage_lang
+        own = distractors.get((row.group, lang)) or ()
+        key = f"{seed}:{i}:{row.group}:{lang}"
         if own:
             negatives.append(own[_pick(key, len(own))])
             continue
-        others = pool.get(row.lang) or []
+        others = pool.get(lang) or []
         if not others:
-            raise ValueError(f"no {row.lang} text to draw a hard negative from (group {row.group})")
+            raise ValueError(f"no {lang} text to draw a hard negative from (group {row.group})")
         start = _pick(key, len(others))
         # another group's text: the pool holds this group's passages too, which are answers, not negatives
         choice = next((others[(start + k) % len(others)] for k in range(len(others))
                        if others[(start + k) % len(others)] not in own_texts[row.group]), None)
         if choice is None:
-            raise ValueError(f"no {row.lang} text outside group {row.group} to draw a hard negative from")
+            raise ValueError(f"no {lang} text outside group {row.group} to draw a hard negative from")
         negatives.append(choice)
     return negatives
 

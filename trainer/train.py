@@ -38,8 +38,8 @@ from trainer.card import TrainingCard
 from trainer.dev import dev_evaluator, dev_task
 from trainer.distill import build_teacher, distillation_loss
 from trainer.errors import TrainerError
+from trainer.pairs import HARD_NEGATIVE_SIDES, limit_groups, split_by_group, training_pairs
 from trainer.pairs import hard_negatives as pick_hard_negatives
-from trainer.pairs import limit_groups, split_by_group, training_pairs
 from trainer.progress import progress_callback
 from trainer.sampling import BatchPolicy, HybridBatchSampler
 
@@ -90,9 +90,10 @@ class TrainConfig:
         distill: weight of a distillation term beside the ranking loss (0: none): every question and
             passage is pulled towards the untuned base model's embedding of its group's English side
             (:mod:`trainer.distill`).
-        hard_negatives: give each row a hard negative in its question's language: a sentence of the
-            paragraph (or news story) around the answer that is not the answer
-            (:func:`trainer.pairs.hard_negatives`); every row's negative joins the batch's candidates.
+        hard_negatives: ``"question"`` or ``"answer"``: give each row a hard negative in its question's
+            (or its answer's) language: a sentence of the paragraph (or news story) around the answer
+            that is not the answer (:func:`trainer.pairs.hard_negatives`); every row's negative joins
+            the batch's candidates. ``None``: in-batch negatives only.
     """
 
     train: list[str]
@@ -124,7 +125,7 @@ class TrainConfig:
     lora_dropout: float = 0.0
     lora_targets: str = "all"
     distill: float = 0.0
-    hard_negatives: bool = False
+    hard_negatives: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # passed to SentenceTransformerTrainingArguments
 
     def check(self) -> BatchPolicy:
@@ -146,6 +147,9 @@ class TrainConfig:
             raise TrainSetupError(f"limit must be a positive number of groups, got {self.limit}")
         if self.distill < 0:
             raise TrainSetupError(f"distill weight must be 0 (off) or positive, got {self.distill}")
+        if self.hard_negatives is not None and self.hard_negatives not in HARD_NEGATIVE_SIDES:
+            raise TrainSetupError(f"hard negatives come from the question's or the answer's side "
+                                  f"({' or '.join(HARD_NEGATIVE_SIDES)}), not {self.hard_negatives!r}")
         if self.lora_rank < 0:
             raise TrainSetupError(f"LoRA rank must be positive (or 0 for full fine-tuning), got {self.lora_rank}")
         if self.lora is not None:
@@ -159,6 +163,8 @@ class TrainConfig:
     def from_card(cls, card: TrainingCard) -> TrainConfig:
         """The config a training card records, over this class's own defaults for keys it lacks."""
         values = {k: v for k, v in card.config.items() if k in cls.__dataclass_fields__}
+        if isinstance(values.get("hard_negatives"), bool):  # cards from before the side was a choice
+            values["hard_negatives"] = "question" if values["hard_negatives"] else None
         values.setdefault("train", card.sets)
         values.setdefault("out", card.model or ".")
         return cls(**values)
@@ -182,6 +188,7 @@ class TrainingData:
     dev: list[Pair]
     group_sets: dict[str, str] = field(default_factory=dict)  # group -> the data set it came from
     negatives: list[str] = field(default_factory=list)  # one hard negative per row, or none at all
+    negative_side: str | None = None  # whose language the negatives are in: "question", "answer"
 
     @property
     def languages(self) -> list[str]:
@@ -204,7 +211,7 @@ class TrainingData:
             "dev_groups": len({p.group for p in self.dev}),
             "dev_pairs": len(self.dev),
             "languages": self.languages,
-            "hard_negatives": bool(self.negatives),
+            "hard_negatives": self.negative_side if self.negatives else None,
         }
 
 
@@ -217,10 +224,11 @@ def load_training_data(
     dev_groups: int = 0,
     seed: int = 0,
     data_dir: str | Path | None = None,
-    hard_negatives: bool = False,
+    hard_negatives: str | None = None,
 ) -> TrainingData:
     """Load the training splits of ``sets``, keep ``langs`` (query languages), hold out dev groups;
-    with ``hard_negatives``, one negative per row (:func:`trainer.pairs.hard_negatives`).
+    with ``hard_negatives`` ("question" or "answer"), one negative per row in that side's language
+    (:func:`trainer.pairs.hard_negatives`).
 
     Raises:
         corpora.registry.UnknownDataset / DataNotFound: a set is unknown or absent.
@@ -265,10 +273,11 @@ def load_training_data(
         held_out = {p.passage for p in dev}
         distractors = {key: [t for t in texts if t not in held_out] for key, texts in distractors.items()}
         try:
-            negatives = pick_hard_negatives(rows, distractors, seed)
+            negatives = pick_hard_negatives(rows, distractors, seed, side=hard_negatives)
         except ValueError as exc:
             raise TrainSetupError(f"--hard-negatives: {exc}") from exc
-    return TrainingData(list(sets), len(pairs), rows, dev, group_sets=group_sets, negatives=negatives)
+    return TrainingData(list(sets), len(pairs), rows, dev, group_sets=group_sets, negatives=negatives,
+                        negative_side=hard_negatives if negatives else None)
 
 
 def make_sampler(data: TrainingData, policy: BatchPolicy, batch_size: int, seed: int = 0) -> HybridBatchSampler:
