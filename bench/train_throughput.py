@@ -11,8 +11,9 @@ then times steps by hand so the two halves of a step can be told apart:
 step: on a machine shared with other jobs (see ``load_average_1_5_15``) the better guess of its speed.
 
 A step with the pipeline is pipeline + compute; without it, compute alone on a batch already in
-memory. Modes: CPU with every weight trained, CPU with frozen word embeddings, and CUDA bf16 when a
-GPU is present (its name is recorded). Batch 32, max length 128 (the issue's settings); one warm-up
+memory. Modes: CPU with every weight trained, CPU with frozen word embeddings, a rank-16 LoRA adapter
+(with and without dropout, and with one hard negative per pair: a third column to encode,
+``--hard-negatives``), and CUDA bf16 when a GPU is present (its name is recorded). Batch 32, max length 128 (the issue's settings); one warm-up
 step, then ``--steps`` timed steps per policy and mode.
 
 Usage: python bench/train_throughput.py [--steps 3] [--batch-size 32] [--max-seq-length 128]
@@ -103,12 +104,14 @@ def main() -> None:
     args = parser.parse_args()
 
     data = load_training_data([args.train], dev_groups=0, seed=0)
+    with_negatives = None  # loaded only when a mode needs it: the paragraphs are read again
     device = "cuda_bf16" if torch.cuda.is_available() else "cpu"
     modes = {f"{device}_full": dict(freeze_embeddings=False),
              f"{device}_frozen_embeddings": dict(freeze_embeddings=True),
              # LoRA on every linear layer of the blocks (trainer.adapters): only the adapter trains
              f"{device}_lora_r16": dict(lora_rank=16),
-             f"{device}_lora_r16_no_dropout": dict(lora_rank=16, lora_dropout=0.0)}
+             f"{device}_lora_r16_no_dropout": dict(lora_rank=16, lora_dropout=0.0),
+             f"{device}_lora_r16_hard_negatives": dict(lora_rank=16, hard_negatives="question")}
     if args.modes:
         wanted = [m for m in args.modes.split(",") if m]
         unknown = set(wanted) - set(modes)
@@ -122,7 +125,10 @@ def main() -> None:
                 config = TrainConfig(train=[args.train], out=Path(tmp) / mode / policy, policy=policy,
                                      batch_size=args.batch_size, max_seq_length=args.max_seq_length,
                                      max_steps=args.steps + 1, dev_groups=0, eval_steps=0, seed=0, **extra)
-                results[mode][policy] = measure(config, data, args.steps)
+                if extra.get("hard_negatives") and with_negatives is None:
+                    with_negatives = load_training_data([args.train], dev_groups=0, seed=0, hard_negatives="question")
+                results[mode][policy] = measure(config, with_negatives if extra.get("hard_negatives") else data,
+                                                args.steps)
                 print(mode, policy, results[mode][policy], file=sys.stderr)
     shares = [r["pipeline_share"] for m in results.values() for r in m.values()]
     report = {
