@@ -45,6 +45,21 @@ def test_a_short_run_lowers_the_loss_and_writes_the_card(tiny_run):
     assert card["time"]["seconds"] > 0
 
 
+def test_the_card_s_dev_figures_are_the_saved_model_s(tiny_run):
+    # taken from the best evaluation's log entry, not measured again: the saved model must score them
+    from corpora.settings import get_settings
+    from trainer.dev import dev_evaluator
+    from trainer.merge import dev_task
+
+    card = read_card(tiny_run)
+    best = next(h for h in card["dev_history"] if card["best_checkpoint"].endswith(f"checkpoint-{h['step']}"))
+    assert card["dev"] == {k.removeprefix("eval_"): v for k, v in best.items() if k != "step"}
+    saved = load_encoder(str(tiny_run))
+    saved.max_seq_length = card["hyperparameters"]["max_seq_length"]  # as training scored it
+    again = dev_evaluator(dev_task(card, get_settings()), batch_size=64)(saved)
+    assert again["dev_map_avg"] == pytest.approx(card["dev"]["dev_map_avg"], abs=1e-6)
+
+
 def test_the_output_is_a_model_the_loader_opens(tiny_run):
     trained, base = load_encoder(str(tiny_run)), load_encoder("base")
     text = ["Wer wählt den Bundesrat?"]
