@@ -87,17 +87,16 @@ def _answer_start(qa: dict) -> int | None:
     return int(answers[0]["answer_start"])
 
 
-def _answers(files: dict[str, Path]) -> Iterator[tuple[str, dict, str, list[tuple[int, int]], int]]:
-    """``(language, qa, context, sentence spans, index of the answer's sentence)`` for every question
-    with an answer start in the SQuAD files ``{lang: path}``: the walk pairs and distractors share."""
+def _answered_paragraphs(files: dict[str, Path], *, sentences: bool
+                         ) -> Iterator[tuple[str, str, list[tuple[int, int]], list[tuple[dict, int]]]]:
+    """``(language, context, sentence spans, [(qa, answer start)])`` for every paragraph of the SQuAD
+    files ``{lang: path}`` with a question that has an answer start: the walk pairs and distractors
+    share. Sentence spans only when ``sentences`` (whole-context passages do not need the split)."""
     for lang, path in files.items():
         for _, _, paragraph in iter_paragraphs(read_json(path)):
-            context = paragraph["context"]
-            spans = paragraph_sentences(paragraph)
-            for qa in paragraph["qas"]:
-                start = _answer_start(qa)
-                if start is not None:
-                    yield lang, qa, context, spans, sentence_index(spans, start)
+            answered = [(qa, start) for qa in paragraph["qas"] if (start := _answer_start(qa)) is not None]
+            if answered:
+                yield lang, paragraph["context"], paragraph_sentences(paragraph) if sentences else [], answered
 
 
 def squad_pairs(
@@ -115,12 +114,14 @@ def squad_pairs(
     if passage not in PASSAGE_KINDS:
         raise ValueError(f"passage must be one of {PASSAGE_KINDS}, got {passage!r}")
     pairs: list[Pair] = []
-    for lang, qa, context, spans, answer in _answers(files):
-        question = clean_text(qa.get("question") or "")
-        if not question:
-            continue
-        start, end = spans[answer] if passage == "sentence" else (0, len(context))
-        pairs.append(Pair(f"{group_prefix}:{qa['id']}", lang, question, clean_text(context[start:end]), lang))
+    by_sentence = passage == "sentence"
+    for lang, context, spans, answered in _answered_paragraphs(files, sentences=by_sentence):
+        for qa, answer_start in answered:
+            question = clean_text(qa.get("question") or "")
+            if not question:
+                continue
+            start, end = spans[sentence_index(spans, answer_start)] if by_sentence else (0, len(context))
+            pairs.append(Pair(f"{group_prefix}:{qa['id']}", lang, question, clean_text(context[start:end]), lang))
     return pairs
 
 
@@ -132,9 +133,11 @@ def squad_distractors(files: dict[str, Path], *, group_prefix: str) -> dict[tupl
     :func:`squad_pairs`; a sentence equal to the answer sentence's text is left out.
     """
     distractors: dict[tuple[str, str], list[str]] = {}
-    for lang, qa, context, spans, answer in _answers(files):
-        texts = [clean_text(context[s:e]) for s, e in spans]
-        distractors[(f"{group_prefix}:{qa['id']}", lang)] = [t for t in texts if t and t != texts[answer]]
+    for lang, context, spans, answered in _answered_paragraphs(files, sentences=True):
+        texts = [clean_text(context[s:e]) for s, e in spans]  # once per paragraph, for all its questions
+        for qa, answer_start in answered:
+            answer = texts[sentence_index(spans, answer_start)]
+            distractors[(f"{group_prefix}:{qa['id']}", lang)] = [t for t in texts if t and t != answer]
     return distractors
 
 

@@ -211,7 +211,7 @@ class TrainingData:
             "dev_groups": len({p.group for p in self.dev}),
             "dev_pairs": len(self.dev),
             "languages": self.languages,
-            "hard_negatives": self.negative_side if self.negatives else None,
+            "hard_negatives": self.negative_side,
         }
 
 
