@@ -7,6 +7,7 @@ reports on seed 0, so the choice is not made on the figures it is reported with)
 detectors' answers and the script rules are computed once per text and reused for every variant.
 
 Usage: python bench/langid_variants.py [--seed 1] [--variants 100000:4,300000:5] [--relatives-short 0.99999,0.9999999]
+       [--posteriors-short 0.5,0.8,0.9]
 Writes bench/results/langid_variants.json and prints a Markdown table. About 3 minutes per variant on 2 cores.
 """
 
@@ -86,7 +87,7 @@ class _Fixed:
         return self._answers
 
 
-def _answers(model: ngram.NgramModel, prepared: _Prepared, relatives_short: float) -> list[str]:
+def _answers(model: ngram.NgramModel, prepared: _Prepared, relatives_short: float, posterior_short: float) -> list[str]:
     answers = [prepared.fixed.get(i, UND) for i in range(len(prepared.truth))]
     if not prepared.todo:
         return answers
@@ -94,6 +95,7 @@ def _answers(model: ngram.NgramModel, prepared: _Prepared, relatives_short: floa
              "fasttext": _Fixed(backends.get_backend("fasttext"), prepared.fasttext)}
     with (
         mock.patch.object(detector, "_MIN_POSTERIOR_RELATIVES_SHORT", relatives_short),
+        mock.patch.object(detector, "_MIN_POSTERIOR_SHORT", posterior_short),
         mock.patch.object(detector.backends, "get_backend", fixed.__getitem__),
     ):
         decided = detector._decide(model, prepared.texts, prepared.candidates)
@@ -125,6 +127,8 @@ def main() -> int:
                         help="comma-separated vocabulary_size:max_n")
     parser.add_argument("--relatives-short", default="0.99999,0.9999999",
                         help="bars for a short text's pick over a close relative")
+    parser.add_argument("--posteriors-short", default=str(detector._MIN_POSTERIOR_SHORT),
+                        help="bars for a short text's pick over any other language")
     parser.add_argument("--locale-dir", type=Path, default=Path("/usr/share/locale"))
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "langid_variants.json")
     args = parser.parse_args()
@@ -151,10 +155,11 @@ def main() -> int:
             model.save(Path(folder) / "model.npz")
             size = (Path(folder) / "model.npz").stat().st_size
         for bar in (float(value) for value in args.relatives_short.split(",")):
-            answers = {key: _answers(model, prepared, bar) for key, prepared in sets.items()}
-            rows.append({"vocabulary_size": vocabulary, "max_n": max_n, "relatives_short": bar, "bytes": size,
-                         **_scores(sets, answers)})
-            print(json.dumps(rows[-1]), file=sys.stderr)
+            for least in (float(value) for value in args.posteriors_short.split(",")):
+                answers = {key: _answers(model, prepared, bar, least) for key, prepared in sets.items()}
+                rows.append({"vocabulary_size": vocabulary, "max_n": max_n, "relatives_short": bar, "posterior_short": least,
+                             "bytes": size, **_scores(sets, answers)})
+                print(json.dumps(rows[-1]), file=sys.stderr)
         print(f"{variant}: {time.perf_counter() - clock:.0f} s", file=sys.stderr)
     report = {
         "what": "language-ID recipe variants on a tuning draw of held-out text; see bench/langid_variants.py",
