@@ -54,6 +54,7 @@ UNSERVED = [
     "Lu tribunali hà rifiutatu l'appellu è hà cundannatu u dumandatore à pagà e spese.",  # Corsican
     "ܒܝܬ ܕܝܢܐ ܐܣܠܝ ܠܦܘܢܝܐ",  # Syriac: a script we serve nothing in
     "আদালতে আপীল নাকচ কৰিলে আৰু আবেদনকাৰীক খৰচ দিবলৈ নিৰ্দেশ দিলে।",  # Assamese (Bengali script, its own letters)
+    "Вьси сѧ людиѥ родѧть свободьни и ровьни въ чьсти та въ правьдѣ.",  # Old East Slavic: letters of early Cyrillic
     # Northern Sotho (Sepedi), which reads as Setswana to the classifier: its concord "tša" gives it away.
     "Kgoro ya tsheko e ganne boipiletšo gomme ya laela mokgopedi go lefa ditshenyegelo tša tsheko.",
 ]
@@ -199,6 +200,13 @@ def test_a_relative_too_close_to_call_gets_its_family_or_und() -> None:
 ])
 def test_a_short_text_the_classifier_is_unsure_of_is_und_not_a_neighbour(text: str, lang: str) -> None:
     assert detect(text).lang in (lang, UND)
+
+
+def test_an_old_word_quoted_in_a_modern_text_keeps_its_language() -> None:
+    """Early Cyrillic letters make a text older than any served language only when they are not rare in it."""
+    quoted = ("Суд сослался на Русскую правду, где сказано «аще убиѥть мужь мужа», и отклонил апелляцию, "
+              "обязав заявителя оплатить судебные расходы в полном объёме.")
+    assert detect(quoted).lang == "ru"
 
 
 def test_a_clear_short_text_keeps_its_language() -> None:
