@@ -3,7 +3,8 @@
 Trains the n-gram classifier with other n-gram orders and vocabulary sizes, and replays the
 default detector's decisions (``app.langid.detector._decide``) with other bars for telling close
 relatives apart on short text, on held-out text drawn with ``--seed 1`` (``bench/langid.py``
-reports on seed 0, so the choice is not made on the figures it is reported with). The third-party
+reports on seed 0, so the choice is not made on the figures it is reported with), and with other bars
+for any short text's pick (``--posteriors-short``). The third-party
 detectors' answers and the script rules are computed once per text and reused for every variant.
 
 Usage: python bench/langid_variants.py [--seed 1] [--variants 100000:4,300000:5] [--relatives-short 0.99999,0.9999999]

@@ -4,7 +4,8 @@ Many scripts belong to one language we serve (Khmer, Lao, Myanmar, Sinhala, Thai
 Gurmukhi, Oriya, Tamil, Telugu, Malayalam, Greek, Hangul, Kana); for those the script alone
 decides. Others narrow the choice (Ethiopic: Amharic or Tigrinya; Hebrew: Hebrew or Yiddish;
 Latin: 90 languages) and leave the rest to the n-gram classifier. A script we serve no language
-in (Syriac, Bengali with Assamese letters) makes the answer ``und``.
+in (Syriac, Bengali with Assamese letters, Cyrillic with early Cyrillic letters) makes the answer
+``und``.
 """
 
 from __future__ import annotations
@@ -129,8 +130,8 @@ def _reject_labels() -> dict[str, tuple[str, ...]]:
 
 # Script -> the served languages written in it. One entry: the script decides (Khmer, Thai,
 # Georgian ...). Several: the n-gram classifier chooses among them. Absent (Syriac, Mongolian
-# script, Bengali with Assamese letters): ``und``. Han without Kana is Chinese or Cantonese:
-# Japanese text always carries kana (see dominant_script).
+# script, Bengali with Assamese letters, Cyrillic with early Cyrillic ones): ``und``. Han without
+# Kana is Chinese or Cantonese: Japanese text always carries kana (see dominant_script).
 SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = _script_languages()
 
 # Assamese shares the Bengali script but has two letters of its own: without them, Bengali.
@@ -152,7 +153,10 @@ class ScriptCount:
     letters: int
 
 
-def count_scripts(text: str, *, limit: int = 4000) -> ScriptCount:
+SCAN_LIMIT = 4000  # characters of a text that its script is judged by
+
+
+def count_scripts(text: str, *, limit: int = SCAN_LIMIT) -> ScriptCount:
     """Count the letters of each script in the first ``limit`` characters of ``text``."""
     counts: Counter = Counter()
     for char in text[:limit]:
@@ -168,6 +172,9 @@ def count_scripts(text: str, *, limit: int = 4000) -> ScriptCount:
 def dominant_script(text: str) -> str | None:
     """The script with the most letters (``"Kana"`` for any Japanese text), or ``None`` without letters.
 
+    Two answers are not in the range table: ``"Assamese"`` and ``"Early Cyrillic"``, scripts of no
+    served language (see their letters above).
+
     Japanese mixes Han and Kana, and Han often outnumbers Kana; a tenth of the CJK letters in
     Kana is enough to call the text Japanese, while Chinese text has none.
     """
@@ -178,10 +185,10 @@ def dominant_script(text: str) -> str | None:
     if kana and kana >= 0.1 * (kana + han) and kana + han >= 0.5 * scripts.letters:
         return "Kana"
     script, _ = scripts.counts.most_common(1)[0]
-    if script == "Bengali" and _ASSAMESE_LETTERS.intersection(text):
+    if script == "Bengali" and _ASSAMESE_LETTERS.intersection(text[:SCAN_LIMIT]):
         return "Assamese"  # not served: no languages, so ``und``
     if script == "Cyrillic":
-        early = sum(char in _EARLY_CYRILLIC_LETTERS for char in text[:4000])
+        early = sum(char in _EARLY_CYRILLIC_LETTERS for char in text[:SCAN_LIMIT])
         if early and early >= _EARLY_CYRILLIC_SHARE * scripts.counts["Cyrillic"]:
             return "Early Cyrillic"  # not served either
     return script
