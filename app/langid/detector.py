@@ -4,7 +4,8 @@
 
 1. The Unicode script of the text's letters narrows the choice (``scripts.SCRIPT_LANGUAGES``);
    a script of one served language (Khmer, Thai, Gujarati ...) decides alone, a script of none
-   (Syriac; Bengali with Assamese letters, Cyrillic with early Cyrillic ones) gives ``und``. The steps below see only the letters of that script.
+   (Syriac; Bengali with Assamese letters, Cyrillic with early Cyrillic ones) gives ``und``. The
+   steps below see only the letters of that script.
 2. Among several candidates (Latin, Arabic, Cyrillic, Devanagari, Ethiopic, Hebrew, Tibetan,
    Han) the n-gram classifier that ships with Polylex (``shipped.py``) picks one; it knows every
    served language, and 16 unserved ones (``scripts.REJECT_LANGUAGES``: Interlingua, Asturian,
@@ -97,9 +98,9 @@ _MIN_POSTERIOR_RELATIVES_SHORT = 0.9999999
 # Between languages that are not listed relatives a pick needs only _MIN_POSTERIOR, and on short
 # text that let narrow guesses through (Galician read as Spanish at 0.61, Czech as Serbo-Croatian,
 # Danish as Bokmål): a short text must be this sure of its language (a family answer keeps
-# _MIN_POSTERIOR). Chosen on the tuning
-# draw (seed 1; bench/langid_variants.py --posteriors-short): 0.9 cut low-resource wrong answers
-# from 3.0 % to 2.6 % for 0.0025 of short accuracy (0.904 -> 0.901; 0.95 left it at 0.900).
+# _MIN_POSTERIOR). Chosen on the tuning draw (seed 1; bench/langid_variants.py --posteriors-short):
+# 0.9 cut low-resource wrong answers from 3.0 % to 2.6 % for 0.0025 of short accuracy (0.904 ->
+# 0.901; 0.95 left it at 0.900).
 _MIN_POSTERIOR_SHORT = 0.9
 # Northern Sotho (Sepedi) has no text in our data (NTREX's "nso" file is Sesotho, see
 # corpora.ntrex) and reads as Setswana to the classifier. Its possessive concords "tša", "tše"

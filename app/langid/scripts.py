@@ -134,15 +134,29 @@ def _reject_labels() -> dict[str, tuple[str, ...]]:
 # Kana is Chinese or Cantonese: Japanese text always carries kana (see dominant_script).
 SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = _script_languages()
 
-# Assamese shares the Bengali script but has two letters of its own: without them, Bengali.
-_ASSAMESE_LETTERS = frozenset("ৰৱ")
-# Letters of early Cyrillic (Old Church Slavonic, Old East Slavic) that no served language writes,
-# nor Russian before 1918 (which kept ѣ, і, ѳ, ѵ only: those stay Russian). In the data: in 452 of the
-# 835 Old East Slavic lines, in none of 25,000 lines of Russian, Ukrainian, Belarusian, Bulgarian,
-# Macedonian and Serbian. One in a hundred Cyrillic letters makes the text older than any language
-# served (a Russian paragraph quoting an old word stays Russian).
-_EARLY_CYRILLIC_LETTERS = frozenset("ѧѫѩѭꙗѹꙋѡѯѱꙑѥѦѪѨѬꙖѸꙊѠѮѰꙐѤ")
-_EARLY_CYRILLIC_SHARE = 0.01
+
+
+@dataclass(frozen=True)
+class UnservedVariant:
+    """Letters of its own that tell an unserved language (or stage) inside a served script: at ``share``
+    of the script's letters or more (0: any one of them), the text's script is ``name``, which no
+    served language is written in."""
+
+    name: str
+    letters: frozenset[str]
+    share: float = 0.0
+
+
+_UNSERVED_VARIANTS: dict[str, UnservedVariant] = {
+    # Assamese shares the Bengali script but has two letters of its own: without them, Bengali.
+    "Bengali": UnservedVariant("Assamese", frozenset("ৰৱ")),
+    # Early Cyrillic (Old Church Slavonic, Old East Slavic): letters no served language writes, nor
+    # Russian before 1918 (which kept ѣ, і, ѳ, ѵ only: those stay Russian). In the data: in 452 of the
+    # 835 Old East Slavic lines, in none of 25,000 lines of Russian, Ukrainian, Belarusian, Bulgarian,
+    # Macedonian and Serbian. At one in a hundred Cyrillic letters (a Russian paragraph quoting an old
+    # word stays Russian).
+    "Cyrillic": UnservedVariant("Early Cyrillic", frozenset("ѧѫѩѭꙗѹꙋѡѯѱꙑѥѦѪѨѬꙖѸꙊѠѮѰꙐѤ"), share=0.01),
+}
 
 
 @dataclass(frozen=True)
@@ -173,7 +187,7 @@ def dominant_script(text: str) -> str | None:
     """The script with the most letters (``"Kana"`` for any Japanese text), or ``None`` without letters.
 
     Two answers are not in the range table: ``"Assamese"`` and ``"Early Cyrillic"``, scripts of no
-    served language (see their letters above).
+    served language (``_UNSERVED_VARIANTS``).
 
     Japanese mixes Han and Kana, and Han often outnumbers Kana; a tenth of the CJK letters in
     Kana is enough to call the text Japanese, while Chinese text has none.
@@ -185,12 +199,12 @@ def dominant_script(text: str) -> str | None:
     if kana and kana >= 0.1 * (kana + han) and kana + han >= 0.5 * scripts.letters:
         return "Kana"
     script, _ = scripts.counts.most_common(1)[0]
-    if script == "Bengali" and _ASSAMESE_LETTERS.intersection(text[:SCAN_LIMIT]):
-        return "Assamese"  # not served: no languages, so ``und``
-    if script == "Cyrillic":
-        early = sum(char in _EARLY_CYRILLIC_LETTERS for char in text[:SCAN_LIMIT])
-        if early and early >= _EARLY_CYRILLIC_SHARE * scripts.counts["Cyrillic"]:
-            return "Early Cyrillic"  # not served either
+    variant = _UNSERVED_VARIANTS.get(script)
+    if variant is not None:
+        head = text[:SCAN_LIMIT]
+        found = variant.letters.intersection(head)  # usually none: no second walk over the text
+        if found and sum(head.count(letter) for letter in found) >= variant.share * scripts.counts[script]:
+            return variant.name  # not served: no languages, so ``und``
     return script
 
 
