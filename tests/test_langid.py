@@ -55,6 +55,8 @@ UNSERVED = [
     "ܒܝܬ ܕܝܢܐ ܐܣܠܝ ܠܦܘܢܝܐ",  # Syriac: a script we serve nothing in
     "আদালতে আপীল নাকচ কৰিলে আৰু আবেদনকাৰীক খৰচ দিবলৈ নিৰ্দেশ দিলে।",  # Assamese (Bengali script, its own letters)
     "Вьси сѧ людиѥ родѧть свободьни и ровьни въ чьсти та въ правьдѣ.",  # Old East Slavic: letters of early Cyrillic
+    # Lingua Franca Nova in Cyrillic (a class of its own, "lfn@Cyrillic"; without it: Macedonian or Serbian)
+    "Ла корте иа режета ла апела е иа ордина ке ла апликор паиа ла кустас.",
     # Northern Sotho (Sepedi), which reads as Setswana to the classifier: its concord "tša" gives it away.
     "Kgoro ya tsheko e ganne boipiletšo gomme ya laela mokgopedi go lefa ditshenyegelo tša tsheko.",
 ]

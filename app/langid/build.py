@@ -29,6 +29,7 @@ from app.langid import backends, ngram
 from app.langid.scripts import (
     REJECT_LANGUAGES,
     SCRIPT_LANGUAGES,
+    SCRIPT_REJECTS,
     SERVED_LANGUAGES,
     class_label,
     dominant_script,
@@ -61,7 +62,7 @@ def classifier_labels() -> list[str]:
     one, per script for those written in two (``"sr@Latin"``, ``"sr@Cyrillic"``), and the unserved
     languages it learns in order to refuse them (``REJECT_LANGUAGES``)."""
     served = {class_label(lang, script) for script, langs in SCRIPT_LANGUAGES.items() if len(langs) > 1 for lang in langs}
-    return sorted(served | set(REJECT_LANGUAGES))
+    return sorted(served | {label for labels in SCRIPT_REJECTS.values() for label in labels})
 
 
 def _labelled(texts: list[LabelledText]) -> list[LabelledText]:
@@ -80,7 +81,7 @@ def _check_data(texts: list[LabelledText]) -> dict[str, int]:
             chars[item.lang] += len(item.text)
     short = {
         label: chars[label] for label in classifier_labels()
-        if chars[label] < (MIN_REJECT_CHARS if label in REJECT_LANGUAGES else MIN_TRAIN_CHARS)
+        if chars[label] < (MIN_REJECT_CHARS if language_of(label) in REJECT_LANGUAGES else MIN_TRAIN_CHARS)
     }
     if short:
         raise BuildError(

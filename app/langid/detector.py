@@ -9,9 +9,9 @@
 2. Among several candidates (Latin, Arabic, Cyrillic, Devanagari, Ethiopic, Hebrew, Tibetan,
    Han) the n-gram classifier that ships with Polylex (``shipped.py``) picks one; it knows every
    served language, and 16 unserved ones (``scripts.REJECT_LANGUAGES``: Interlingua, Asturian,
-   Swiss German ...) learnt only so that their text is refused: picking one of them, or having
-   one close behind, answers ``und``. A short text (under 100 letters: a query) whose pick is
-   less than 0.9 sure of its language is ``und`` too.
+   Swiss German ...; Lingua Franca Nova in Latin and in Cyrillic) learnt only so that their text
+   is refused: picking one of them, or having one close behind, answers ``und``. A short text
+   (under 100 letters: a query) whose pick is less than 0.9 sure of its language is ``und`` too.
 3. It only knows served languages, so it is checked against CLD3 and fastText, which know
    about a hundred languages each. Both agree: the answer stands. One agrees: the text must
    also fit the language about as well as held-out text of it does (z-score), and clearly so

@@ -93,16 +93,22 @@ _ISO15924 = {
     "Thaa": "Thaana",
 }
 # Languages written in a second script often enough to be found in it: half the NTREX Serbian is
-# Latin. (Uzbek Cyrillic, 5 % of its text here, is too little to learn: Latin only.)
-_ALSO_WRITTEN_IN = {"sr": ("Latin",)}
+# Latin; a third of Tatoeba's Lingua Franca Nova is Cyrillic (refused in either script, but only a
+# class of its own in Cyrillic keeps it from Macedonian and Serbian). (Uzbek Cyrillic, 5 % of its
+# text here, is too little to learn: Latin only.)
+_ALSO_WRITTEN_IN = {"sr": ("Latin",), "lfn": ("Cyrillic",)}
+
+
+def _scripts_of(code: str) -> tuple[str, ...]:
+    from corpora.languages import get_language
+
+    return (_ISO15924[get_language(code).script], *_ALSO_WRITTEN_IN.get(code, ()))
 
 
 def _script_languages() -> dict[str, tuple[str, ...]]:
-    from corpora.languages import get_language
-
     table: dict[str, list[str]] = {}
     for code in SERVED_LANGUAGES:
-        for script in (_ISO15924[get_language(code).script], *_ALSO_WRITTEN_IN.get(code, ())):
+        for script in _scripts_of(code):
             table.setdefault(script, []).append(code)
     return {script: tuple(codes) for script, codes in table.items()}
 
@@ -120,11 +126,10 @@ def language_of(label: str) -> str:
 
 
 def _reject_labels() -> dict[str, tuple[str, ...]]:
-    from corpora.languages import get_language
-
     table: dict[str, list[str]] = {}
     for code in REJECT_LANGUAGES:
-        table.setdefault(_ISO15924[get_language(code).script], []).append(code)
+        for script in _scripts_of(code):
+            table.setdefault(script, []).append(class_label(code, script))
     return {script: tuple(codes) for script, codes in table.items()}
 
 
@@ -230,5 +235,6 @@ def only_script(text: str, script: str) -> str:
     """
     return _other_letters(script).sub(" ", text)
 
-# Script -> the unserved languages the classifier also knows in it (``REJECT_LANGUAGES``).
+# Script -> the classifier's labels of the unserved languages it also knows in it (``REJECT_LANGUAGES``;
+# ``"lfn@Cyrillic"``).
 SCRIPT_REJECTS: dict[str, tuple[str, ...]] = _reject_labels()
