@@ -229,6 +229,23 @@ def test_early_cyrillic_is_a_script_of_no_served_language() -> None:
     assert dominant_script(modern + "ѧ" + "а") == "Cyrillic"  # one in 102
 
 
+@pytest.mark.parametrize(("text", "script"), [
+    ("добръі мужь", "Early Cyrillic"),  # a jer before i: the old spelling of ы
+    ("ıако рєчє", "Early Cyrillic"),  # an i before a vowel (ꙗ written as two letters; ı: how it is often typed)
+    ("сѣдѣ єсмь", "Early Cyrillic"),  # ѣ (Russian before 1918) with є (Ukrainian): no modern text has both
+    ("рєклъ єсмь", "Early Cyrillic"),  # ъ (Russian, Bulgarian) with є (Ukrainian)
+    ("Україна є правовою державою", "Cyrillic"),
+    ("Суд отклонил объявление", "Cyrillic"),
+    ("България е правова държава", "Cyrillic"),
+    (("Кабінет Міністрів України є вищим органом у системі органів виконавчої влади; у постанові "
+      "згадано російський термін «объект» у лапках."), "Cyrillic"),  # one ъ in a long Ukrainian text: a quote
+])
+def test_old_spellings_and_letters_kept_apart_tell_early_cyrillic(text: str, script: str) -> None:
+    from app.langid.scripts import dominant_script
+
+    assert dominant_script(text) == script
+
+
 def test_a_clear_short_text_keeps_its_language() -> None:
     assert [d.lang for d in detect_batch(["El arrendatario pagará la renta cada mes.", "haki yangu", "Kifungu 12",
                                           "Der Mieter zahlt die Miete im Voraus."])] == ["es", "sw", "sw", "de"]

@@ -143,24 +143,49 @@ SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = _script_languages()
 
 @dataclass(frozen=True)
 class UnservedVariant:
-    """Letters of its own that tell an unserved language (or stage) inside a served script: at ``share``
-    of the script's letters or more (0: any one of them), the text's script is ``name``, which no
-    served language is written in."""
+    """Signs that tell an unserved language (or stage) inside a served script: at ``share`` of the
+    script's letters or more (0: any one sign), the text's script is ``name``, which no served
+    language is written in.
+
+    A sign is a letter of its own (``letters``), a spelling no served language writes (``spellings``,
+    two letters in a row), or letters that served languages write only apart (``apart``: each pair
+    found together counts as often as its rarer letter). All in lower case."""
 
     name: str
     letters: frozenset[str]
     share: float = 0.0
+    spellings: tuple[str, ...] = ()
+    apart: tuple[frozenset[str], ...] = ()
+
+    def signs(self, text: str) -> int:
+        """How many signs of this variant ``text`` holds."""
+        low = text.lower()
+        present = set(low)
+        if not (self.letters & present or any(pair <= present for pair in self.apart)
+                or any(set(spelling) <= present for spelling in self.spellings)):
+            return 0  # the usual case, decided on the set of the text's characters: one walk
+        return (sum(low.count(letter) for letter in self.letters & present)
+                + sum(low.count(spelling) for spelling in self.spellings)
+                + sum(min(low.count(letter) for letter in pair) for pair in self.apart if pair <= present))
 
 
 _UNSERVED_VARIANTS: dict[str, UnservedVariant] = {
     # Assamese shares the Bengali script but has two letters of its own: without them, Bengali.
     "Bengali": UnservedVariant("Assamese", frozenset("ৰৱ")),
     # Early Cyrillic (Old Church Slavonic, Old East Slavic): letters no served language writes, nor
-    # Russian before 1918 (which kept ѣ, і, ѳ, ѵ only: those stay Russian). In the data: in 452 of the
-    # 835 Old East Slavic lines, in none of 25,000 lines of Russian, Ukrainian, Belarusian, Bulgarian,
-    # Macedonian and Serbian. At one in a hundred Cyrillic letters (a Russian paragraph quoting an old
-    # word stays Russian).
-    "Cyrillic": UnservedVariant("Early Cyrillic", frozenset("ѧѫѩѭꙗѹꙋѡѯѱꙑѥѦѪѨѬꙖѸꙊѠѮѰꙐѤ"), share=0.01),
+    # Russian before 1918 (which kept ѣ, і, ѳ, ѵ only: those stay Russian); a jer before i (ъі: the
+    # old spelling of ы), an i before a vowel (ıа: of ꙗ; Tatoeba's lines type that i as a dotless ı);
+    # and letters that modern languages keep apart: є (Ukrainian, which writes neither ѣ nor ъ) with ѣ
+    # (Russian before 1918) or with ъ (Russian, Bulgarian). In the data: 679 of the 835 Old East
+    # Slavic lines have one (452 an early letter), none of 32,641 Cyrillic lines of the served
+    # languages (NTREX-128 and Tatoeba: Russian, Ukrainian, Belarusian, Bulgarian, Macedonian,
+    # Serbian, Kazakh, Tajik ...). At one sign in a hundred Cyrillic letters (a Russian paragraph
+    # quoting an old word stays Russian).
+    "Cyrillic": UnservedVariant(
+        "Early Cyrillic", frozenset("ѧѫѩѭꙗѹꙋѡѯѱꙑѥѿ"), share=0.01,
+        spellings=("ъі", "ъı", "ьі", "ьı", "ıа", "ıе", "ıє", "ıо", "ıу", "ıѣ"),
+        apart=(frozenset("ѣє"), frozenset("ъє")),
+    ),
 }
 
 
@@ -206,9 +231,8 @@ def dominant_script(text: str) -> str | None:
     script, _ = scripts.counts.most_common(1)[0]
     variant = _UNSERVED_VARIANTS.get(script)
     if variant is not None:
-        head = text[:SCAN_LIMIT]
-        found = variant.letters.intersection(head)  # usually none: no second walk over the text
-        if found and sum(head.count(letter) for letter in found) >= variant.share * scripts.counts[script]:
+        signs = variant.signs(text[:SCAN_LIMIT])
+        if signs and signs >= variant.share * scripts.counts[script]:
             return variant.name  # not served: no languages, so ``und``
     return script
 
