@@ -232,8 +232,15 @@ def test_early_cyrillic_is_a_script_of_no_served_language() -> None:
 @pytest.mark.parametrize(("text", "script"), [
     ("добръі мужь", "Early Cyrillic"),  # a jer before i: the old spelling of ы
     ("ıако рєчє", "Early Cyrillic"),  # an i before a vowel (ꙗ written as two letters; ı: how it is often typed)
-    ("сѣдѣ єсмь", "Early Cyrillic"),  # ѣ (Russian before 1918) with є (Ukrainian): no modern text has both
-    ("рєклъ єсмь", "Early Cyrillic"),  # ъ (Russian, Bulgarian) with є (Ukrainian)
+    ("вѣрєнъ", "Early Cyrillic"),  # a word with ѣ (Russian before 1918) and є (Ukrainian)
+    ("рєклъ єсмь", "Early Cyrillic"),  # a word with ъ (Russian, Bulgarian) and є (Ukrainian)
+    ("ДОБРЪІ МУЖЬ", "Early Cyrillic"), ("РЄКЛЪ", "Early Cyrillic"),  # capitals
+    # Russian and Ukrainian quoting each other: letters of both, never in one word
+    ("Що означає слово «объявление»?", "Cyrillic"),
+    ("Переклад: объект є предметом договору", "Cyrillic"),
+    ("Що означає старе слово «сѣдѣ»?", "Cyrillic"),
+    ("право" * 20 + " добръі", "Cyrillic"),  # one sign in 106 Cyrillic letters
+    ("право" * 20 + " добръі добръі", "Early Cyrillic"),  # two in 112
     ("Україна є правовою державою", "Cyrillic"),
     ("Суд отклонил объявление", "Cyrillic"),
     ("България е правова държава", "Cyrillic"),
@@ -244,6 +251,16 @@ def test_old_spellings_and_letters_kept_apart_tell_early_cyrillic(text: str, scr
     from app.langid.scripts import dominant_script
 
     assert dominant_script(text) == script
+
+
+def test_signs_are_counted_and_must_be_lower_case() -> None:
+    from app.langid.scripts import _UNSERVED_VARIANTS, SCRIPT_REJECTS, UnservedVariant
+
+    early = _UNSERVED_VARIANTS["Cyrillic"]
+    assert early.signs("Ѧ ѧ добръі рєклъ вѣрєнъ, объект є") == 5  # two letters, a spelling, two mixed words
+    with pytest.raises(ValueError, match="lower case"):
+        UnservedVariant("X", frozenset("Ѧ"))
+    assert SCRIPT_REJECTS["Cyrillic"] == ("lfn@Cyrillic",)  # refused per script, as sr@Cyrillic is served
 
 
 def test_a_clear_short_text_keeps_its_language() -> None:

@@ -60,13 +60,14 @@ class BuildError(AppError, ValueError):
 def classifier_labels() -> list[str]:
     """What the classifier chooses among: the served languages that share a script with another
     one, per script for those written in two (``"sr@Latin"``, ``"sr@Cyrillic"``), and the unserved
-    languages it learns in order to refuse them (``REJECT_LANGUAGES``)."""
+    languages it learns in order to refuse them (``REJECT_LANGUAGES``; per script too: ``"lfn@Cyrillic"``)."""
     served = {class_label(lang, script) for script, langs in SCRIPT_LANGUAGES.items() if len(langs) > 1 for lang in langs}
     return sorted(served | {label for labels in SCRIPT_REJECTS.values() for label in labels})
 
 
 def _labelled(texts: list[LabelledText]) -> list[LabelledText]:
-    """Texts of two-script languages relabelled by the script they are written in."""
+    """Texts of two-script languages relabelled by the script they are written in (a line in neither
+    script gets a label that is no class, such as ``"lfn@Early Cyrillic"``, and is not learnt)."""
     relabelled = []
     for item in texts:
         label = class_label(item.lang, dominant_script(item.text) or "")

@@ -4,8 +4,8 @@ Many scripts belong to one language we serve (Khmer, Lao, Myanmar, Sinhala, Thai
 Gurmukhi, Oriya, Tamil, Telugu, Malayalam, Greek, Hangul, Kana); for those the script alone
 decides. Others narrow the choice (Ethiopic: Amharic or Tigrinya; Hebrew: Hebrew or Yiddish;
 Latin: 90 languages) and leave the rest to the n-gram classifier. A script we serve no language
-in (Syriac, Bengali with Assamese letters, Cyrillic with early Cyrillic letters) makes the answer
-``und``.
+in (Syriac, Bengali with Assamese letters, Cyrillic with the letters or spellings of early
+Cyrillic) makes the answer ``und``.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def _reject_labels() -> dict[str, tuple[str, ...]]:
 
 # Script -> the served languages written in it. One entry: the script decides (Khmer, Thai,
 # Georgian ...). Several: the n-gram classifier chooses among them. Absent (Syriac, Mongolian
-# script, Bengali with Assamese letters, Cyrillic with early Cyrillic ones): ``und``. Han without
+# script, Bengali with Assamese letters, Cyrillic with early Cyrillic signs): ``und``. Han without
 # Kana is Chinese or Cantonese: Japanese text always carries kana (see dominant_script).
 SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = _script_languages()
 
@@ -148,25 +148,32 @@ class UnservedVariant:
     language is written in.
 
     A sign is a letter of its own (``letters``), a spelling no served language writes (``spellings``,
-    two letters in a row), or letters that served languages write only apart (``apart``: each pair
-    found together counts as often as its rarer letter). All in lower case."""
+    letters in a row), or a word with letters of both groups of ``apart``: letters that served
+    languages write, but never in one language (a text may quote one language in another: only a
+    word mixing them counts). All in lower case (a Latin capital I lowers to i, not to a dotless ı:
+    a capital spelling with ı is missed)."""
 
     name: str
     letters: frozenset[str]
     share: float = 0.0
     spellings: tuple[str, ...] = ()
-    apart: tuple[frozenset[str], ...] = ()
+    apart: tuple[frozenset[str], frozenset[str]] | None = None
+
+    def __post_init__(self) -> None:
+        groups = (self.letters, *self.spellings, *(self.apart or ()))
+        if any("".join(group) != "".join(group).lower() for group in groups):
+            raise ValueError(f"{self.name}: signs are matched in lower-cased text, so they must be lower case")
 
     def signs(self, text: str) -> int:
         """How many signs of this variant ``text`` holds."""
         low = text.lower()
-        present = set(low)
-        if not (self.letters & present or any(pair <= present for pair in self.apart)
-                or any(set(spelling) <= present for spelling in self.spellings)):
-            return 0  # the usual case, decided on the set of the text's characters: one walk
-        return (sum(low.count(letter) for letter in self.letters & present)
-                + sum(low.count(spelling) for spelling in self.spellings)
-                + sum(min(low.count(letter) for letter in pair) for pair in self.apart if pair <= present))
+        present = set(low)  # the usual text has none of the letters: set operations, no counting
+        count = sum(low.count(letter) for letter in self.letters & present)
+        count += sum(low.count(spelling) for spelling in self.spellings if spelling in low)
+        if self.apart and self.apart[0] & present and self.apart[1] & present:
+            first, second = self.apart
+            count += sum(1 for word in low.split() if first.intersection(word) and second.intersection(word))
+        return count
 
 
 _UNSERVED_VARIANTS: dict[str, UnservedVariant] = {
@@ -175,16 +182,15 @@ _UNSERVED_VARIANTS: dict[str, UnservedVariant] = {
     # Early Cyrillic (Old Church Slavonic, Old East Slavic): letters no served language writes, nor
     # Russian before 1918 (which kept ѣ, і, ѳ, ѵ only: those stay Russian); a jer before i (ъі: the
     # old spelling of ы), an i before a vowel (ıа: of ꙗ; Tatoeba's lines type that i as a dotless ı);
-    # and letters that modern languages keep apart: є (Ukrainian, which writes neither ѣ nor ъ) with ѣ
-    # (Russian before 1918) or with ъ (Russian, Bulgarian). In the data: 679 of the 835 Old East
-    # Slavic lines have one (452 an early letter), none of 32,641 Cyrillic lines of the served
-    # languages (NTREX-128 and Tatoeba: Russian, Ukrainian, Belarusian, Bulgarian, Macedonian,
-    # Serbian, Kazakh, Tajik ...). At one sign in a hundred Cyrillic letters (a Russian paragraph
-    # quoting an old word stays Russian).
+    # and a word with є (Ukrainian, which writes neither ѣ nor ъ) and ѣ (Russian before 1918) or ъ
+    # (Russian, Bulgarian): "рєклъ". In the data: 580 of the 835 Old East Slavic lines have a sign
+    # (452 an early letter), none of 32,641 Cyrillic lines of the served languages (NTREX-128 and
+    # Tatoeba: Russian, Ukrainian, Belarusian, Bulgarian, Macedonian, Serbian, Kazakh, Tajik ...).
+    # At one sign in a hundred Cyrillic letters (a Russian paragraph quoting an old word stays Russian).
     "Cyrillic": UnservedVariant(
         "Early Cyrillic", frozenset("ѧѫѩѭꙗѹꙋѡѯѱꙑѥѿ"), share=0.01,
         spellings=("ъі", "ъı", "ьі", "ьı", "ıа", "ıе", "ıє", "ıо", "ıу", "ıѣ"),
-        apart=(frozenset("ѣє"), frozenset("ъє")),
+        apart=(frozenset("є"), frozenset("ѣъ")),
     ),
 }
 
