@@ -99,18 +99,16 @@ _ISO15924 = {
 _ALSO_WRITTEN_IN = {"sr": ("Latin",), "lfn": ("Cyrillic",)}
 
 
-def _scripts_of(code: str) -> tuple[str, ...]:
+def _by_script(codes: tuple[str, ...], *, labels: bool) -> dict[str, tuple[str, ...]]:
+    """Script -> the languages of ``codes`` written in it, as codes or (``labels``) as the
+    classifier's labels (``"lfn@Cyrillic"``)."""
     from corpora.languages import get_language
 
-    return (_ISO15924[get_language(code).script], *_ALSO_WRITTEN_IN.get(code, ()))
-
-
-def _script_languages() -> dict[str, tuple[str, ...]]:
     table: dict[str, list[str]] = {}
-    for code in SERVED_LANGUAGES:
-        for script in _scripts_of(code):
-            table.setdefault(script, []).append(code)
-    return {script: tuple(codes) for script, codes in table.items()}
+    for code in codes:
+        for script in (_ISO15924[get_language(code).script], *_ALSO_WRITTEN_IN.get(code, ())):
+            table.setdefault(script, []).append(class_label(code, script) if labels else code)
+    return {script: tuple(found) for script, found in table.items()}
 
 
 def class_label(lang: str, script: str) -> str:
@@ -125,19 +123,11 @@ def language_of(label: str) -> str:
     return label.split("@")[0]
 
 
-def _reject_labels() -> dict[str, tuple[str, ...]]:
-    table: dict[str, list[str]] = {}
-    for code in REJECT_LANGUAGES:
-        for script in _scripts_of(code):
-            table.setdefault(script, []).append(class_label(code, script))
-    return {script: tuple(codes) for script, codes in table.items()}
-
-
 # Script -> the served languages written in it. One entry: the script decides (Khmer, Thai,
 # Georgian ...). Several: the n-gram classifier chooses among them. Absent (Syriac, Mongolian
 # script, Bengali with Assamese letters, Cyrillic with early Cyrillic signs): ``und``. Han without
 # Kana is Chinese or Cantonese: Japanese text always carries kana (see dominant_script).
-SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = _script_languages()
+SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = _by_script(SERVED_LANGUAGES, labels=False)
 
 
 
@@ -267,4 +257,4 @@ def only_script(text: str, script: str) -> str:
 
 # Script -> the classifier's labels of the unserved languages it also knows in it (``REJECT_LANGUAGES``;
 # ``"lfn@Cyrillic"``).
-SCRIPT_REJECTS: dict[str, tuple[str, ...]] = _reject_labels()
+SCRIPT_REJECTS: dict[str, tuple[str, ...]] = _by_script(REJECT_LANGUAGES, labels=True)
