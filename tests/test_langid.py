@@ -211,6 +211,26 @@ def test_an_old_word_quoted_in_a_modern_text_keeps_its_language() -> None:
     assert detect(quoted).lang == "ru"
 
 
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Що означає слово «объявление» у договорі оренди?", "uk"),  # was ru at 0.99998: the quoted word's n-grams
+    ("Что значит слово «європейський» в договоре аренды?", "ru"),
+    ('What does "Mietvertrag" mean in this lease?', "en"),
+    ("Der Begriff „lease agreement“ im Sinne dieses Gesetzes", "de"),
+    ("Mfanyakazi ana haki ya “maternity leave” kwa mujibu wa sheria hii.", "sw"),
+])
+def test_a_short_question_about_a_quoted_foreign_word_has_the_question_s_language(text: str, lang: str) -> None:
+    assert detect(text).lang == lang
+
+
+def test_quotations_are_set_aside_only_when_most_of_the_text_is_outside_them() -> None:
+    from app.langid.detector import without_quotations
+
+    assert "объявление" not in without_quotations("Що означає слово «объявление» у договорі оренди?")
+    assert without_quotations("«Орендодавець» означає") == "«Орендодавець» означає"  # most letters quoted: kept
+    assert without_quotations("Стаття 5 без лапок") == "Стаття 5 без лапок"
+    assert detect("«Орендодавець»").lang == "uk"  # nothing but a quotation: it is the text
+
+
 def test_a_short_text_of_a_family_keeps_the_family() -> None:
     """Serbo-Croatian has three members and a family answer sums two of them: it is not held to the
     0.9 a single language's pick needs on short text (held-out lines of the tuning draw)."""
