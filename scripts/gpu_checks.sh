@@ -90,8 +90,13 @@ stage mixd-milpac $py -m trainer evaluate --model runs/gpu-mixd-merged --benchma
 if [[ $stages == *,seeds,* ]]; then
   for seed in ${SEEDS:-7 13}; do
     for recipe in ${RECIPES:-shipped answer}; do
+      case $recipe in
+        shipped) negatives= ;;
+        answer) negatives="--hard-negatives answer" ;;
+        *) echo "== unknown recipe $recipe (RECIPES: shipped, answer)"; continue ;;
+      esac
       run=runs/gpu-seed$seed-$recipe rep=reports/seeds-gpu/seed$seed-$recipe
-      negatives=; [[ $recipe == answer ]] && negatives="--hard-negatives answer"
+      rm -rf "$run" "$run-merged"  # train and merge refuse a used folder: a rerun on a warm machine starts afresh
       mkdir -p "$rep"
       stage train-$seed-$recipe $py -m trainer train --train mlqa-r-dev,ntrex128-subset --weighting set \
         --policy hybrid --alpha 0.5 --out $run --max-steps "$mixd_steps" $train_limit --epochs 10 --eval-steps 100 \
