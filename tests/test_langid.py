@@ -229,6 +229,21 @@ def test_quotations_are_set_aside_only_when_most_of_the_text_is_outside_them() -
     assert without_quotations("«Орендодавець» означає") == "«Орендодавець» означає"  # most letters quoted: kept
     assert without_quotations("Стаття 5 без лапок") == "Стаття 5 без лапок"
     assert detect("«Орендодавець»").lang == "uk"  # nothing but a quotation: it is the text
+    # a straight quote beside a letter or digit is an abbreviation mark or an inch, not a quotation
+    assert without_quotations('Use a 5" pipe and a 3" tube') == 'Use a 5" pipe and a 3" tube'
+    assert without_quotations('חוק החוזים, תשל"ג-1973 וחוק השכירות') == 'חוק החוזים, תשל"ג-1973 וחוק השכירות'
+
+
+def test_a_short_text_too_short_to_tell_without_its_quotations_is_judged_whole() -> None:
+    """Held-out lines whose quoted words are their own language: without them they were ``und``."""
+    from app.langid.detector import _decide, narrow
+    from app.langid.shipped import load_shipped
+
+    for text, lang in (("kan lære immunsystemet å «se»", "nb"), ("“”Peppa’r mochyn,” ie.”", "cy")):
+        narrowed = narrow(text)
+        assert narrowed.whole is not None
+        assert _decide(load_shipped(), [narrowed.text], [narrowed.candidates])[0].lang == UND  # the quotation-less part
+        assert detect(text).lang == lang
 
 
 def test_a_short_text_of_a_family_keeps_the_family() -> None:
