@@ -39,6 +39,9 @@ stages=,${STAGES:-throughput,compare,mixd},
 policies=${POLICIES:-xx,xy,hybrid}
 py=${PYTHON:-python3}
 reserve=15  # seconds kept for packing after the last stage
+# The shipped recipe (the Makefile's `adapter` target) but its weighting, seed and output, for the mixd and seeds stages.
+recipe="--train mlqa-r-dev,ntrex128-subset --policy hybrid --alpha 0.5 --max-steps $mixd_steps $train_limit --epochs 10
+  --eval-steps 100 --patience 2 --lr 3e-4 --scale 20 --lora-rank 16 --distill 0.5"
 mkdir -p "$out" reports/gpu reports/mix-distill-gpu reports/seeds-gpu logs/gpu
 start=$SECONDS
 
@@ -75,9 +78,8 @@ stage build-default $py -m trainer build-default || exit 1
   --max-seq-length 128 --scale 20 --lr 3e-5 --seed 42 --eval-steps 500 $train_limit --benchmarks xquad-r,constitutions,milpac \
   $limit --report reports/gpu --note "one NVIDIA H200, bf16, word embeddings trained (no --freeze-embeddings)"
 
-[[ $stages == *,mixd,* ]] && stage mixd-train $py -m trainer train --train mlqa-r-dev,ntrex128-subset \
-  --weighting "${MIXD_WEIGHTING:-set}" --policy hybrid --alpha 0.5 --out runs/gpu-mixd \
-  --max-steps "$mixd_steps" $train_limit --epochs 10 --eval-steps 100 --patience 2 --lr 3e-4 --scale 20 --seed 42 --lora-rank 16 --distill 0.5 &&
+[[ $stages == *,mixd,* ]] && stage mixd-train $py -m trainer train $recipe --weighting "${MIXD_WEIGHTING:-set}" \
+  --out runs/gpu-mixd --seed 42 &&
 stage mixd-merge $py -m trainer merge --tuned runs/gpu-mixd --out runs/gpu-mixd-merged $merge_args &&
 stage mixd-xquad-r $py -m trainer evaluate --model runs/gpu-mixd-merged --benchmark xquad-r $bench_limit \
   --json reports/mix-distill-gpu/xquad-r.json &&
@@ -89,23 +91,21 @@ stage mixd-milpac $py -m trainer evaluate --model runs/gpu-mixd-merged --benchma
   --json reports/mix-distill-gpu/milpac.json
 if [[ $stages == *,seeds,* ]]; then
   for seed in ${SEEDS:-7 13}; do
-    for recipe in ${RECIPES:-shipped answer}; do
-      case $recipe in
+    for variant in ${RECIPES:-shipped answer}; do
+      case $variant in
         shipped) negatives= ;;
         answer) negatives="--hard-negatives answer" ;;
-        *) echo "== unknown recipe $recipe (RECIPES: shipped, answer)"; continue ;;
+        *) echo "== unknown recipe $variant (RECIPES: shipped, answer)"; continue ;;
       esac
-      run=runs/gpu-seed$seed-$recipe rep=reports/seeds-gpu/seed$seed-$recipe
+      run=runs/gpu-seed$seed-$variant rep=reports/seeds-gpu/seed$seed-$variant
       rm -rf "$run" "$run-merged"  # train and merge refuse a used folder: a rerun on a warm machine starts afresh
       mkdir -p "$rep"
-      stage train-$seed-$recipe $py -m trainer train --train mlqa-r-dev,ntrex128-subset --weighting set \
-        --policy hybrid --alpha 0.5 --out $run --max-steps "$mixd_steps" $train_limit --epochs 10 --eval-steps 100 \
-        --patience 2 --lr 3e-4 --scale 20 --seed "$seed" --lora-rank 16 --distill 0.5 $negatives &&
+      stage train-$seed-$variant $py -m trainer train $recipe --weighting set --out $run --seed "$seed" $negatives &&
       cp $run/training_card.json "$rep/" &&
-      stage merge-$seed-$recipe $py -m trainer merge --tuned $run --out $run-merged --weight 0.6 &&
-      stage xquad-r-$seed-$recipe $py -m trainer evaluate --model $run-merged --benchmark xquad-r $bench_limit \
+      stage merge-$seed-$variant $py -m trainer merge --tuned $run --out $run-merged --weight 0.6 &&
+      stage xquad-r-$seed-$variant $py -m trainer evaluate --model $run-merged --benchmark xquad-r $bench_limit \
         --json "$rep/xquad-r.json" &&
-      stage afriqa-$seed-$recipe $py -m trainer evaluate --model $run-merged --benchmark afriqa $bench_limit \
+      stage afriqa-$seed-$variant $py -m trainer evaluate --model $run-merged --benchmark afriqa $bench_limit \
         --json "$rep/afriqa-full.json"
     done
   done
