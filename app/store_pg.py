@@ -50,7 +50,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -232,7 +232,7 @@ class PgStore:
     def close(self) -> None:
         self._pool.close()
 
-    def __enter__(self) -> PgStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -507,7 +507,9 @@ class PgStore:
     def _maintain_vector_index(self, conn: Any) -> None:
         """After a write, inside its transaction: build IVFFlat when the library crosses
         ``approximate_from``, rebuild it when the library has doubled or halved since, drop it below."""
-        n = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        # The documents' own chunk counts (written with them; `doctor` checks them against the chunk rows):
+        # summing a row per document, where count(*) would scan every chunk on each write.
+        n = int(conn.execute("SELECT coalesce(sum(chunks), 0) FROM documents").fetchone()[0])
         built = self._meta("ivf_rows", conn)
         if n < self.policy.approximate_from:
             if built is not None:
