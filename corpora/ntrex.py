@@ -1,9 +1,11 @@
-"""NTREX-128 subset: 1,997 English news sentences and their line-aligned translations into 52 languages.
+"""NTREX-128: 1,997 English news sentences and their line-aligned translations (the subset folder: 52
+languages; the complete one: 127 files in 118 of our codes).
 
 Files: ``newstest2019-src.eng.txt.gz`` (English) and ``newstest2019-ref.<tag>.txt.gz`` where
 ``<tag>`` is an ISO 639-3 code, sometimes with a script or region (``zho-CN``, ``tgk-Cyrl``, ``arb``);
 ``corpora.languages.get_language`` maps each tag to our code. Line k of every file translates line k
-of the English source.
+of the English source. Where several files map to one code (``fra`` and ``fra-CA``, ``zho-CN`` and
+``zho-TW``, ``arb`` and ``mey``), :func:`ntrex_files` keeps one; the bitext evaluation reads every file.
 """
 
 from __future__ import annotations
@@ -47,11 +49,17 @@ def ntrex_code(tag: str) -> str:
 
 
 def ntrex_files(folder: Path) -> dict[str, Path]:
-    """Our code -> file, English first, then the references sorted by file name."""
+    """Our code -> file, English (the source) first, then the references sorted by file name.
+
+    One file per code: the plain tag where there is one (``fra`` over ``fra-CA``, ``arb`` over ``mey``),
+    else the first by name (``zho-CN`` over ``zho-TW``); the English references (``eng-GB``, ``eng-US``…)
+    never replace the source.
+    """
     files = {"en": require(folder / SOURCE_FILE, "NTREX English source")}
-    for path in sorted(folder.glob("newstest2019-ref.*.txt.gz")):
-        files[ntrex_code(path.name.split(".")[1])] = path
-    return files
+    tags = [path.name.split(".")[1] for path in sorted(folder.glob("newstest2019-ref.*.txt.gz"))]
+    for tag in sorted(tags, key=lambda t: ("-" in t, t)):  # plain tags claim their code first
+        files.setdefault(ntrex_code(tag), folder / f"newstest2019-ref.{tag}.txt.gz")
+    return {"en": files.pop("en"), **dict(sorted(files.items(), key=lambda item: item[1].name))}
 
 
 def _numbered_lines(folder: Path, langs: Iterable[str] | None, part: str) -> list[tuple[int, dict[str, str]]]:

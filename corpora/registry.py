@@ -76,7 +76,7 @@ DATA_SETS: dict[str, DataSet] = {
         DataSet("ntrex128-subset", "NTREX-128: news sentences line-aligned in 53 languages",
                 "https://github.com/MicrosoftTranslator/NTREX", "CC BY-SA 4.0", ("all",), ("ntrex",)),
         DataSet("ntrex-128", "NTREX-128 (complete): the same news sentences in 128 languages",
-                "https://github.com/MicrosoftTranslator/NTREX", "CC BY-SA 4.0", (), ()),
+                "https://github.com/MicrosoftTranslator/NTREX", "CC BY-SA 4.0", ("all",), ()),
         DataSet("tatoeba", "Tatoeba test set (LASER): up to 1,000 sentences + English, 112 languages",
                 "https://github.com/facebookresearch/LASER/tree/main/data/tatoeba/v1", "CC BY 2.0 FR", (), ()),
     ]
@@ -104,6 +104,7 @@ def _folder(entry: DataSet, data_dir: str | Path | None) -> Path:
 
 # SQuAD-format sets (corpora.squad), and the prefix of their group ids where it is not the folder name.
 _SQUAD_SETS = ("xquad", "xquad-r", "mlqa-r-dev", "amqa", "arcd")
+_NTREX_SETS = ("ntrex128-subset", "ntrex-128")  # the same stories and split; the complete set has 65 more languages
 _GROUP_PREFIX = {"xquad-r": "xquad", "mlqa-r-dev": "mlqa"}
 
 
@@ -170,7 +171,7 @@ def load_pairs(
         pairs = milpac_pairs(folder)
         chosen = set(select_langs(langs, sorted({p.lang for p in pairs}), "milpac"))
         return [p for p in pairs if p.lang in chosen]
-    if entry.name == "ntrex128-subset":
+    if entry.name in _NTREX_SETS:
         return ntrex_pairs(folder, langs)
     files = _squad_files(entry, folder, split)
     files = {lang: files[lang] for lang in select_langs(langs, files, entry.name)}
@@ -178,7 +179,7 @@ def load_pairs(
 
 
 # Sets whose pairs come with same-topic, same-language distractors (paragraphs or stories around them).
-DISTRACTOR_SETS = (*_SQUAD_SETS, "ntrex128-subset")
+DISTRACTOR_SETS = (*_SQUAD_SETS, *_NTREX_SETS)
 
 
 class NoDistractors(DataError, ValueError):
@@ -204,7 +205,7 @@ def load_distractors(
         raise NoDistractors(f"{name} has no paragraphs or stories to draw hard negatives from; "
                             f"sets that do: {', '.join(DISTRACTOR_SETS)}")
     folder = _folder(entry, data_dir)
-    if entry.name == "ntrex128-subset":
+    if entry.name in _NTREX_SETS:
         return ntrex_distractors(folder)
     files = _squad_files(entry, folder, split or entry.default_split or "all")
     return squad_distractors(files, group_prefix=_GROUP_PREFIX.get(entry.name, entry.name))
@@ -297,7 +298,7 @@ def set_languages(name: str, data_dir: str | Path | None = None) -> list[str]:
     folder = _folder(entry, data_dir)
     if entry.name == "afriqa":
         return sorted(set(folder_languages(folder)) | {"en", "fr"})
-    if entry.name in ("ntrex128-subset", "ntrex-128"):
+    if entry.name in _NTREX_SETS:
         return sorted(ntrex_files(folder))
     if entry.name == "tatoeba":  # tatoeba.<iso3>-eng.<iso3>: the language, and English
         return sorted({normalize_code(path.name.split(".")[1].split("-")[0]) for path in folder.glob("tatoeba.*-eng.*")})

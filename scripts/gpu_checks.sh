@@ -13,7 +13,9 @@
 #   5. (only when named in STAGES) seeds: the shipped recipe and the same with answer-side hard negatives
 #      (--hard-negatives answer) at each seed of SEEDS (default "7 13"), merged at w = 0.6 as shipped, on
 #      all of XQuAD-R and all of AfriQA's test questions -> reports/seeds-gpu/seedN-{shipped,answer}/.
-#      Whether a difference between two recipes at one seed is the recipe or the seed.
+#      Whether a difference between two recipes at one seed is the recipe or the seed. RECIPES=ntrex128: the
+#      shipped recipe trained on the complete NTREX-128 (117 languages besides English) instead of its 52-language
+#      subset, with NTREX held-out bitext as well; its data: DATASETS="... ntrex-128" for gpu_prepare.sh.
 # What finished is packed after every stage, so a cut-off run still returns what it did.
 # STAGES (default all but seeds: throughput,compare,mixd) and POLICIES (default xx,xy,hybrid) pick the work: on
 # one H200 a 2,000-step policy takes about 3.7 min alone (reports/gpu/compare-log.txt); run one after the other,
@@ -105,21 +107,25 @@ stage mixd-milpac $py -m trainer evaluate --model runs/gpu-mixd-merged --benchma
 if [[ $stages == *,seeds,* ]]; then
   for seed in ${SEEDS:-7 13}; do
     for variant in ${RECIPES:-shipped answer}; do
-      case $variant in
-        shipped) negatives= ;;
-        answer) negatives="--hard-negatives answer" ;;
-        *) echo "== unknown recipe $variant (RECIPES: shipped, answer)"; continue ;;
+      case $variant in  # what the variant adds to the shipped recipe (a second --train replaces the first)
+        shipped) extra= ;;
+        answer) extra="--hard-negatives answer" ;;
+        ntrex128) extra="--train mlqa-r-dev,ntrex-128" ;;
+        *) echo "== unknown recipe $variant (RECIPES: shipped, answer, ntrex128)"; continue ;;
       esac
       run=runs/gpu-seed$seed-$variant rep=reports/seeds-gpu/seed$seed-$variant
       rm -rf "$run" "$run-merged"  # train and merge refuse a used folder: a rerun on a warm machine starts afresh
       mkdir -p "$rep"
-      stage train-$seed-$variant $py -m trainer train $recipe --weighting set --out $run --seed "$seed" $negatives &&
+      stage train-$seed-$variant $py -m trainer train $recipe --weighting set --out $run --seed "$seed" $extra &&
       cp $run/training_card.json "$rep/" &&
       stage merge-$seed-$variant $py -m trainer merge --tuned $run --out $run-merged --weight 0.6 &&
       stage xquad-r-$seed-$variant $py -m trainer evaluate --model $run-merged --benchmark xquad-r $bench_limit \
         --json "$rep/xquad-r.json" &&
       stage afriqa-$seed-$variant $py -m trainer evaluate --model $run-merged --benchmark afriqa $bench_limit \
-        --json "$rep/afriqa-full.json"
+        --json "$rep/afriqa-full.json" &&
+      if [[ $variant == ntrex128 ]]; then  # what its 65 more languages are for: NTREX held-out stories, 128 languages
+        stage ntrex-$seed-$variant $py -m trainer bitext --model $run-merged --set ntrex $bench_limit --json "$rep/ntrex.json"
+      fi
     done
   done
 fi

@@ -104,6 +104,27 @@ def test_ntrex_alignment_pairs(root, data_set) -> None:
     assert line0[0].passage == "Welsh AMs worried about 'looking like muppets'"
 
 
+def test_complete_ntrex_trains_every_language_once_on_the_same_stories(root, data_set) -> None:
+    from corpora.ntrex import ntrex_files
+    from corpora.registry import load_distractors
+
+    folder = data_set("ntrex-128")
+    files = ntrex_files(folder)
+    # One file per code: the plain tag, else the first by name; the English source is never replaced
+    # by one of the English references (eng-GB, eng-IN, eng-US).
+    assert files["en"].name == "newstest2019-src.eng.txt.gz"
+    assert {code: files[code].name.split(".")[1] for code in ("fr", "es", "pt", "ar", "fa", "zh", "sr")} == {
+        "fr": "fra", "es": "spa", "pt": "por", "ar": "arb", "fa": "fas", "zh": "zho-CN", "sr": "srp-Cyrl"}
+    pairs = load_pairs("ntrex-128", data_dir=root)
+    per_lang = Counter(p.lang for p in pairs)
+    assert len(per_lang) == 117 and set(per_lang.values()) == {1704}  # every language but English, held-out stories left out
+    subset = load_pairs("ntrex", langs=["sw", "zh"], data_dir=root)
+    assert {(p.group, p.lang, p.query, p.passage) for p in pairs if p.lang in ("sw", "zh")} == \
+        {(p.group, p.lang, p.query, p.passage) for p in subset}  # the same lines and split as the subset
+    distractors = load_distractors("ntrex-128", data_dir=root)
+    assert len(distractors[("ntrex/0", "fr")]) > 5  # the other lines of the story, in French
+
+
 def test_unknown_names(root) -> None:
     with pytest.raises(UnknownDataset, match="unknown data set 'squad'; valid: xquad, xquad-r"):
         load_pairs("squad", data_dir=root)
