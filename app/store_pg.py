@@ -504,12 +504,17 @@ class PgStore:
         self._set_meta(conn, "ivf_lists", str(lists))
         self._set_meta(conn, "ivf_rows", str(n))
 
+    def _library_size(self, conn: Any = None) -> int:
+        """Passages in the library, for the vector-index policy: the documents' own chunk counts, written
+        with them (``doctor`` checks them against the chunk rows). A row per document, where count(*)
+        would scan every chunk on each write."""
+        sql = "SELECT coalesce(sum(chunks), 0) FROM documents"
+        return int((conn.execute(sql).fetchone() if conn is not None else self._read(sql)[0])[0])
+
     def _maintain_vector_index(self, conn: Any) -> None:
         """After a write, inside its transaction: build IVFFlat when the library crosses
         ``approximate_from``, rebuild it when the library has doubled or halved since, drop it below."""
-        # The documents' own chunk counts (written with them; `doctor` checks them against the chunk rows):
-        # summing a row per document, where count(*) would scan every chunk on each write.
-        n = int(conn.execute("SELECT coalesce(sum(chunks), 0) FROM documents").fetchone()[0])
+        n = self._library_size(conn)
         built = self._meta("ivf_rows", conn)
         if n < self.policy.approximate_from:
             if built is not None:
@@ -734,8 +739,7 @@ class PgStore:
             problems.append(f"an unfinished reindex to {pending!r} is staged (run reindex again to finish it)")
         indexes = dict(self._read("SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                                   "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = 'chunks'"))
-        n = self.chunk_count()
-        due = n >= self.policy.approximate_from
+        due = self._library_size() >= self.policy.approximate_from  # as the repair below decides it
         wanted = ["chunks_terms"] + ([VECTOR_INDEX] if due or self._meta("ivf_lists") else [])
         for name in wanted:
             if name not in indexes:

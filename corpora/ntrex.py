@@ -51,9 +51,10 @@ def ntrex_code(tag: str) -> str:
 def ntrex_files(folder: Path) -> dict[str, Path]:
     """Our code -> file, English (the source) first, then the references sorted by file name.
 
-    One file per code: the plain tag where there is one (``fra`` over ``fra-CA``, ``arb`` over ``mey``),
-    else the first by name (``zho-CN`` over ``zho-TW``); the English references (``eng-GB``, ``eng-US``…)
-    never replace the source.
+    One file per code: a tag without a region or script where there is one (``fra`` over ``fra-CA``), else
+    the first by name (``zho-CN`` over ``zho-TW``); between two plain tags the first by name too, which
+    keeps the standard variety (``arb`` over Hassaniya ``mey``, ``fas`` over Dari ``prs``). The English
+    references (``eng-GB``, ``eng-US``…) never replace the source.
     """
     files = {"en": require(folder / SOURCE_FILE, "NTREX English source")}
     tags = [path.name.split(".")[1] for path in sorted(folder.glob("newstest2019-ref.*.txt.gz"))]

@@ -15,7 +15,8 @@
 #      all of XQuAD-R and all of AfriQA's test questions -> reports/seeds-gpu/seedN-{shipped,answer}/.
 #      Whether a difference between two recipes at one seed is the recipe or the seed. RECIPES=ntrex128: the
 #      shipped recipe trained on the complete NTREX-128 (117 languages besides English) instead of its 52-language
-#      subset, with NTREX held-out bitext as well; its data: DATASETS="... ntrex-128" for gpu_prepare.sh.
+#      subset; when RECIPES names it, every recipe's run adds NTREX held-out bitext (128 languages) to compare on.
+#      Its data: DATASETS="... ntrex-128" for gpu_prepare.sh.
 # What finished is packed after every stage, so a cut-off run still returns what it did.
 # STAGES (default all but seeds: throughput,compare,mixd) and POLICIES (default xx,xy,hybrid) pick the work: on
 # one H200 a 2,000-step policy takes about 3.7 min alone (reports/gpu/compare-log.txt); run one after the other,
@@ -50,13 +51,16 @@ mkdir -p "$out" reports/gpu reports/mix-distill-gpu reports/seeds-gpu logs/gpu
 start=$SECONDS
 
 # Stages run at once call pack at once: each writes its own temporary archive and renames it into place.
+# tar's status 1 (a file changed while read: another stage writing) still leaves a usable archive; worse does not.
 pack() {
   local tmp=$out/.pack.$BASHPID
   tar czf "$tmp" reports/gpu reports/mix-distill-gpu reports/seeds-gpu logs/gpu \
-    $(ls runs/gpu/*/training_card.json 2>/dev/null) 2>/dev/null; mv -f "$tmp" "$out/results.tgz"
+    $(ls runs/gpu/*/training_card.json 2>/dev/null) 2>/dev/null
+  if (($? <= 1)); then mv -f "$tmp" "$out/results.tgz"; else rm -f "$tmp"; fi
   if [ -f runs/gpu-mixd/training_card.json ]; then
     tar czf "$tmp" --exclude=checkpoints --exclude=tokenizer.json --exclude=training_args.bin \
-      runs/gpu-mixd $(ls -d runs/gpu-mixd-merged 2>/dev/null); mv -f "$tmp" "$out/mixd.tgz"
+      runs/gpu-mixd $(ls -d runs/gpu-mixd-merged 2>/dev/null)
+    if (($? <= 1)); then mv -f "$tmp" "$out/mixd.tgz"; else rm -f "$tmp"; fi
   fi
 }
 
@@ -66,7 +70,7 @@ stage() {
   local left=$((budget - (SECONDS - start) - reserve))
   if ((left < 20)); then echo "== $name: skipped, ${left}s left"; return 1; fi
   echo "== $name: started at $((SECONDS - start))s, ${left}s left"
-  timeout "$left" "$@" >"logs/gpu/$name.log" 2>&1
+  timeout -k 10 "$left" "$@" >"logs/gpu/$name.log" 2>&1  # -k: a process deaf to SIGTERM (stuck in CUDA) is killed
   local rc=$?
   echo "== $name: rc=$rc at $((SECONDS - start))s"; tail -n 3 "logs/gpu/$name.log"
   pack
@@ -83,6 +87,9 @@ stage build-default $py -m trainer build-default || exit 1
 # One compare per policy, all at once and beside the stages below: a 118M-parameter encoder's step is bound
 # by kernel launches, so processes sharing the GPU barely slow each other. Each reports to reports/gpu/POLICY-STEPS.
 compare_pids=()
+# None outlives the script (a warm machine's next run reuses runs/gpu): each stage's `timeout` (which passes
+# the signal on to its command), then the stage's subshell.
+trap 'for p in "${compare_pids[@]}"; do pkill -P "$p"; kill "$p"; done 2>/dev/null' EXIT
 if [[ $stages == *,compare,* ]]; then
   for policy in ${policies//,/ }; do
     stage compare-$policy $py -m trainer compare --train mlqa-r-dev --policies "$policy" --out runs/gpu --max-steps "$steps" \
@@ -123,7 +130,7 @@ if [[ $stages == *,seeds,* ]]; then
         --json "$rep/xquad-r.json" &&
       stage afriqa-$seed-$variant $py -m trainer evaluate --model $run-merged --benchmark afriqa $bench_limit \
         --json "$rep/afriqa-full.json" &&
-      if [[ $variant == ntrex128 ]]; then  # what its 65 more languages are for: NTREX held-out stories, 128 languages
+      if [[ " ${RECIPES:-} " == *" ntrex128 "* ]]; then  # what its 65 more languages are for, for every recipe run beside it
         stage ntrex-$seed-$variant $py -m trainer bitext --model $run-merged --set ntrex $bench_limit --json "$rep/ntrex.json"
       fi
     done
