@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The product-path evaluation of README "Search quality through the product": every figure's command.
 # About 2 hours on 2 CPU cores. Writes reports/product-eval/*.json.
-# PART=table: only the README's first table (small slices, about 20 minutes); PART=whole: only the rest (whole
-# benchmarks, keyword search alone, quoted phrases); default both.
+# PART=table: only the README's first table (small slices, but the reference queries ask all 1,159 articles:
+# 1 h 45 min on 2 slow cores beside other jobs); PART=whole: the rest (whole benchmarks, keyword search alone,
+# quoted phrases); default both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
