@@ -7,8 +7,13 @@ reports on seed 0, so the choice is not made on the figures it is reported with)
 for any short text's pick (``--posteriors-short``). The third-party
 detectors' answers and the script rules are computed once per text and reused for every variant.
 
+``--leave-out`` measures what the refused classes cannot show about themselves: how a language
+in *no* list fares. For each group of refused languages it trains the recipe without them (their
+text and their classes) and scores the gettext catalogs of the group's languages, which are then
+as unknown to the model as any language nobody has text of.
+
 Usage: python bench/langid_variants.py [--seed 1] [--variants 100000:4,300000:5] [--relatives-short 0.99999,0.9999999]
-       [--posteriors-short 0.5,0.8,0.9]
+       [--posteriors-short 0.5,0.8,0.9] [--refused-short 0.999,0.9999999] [--leave-out an,crh,fur,li;lg,mai,nso,wa]
 Writes bench/results/langid_variants.json and prints a Markdown table. About 3 minutes per variant on 2 cores.
 """
 
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -29,8 +35,9 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app.langid import SERVED, UND, backends, detector, ngram
-from app.langid.build import TRAINING_SOURCES, _labelled, classifier_labels
+from app.langid import SERVED, UND, backends, catalogs, detector, ngram
+from app.langid.build import classifier_labels, training_texts, vocabulary_labels
+from app.langid.scripts import REJECT_LANGUAGES, language_of
 from app.langid.shipped import load_shipped
 from app.langid.texts import heldout_samples, labelled_texts
 from corpora.settings import get_settings
@@ -49,10 +56,11 @@ def _draw(texts: list, seed: int, locale_dir: Path) -> dict[tuple[str, str], lis
         unserved = bench._unserved_data(texts, 100, seed)[length]
         sets[("unserved_data", length)] = [(lang, text) for lang, items in unserved.items() for text in items]
     if locale_dir.is_dir():
-        catalogs = bench.catalog_samples(bench.catalog_texts(locale_dir), 50, seed)
+        learnt = catalogs.learnt_catalogs(get_settings().cache)
+        drawn = bench.catalog_samples(bench.catalog_texts(locale_dir, learnt=learnt), 50, seed)
         for length in LENGTHS:
             sets[("gettext", length)] = [
-                (bench._locale_code(locale) or locale, text) for locale, items in catalogs[length].items() for text in items
+                (catalogs.locale_language(locale) or locale, text) for locale, items in drawn[length].items() for text in items
             ]
     return sets
 
@@ -88,7 +96,9 @@ class _Fixed:
         return self._answers
 
 
-def _answers(model: ngram.NgramModel, prepared: _Prepared, relatives_short: float, posterior_short: float) -> list[str]:
+def _answers(
+    model: ngram.NgramModel, prepared: _Prepared, relatives_short: float, posterior_short: float, refused_short: float
+) -> list[str]:
     answers = [prepared.fixed.get(i, UND) for i in range(len(prepared.truth))]
     if not prepared.todo:
         return answers
@@ -97,6 +107,7 @@ def _answers(model: ngram.NgramModel, prepared: _Prepared, relatives_short: floa
     with (
         mock.patch.object(detector, "_MIN_POSTERIOR_RELATIVES_SHORT", relatives_short),
         mock.patch.object(detector, "_MIN_POSTERIOR_SHORT", posterior_short),
+        mock.patch.object(detector, "_MIN_POSTERIOR_OVER_REFUSED_SHORT", refused_short),
         mock.patch.object(detector.backends, "get_backend", fixed.__getitem__),
     ):
         decided = detector._decide(model, prepared.texts, prepared.candidates)
@@ -121,6 +132,38 @@ def _scores(sets: dict, answers: dict) -> dict[str, float]:
     return out
 
 
+def _left_out(training: list, sets: dict, group: set[str], args: argparse.Namespace, habits: frozenset[str]) -> dict:
+    """The first variant trained without the refused languages of ``group``, scored as usual and on
+    the gettext text of ``group`` (then languages in no list) apart."""
+    import langid as bench  # bench/langid.py
+
+    unknown = group - set(REJECT_LANGUAGES)
+    if unknown:
+        raise SystemExit(f"--leave-out: {sorted(unknown)} are not refused languages (scripts.REJECT_LANGUAGES)")
+    vocabulary, max_n = (int(part) for part in args.variants.split(",")[0].split(":"))
+    labels = [label for label in classifier_labels() if language_of(label) not in group]
+    kept = [item for item in training if language_of(item.lang) not in group]
+    with mock.patch.object(ngram, "VOCABULARY_SIZE", vocabulary), mock.patch.object(ngram, "MAX_N", max_n):
+        model = ngram.train_model(kept, labels, vocabulary_languages=[label for label in vocabulary_labels() if label in labels],
+                                  last_sources=(catalogs.SOURCE,))
+    model.habits = habits
+    bar, least = float(args.relatives_short.split(",")[0]), float(args.posteriors_short.split(",")[0])
+    refused = float(args.refused_short.split(",")[0])
+    answers = {key: _answers(model, prepared, bar, least, refused) for key, prepared in sets.items()}
+    row = {"vocabulary_size": vocabulary, "max_n": max_n, "relatives_short": bar, "posterior_short": least,
+           "refused_short": refused,
+           "left_out": sorted(group), **_scores(sets, answers)}
+    for length in LENGTHS:
+        prepared, found = sets.get(("gettext", length)), answers.get(("gettext", length))
+        if prepared is None:
+            continue
+        mine = [(truth, answer) for truth, answer in zip(prepared.truth, found) if truth in group]
+        scores = bench._unserved_scores([truth for truth, _ in mine], [answer for _, answer in mine])
+        row[f"gettext_left_out_und_or_right_{length}"] = scores["not_wrong"]
+        row[f"gettext_left_out_{length}_per_language"] = scores["per_language"]
+    return row
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1, help="the tuning draw (bench/langid.py reports on seed 0)")
@@ -130,17 +173,20 @@ def main() -> int:
                         help="bars for a short text's pick over a close relative")
     parser.add_argument("--posteriors-short", default=str(detector._MIN_POSTERIOR_SHORT),
                         help="bars for a short text's pick over any other language")
+    parser.add_argument("--refused-short", default=str(detector._MIN_POSTERIOR_OVER_REFUSED_SHORT),
+                        help="bars for a short text's pick over a refused language")
     parser.add_argument("--locale-dir", type=Path, default=Path("/usr/share/locale"))
+    parser.add_argument("--leave-out", default="",
+                        help="';'-separated groups of refused languages, each trained without in turn (with the first variant and bars)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "langid_variants.json")
     args = parser.parse_args()
     load = [round(x, 2) for x in os.getloadavg()]
     started = time.perf_counter()
     data = get_settings().data
-    present = [name for name in TRAINING_SOURCES if (data / name).is_dir()]
     texts = list(labelled_texts(data))
     if not texts:
         parser.error(f"no data sets under {data} (set POLYLEX_DATA)")
-    training = _labelled(list(labelled_texts(data, tuple(present))))
+    training = training_texts(data, cache=get_settings().cache)
     sets = {key: _Prepared(items) for key, items in _draw(texts, args.seed, args.locale_dir).items()}
     shipped = load_shipped()
     rows = []
@@ -148,7 +194,9 @@ def main() -> int:
         vocabulary, max_n = (int(part) for part in variant.split(":"))
         clock = time.perf_counter()
         with mock.patch.object(ngram, "VOCABULARY_SIZE", vocabulary), mock.patch.object(ngram, "MAX_N", max_n):
-            model = ngram.train_model(training, classifier_labels())
+            model = ngram.train_model(
+                training, classifier_labels(), vocabulary_languages=vocabulary_labels(), last_sources=(catalogs.SOURCE,)
+            )
         # The detectors' habits are theirs, not the recipe's: the shipped ones, instead of asking CLD3 and
         # fastText about all held-back text again for every variant.
         model.habits = shipped.habits
@@ -156,12 +204,19 @@ def main() -> int:
             model.save(Path(folder) / "model.npz")
             size = (Path(folder) / "model.npz").stat().st_size
         for bar in (float(value) for value in args.relatives_short.split(",")):
-            for least in (float(value) for value in args.posteriors_short.split(",")):
-                answers = {key: _answers(model, prepared, bar, least) for key, prepared in sets.items()}
+            for least, refused in itertools.product(
+                (float(value) for value in args.posteriors_short.split(",")),
+                [float(value) for value in args.refused_short.split(",")],
+            ):
+                answers = {key: _answers(model, prepared, bar, least, refused) for key, prepared in sets.items()}
                 rows.append({"vocabulary_size": vocabulary, "max_n": max_n, "relatives_short": bar, "posterior_short": least,
+                             "refused_short": refused,
                              "bytes": size, **_scores(sets, answers)})
                 print(json.dumps(rows[-1]), file=sys.stderr)
         print(f"{variant}: {time.perf_counter() - clock:.0f} s", file=sys.stderr)
+    for group in filter(None, args.leave_out.split(";")):
+        rows.append(_left_out(training, sets, set(group.split(",")), args, shipped.habits))
+        print(json.dumps(rows[-1]), file=sys.stderr)
     report = {
         "what": "language-ID recipe variants on a tuning draw of held-out text; see bench/langid_variants.py",
         "date": datetime.date.today().isoformat(),
@@ -172,6 +227,7 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     keys = [key for key in rows[0] if key != "bytes"]
+    rows = [row for row in rows if "left_out" not in row] or rows  # the leave-out rows are in the JSON
     print("| " + " | ".join(keys) + " | MB |\n|" + "---|" * (len(keys) + 1))
     for row in rows:
         print("| " + " | ".join(str(row[key]) for key in keys) + f" | {row['bytes'] / 1e6:.1f} |")

@@ -240,6 +240,24 @@ _TABLE: list[tuple[str, str, str, str]] = [
     ("rn", "run", "Kirundi", "Latn"),
     ("ln", "lin", "Lingala", "Latn"),
     ("hbs", "hbs", "Serbo-Croatian (Bosnian, Croatian, Serbian)", "Latn"),
+    # Unserved languages Debian's translation catalogs have text of (language ID learns them to
+    # refuse them: app.langid.catalogs)
+    ("ach", "ach", "Acholi", "Latn"),
+    ("an", "arg", "Aragonese", "Latn"),
+    ("ay", "aym", "Aymara", "Latn"),
+    ("bi", "bis", "Bislama", "Latn"),
+    ("crh", "crh", "Crimean Tatar", "Latn"),
+    ("fur", "fur", "Friulian", "Latn"),
+    ("gn", "grn", "Guarani", "Latn"),
+    ("gv", "glv", "Manx", "Latn"),
+    ("hus", "hus", "Huastec", "Latn"),
+    ("lg", "lug", "Ganda", "Latn"),
+    ("li", "lim", "Limburgish", "Latn"),
+    ("mai", "mai", "Maithili", "Deva"),
+    ("pap", "pap", "Papiamento", "Latn"),
+    ("qu", "que", "Quechua", "Latn"),
+    ("sc", "srd", "Sardinian", "Latn"),
+    ("wa", "wln", "Walloon", "Latn"),
 ]
 
 # Individual-language and alternative ISO 639 codes that mean one of our languages.
@@ -254,6 +272,8 @@ _ALIASES: dict[str, str] = {
     "pnb": "pa", "twi": "tw",
     # Arabic dialects written down (Tatoeba's Egyptian and Algerian, NTREX's Hassaniya): Arabic.
     "arz": "ar", "arq": "ar", "mey": "ar",
+    # Individual languages of the macrolanguages above, as Debian's catalogs name them.
+    "ayc": "ay", "ayr": "ay", "gug": "gn", "quz": "qu", "quy": "qu",
 }
 
 LANGUAGES: dict[str, Language] = {

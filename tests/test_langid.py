@@ -59,6 +59,10 @@ UNSERVED = [
     "Ла корте иа режета ла апела е иа ордина ке ла апликор паиа ла кустас.",
     # Northern Sotho (Sepedi), which reads as Setswana to the classifier: its concord "tša" gives it away.
     "Kgoro ya tsheko e ganne boipiletšo gomme ya laela mokgopedi go lefa ditshenyegelo tša tsheko.",
+    # Languages learnt from Debian's catalogs in order to refuse them (model version 8 answered it, nl, ca).
+    "Il tribunâl al à refudât il ricors e al à condanât il ricorent a paiâ lis spesis.",  # Friulian
+    "De rechbank haet 't beroop aafgeweze en de eiser veroordeild in de koste.",  # Limburgish
+    "Li tribunå a rifuzé l' apel et a condåné l' dimandeu a payî les frès.",  # Walloon
 ]
 
 # Low-resource languages whose held-out paragraphs must be recognised (most unknown to CLD3/fastText).
@@ -239,11 +243,16 @@ def test_a_short_text_too_short_to_tell_without_its_quotations_is_judged_whole()
     from app.langid.detector import _decide, narrow
     from app.langid.shipped import load_shipped
 
-    for text, lang in (("kan lære immunsystemet å «se»", "nb"), ("“”Peppa’r mochyn,” ie.”", "cy")):
-        narrowed = narrow(text)
-        assert narrowed.whole is not None
-        assert _decide(load_shipped(), [narrowed.text], [narrowed.candidates])[0].lang == UND  # the quotation-less part
-        assert detect(text).lang == lang
+    model = load_shipped()
+    welsh = narrow("“”Peppa’r mochyn,” ie.”")
+    assert welsh.whole is not None and _decide(model, [welsh.text], [welsh.candidates])[0].lang == UND
+    # Judged whole: what the whole line gives (Welsh, or und since model version 9: its fit, z = -2.52,
+    # sits at the bar of -2.5 for an answer only CLD3 confirms), never another language.
+    whole = _decide(model, [welsh.whole], [welsh.candidates])[0].lang
+    assert detect("“”Peppa’r mochyn,” ie.”").lang == whole in ("cy", UND)
+    # The Norwegian line was und without its quotation before model version 9 and is nb since: nb either way.
+    assert narrow("kan lære immunsystemet å «se»").whole is not None
+    assert detect("kan lære immunsystemet å «se»").lang == "nb"
 
 
 def test_a_short_text_of_a_family_keeps_the_family() -> None:
@@ -299,8 +308,16 @@ def test_signs_are_counted_and_must_be_lower_case() -> None:
 
 
 def test_a_clear_short_text_keeps_its_language() -> None:
-    assert [d.lang for d in detect_batch(["El arrendatario pagará la renta cada mes.", "haki yangu", "Kifungu 12",
+    assert [d.lang for d in detect_batch(["El arrendatario pagará la renta cada mes.", "haki yangu", "Kifungu cha 12",
                                           "Der Mieter zahlt die Miete im Voraus."])] == ["es", "sw", "sw", "de"]
+
+
+def test_a_refused_language_close_behind_a_short_query_makes_it_und() -> None:
+    """The price of refusing unserved relatives: "Kifungu 12" (Swahili, seven letters) has Ganda, learnt
+    from Debian's catalogs to be refused, close behind (posterior about 0.001), so it is ``und``; one word
+    more and it is Swahili. Looser bars for a refused runner-up gained served short queries 0.001-0.002 and
+    lost unserved ones 0.005-0.03 (bench/results/langid_refused_short.json): kept strict."""
+    assert [d.lang for d in detect_batch(["Kifungu 12", "Kifungu cha 12"])] == [UND, "sw"]
 
 
 def test_normalization_folds_what_writers_and_pdfs_vary() -> None:
@@ -364,7 +381,7 @@ def test_whole_demo_documents_are_classified_as_well_as_their_lines() -> None:
 
 
 @pytest.mark.parametrize(("query", "lang"), [
-    ("haki yangu", "sw"), ("мой иск", "ru"), ("ሕገ መንግሥት", "am"), ("حق العمل", "ar"), ("Kifungu 12", "sw"),
+    ("haki yangu", "sw"), ("мой иск", "ru"), ("ሕገ መንግሥት", "am"), ("حق العمل", "ar"), ("kodi yangu", "sw"),
 ])
 def test_ten_character_queries(query: str, lang: str) -> None:
     """A query of ten characters or fewer still gets its language (the n-grams of one or two words)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -12,8 +13,9 @@ import pytest
 from app.errors import ShippedFileError
 from app.langid import SERVED, shipped
 from app.langid.build import MIN_REJECT_CHARS, MIN_TRAIN_CHARS, TRAINING_SOURCES, build, classifier_labels
+from app.langid.catalogs import CatalogError
 from app.langid.ngram import MODEL_VERSION, data_fingerprint
-from app.langid.scripts import REJECT_LANGUAGES, SERVED_LANGUAGES, language_of
+from app.langid.scripts import CATALOG_REJECT_LANGUAGES, REJECT_LANGUAGES, SERVED_LANGUAGES, language_of
 from trainer.adapters import sha256_of
 
 MODEL = shipped.MODEL_DIR / shipped.MODEL_FILE
@@ -32,6 +34,7 @@ def test_the_shipped_file_is_the_one_its_card_describes() -> None:
     assert min(n for label, n in chars.items() if label in refused) >= MIN_REJECT_CHARS
     assert card["languages"]["learnt_to_refuse"] == list(REJECT_LANGUAGES) and not set(REJECT_LANGUAGES) & SERVED
     assert card["command"] == "make langid"
+    assert card["catalogs"]["languages"] == list(CATALOG_REJECT_LANGUAGES)  # learnt from Debian's catalogs
     licences = {item["name"]: item["licence"] for item in card["data"]}
     assert {"ntrex-128", "tatoeba"} <= set(licences) and not {"mlqa-r-dev", "milpac"} & set(licences)  # open data only
     assert "NC" not in " ".join(licences.values())
@@ -49,7 +52,12 @@ def test_the_recipe_on_this_data_rebuilds_the_same_file(data_dir: Path, tmp_path
     card = shipped.read_card()
     used = [item["name"] for item in card["data"]]
     assert data_fingerprint(data_dir, used) == card["recipe"]["data_fingerprint"], "the data folder changed: make langid"
-    rebuilt = build(data_dir, tmp_path)
+    try:
+        rebuilt = build(data_dir, tmp_path)
+    except CatalogError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"the pinned Debian packages the recipe reads cannot be fetched here: {exc}")
     assert set(used) <= set(TRAINING_SOURCES)
     with np.load(tmp_path / shipped.MODEL_FILE) as new, np.load(MODEL) as old:
         assert sorted(new.files) == sorted(old.files)

@@ -1,7 +1,9 @@
 """Build the shipped language-ID model: ``python -m app.langid.build`` (``make langid``).
 
 Trains the n-gram classifier on the training split (by document) of the openly licensed data
-sets in the data folder, records the habits of CLD3 and fastText on held-back text, and writes
+sets in the data folder and on the translation catalogs of pinned Debian packages (the
+languages it learns to refuse that no data set has: ``app.langid.catalogs``, fetched once into
+the cache, 37 MB), records the habits of CLD3 and fastText on held-back text, and writes
 ``models/langid/ngram.npz`` and ``card.json`` (recipe, data and licences, languages, sha256).
 ``--figures bench/results/langid.json`` copies the benchmark's headline figures into the card
 afterwards, without touching the model. The same data and libraries give the same file, byte
@@ -25,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import AppError
-from app.langid import backends, ngram
+from app.langid import backends, catalogs, ngram
 from app.langid.scripts import (
+    CATALOG_REJECT_LANGUAGES,
     REJECT_LANGUAGES,
     SCRIPT_LANGUAGES,
     SCRIPT_REJECTS,
@@ -65,6 +68,13 @@ def classifier_labels() -> list[str]:
     return sorted(served | {label for labels in SCRIPT_REJECTS.values() for label in labels})
 
 
+def vocabulary_labels() -> list[str]:
+    """The classes whose text chooses the n-gram vocabulary: all but the languages learnt from Debian's
+    catalogs, whose software messages must not take n-grams from the served languages' news and law
+    (with them, some short served texts lost the n-grams that told them: "Kifungu 12" became ``und``)."""
+    return [label for label in classifier_labels() if language_of(label) not in CATALOG_REJECT_LANGUAGES]
+
+
 def _labelled(texts: list[LabelledText]) -> list[LabelledText]:
     """Texts of two-script languages relabelled by the script they are written in (a line in neither
     script gets a label that is no class, such as ``"lfn@Early Cyrillic"``, and is not learnt)."""
@@ -73,6 +83,14 @@ def _labelled(texts: list[LabelledText]) -> list[LabelledText]:
         label = class_label(item.lang, dominant_script(item.text) or "")
         relabelled.append(item if label == item.lang else replace(item, lang=label))
     return relabelled
+
+
+def training_texts(data: Path, *, cache: Path) -> list[LabelledText]:
+    """What the model learns from, labelled per class: the ``TRAINING_SOURCES`` under ``data`` and
+    the Debian catalogs of the refused languages (fetched into ``cache``); both splits, since
+    ``ngram.train_model`` reads only the training one."""
+    present = tuple(name for name in TRAINING_SOURCES if (data / name).is_dir())
+    return _labelled([*labelled_texts(data, present), *catalogs.catalog_texts(cache, REJECT_LANGUAGES)])
 
 
 def _check_data(texts: list[LabelledText]) -> dict[str, int]:
@@ -104,16 +122,19 @@ def _libraries() -> dict[str, str]:
     return versions
 
 
-def build(data: Path, out: Path) -> dict[str, Any]:
-    """Train the classifier from ``data`` and write model and card to ``out``; returns the card."""
+def build(data: Path, out: Path, *, cache: Path | None = None) -> dict[str, Any]:
+    """Train the classifier from ``data`` (and the Debian catalogs, fetched into ``cache``, default
+    ``POLYLEX_CACHE``) and write model and card to ``out``; returns the card."""
     started = time.monotonic()
     present = [name for name in TRAINING_SOURCES if (data / name).is_dir()]
     if "ntrex-128" not in present or "tatoeba" not in present:
         raise BuildError(f"{data} lacks ntrex-128 or tatoeba, which most served languages are trained on")
-    texts = _labelled(list(labelled_texts(data, tuple(present))))
+    texts = training_texts(data, cache=cache or get_settings().cache)
     train_chars = _check_data(texts)
     detectors = {name: backends.get_backend(name).predict for name in ("cld3", "fasttext")}
-    model = ngram.train_model(texts, classifier_labels(), detectors=detectors)
+    model = ngram.train_model(
+        texts, classifier_labels(), detectors=detectors, vocabulary_languages=vocabulary_labels(), last_sources=(catalogs.SOURCE,)
+    )
     path = out / MODEL_FILE
     model.save(path)
     used = [name for name in present if not (name == "ntrex128-subset" and "ntrex-128" in present)]
@@ -127,6 +148,8 @@ def build(data: Path, out: Path) -> dict[str, Any]:
         "recipe": {
             "model_version": ngram.MODEL_VERSION, "max_n": ngram.MAX_N, "vocabulary_size": ngram.VOCABULARY_SIZE,
             "train_chars_per_language": ngram.TRAIN_CHARS, "calibration_texts": ngram.CALIBRATION_TEXTS,
+            "vocabulary_from": "the text of every class but the languages learnt from Debian's catalogs",
+            "draws": "each language shuffles its texts with a generator seeded by its code; catalog text after the data sets'",
             "smoothing_alpha": ngram.ALPHA, "quantization_levels": ngram.QUANTIZATION_LEVELS,
             "normalization": "NFKD, Latin/Greek/Cyrillic combining diacritics dropped, NFKC, lower case, letters only",
             "split": "by document: md5(source/document) % 5 == 0 is held out (never trained on; both NTREX folders share one split); "
@@ -137,6 +160,14 @@ def build(data: Path, out: Path) -> dict[str, Any]:
             {"name": name, "title": DATA_SETS[name].title, "licence": DATA_SETS[name].licence, "source": DATA_SETS[name].source}
             for name in used
         ],
+        "catalogs": {
+            "what": "translated messages of the gettext catalogs (usr/share/locale/*/LC_MESSAGES/*.mo) of these "
+                    "Debian 12 packages, for the refused languages; each package's licence is in its "
+                    "/usr/share/doc/<package>/copyright (GPL or LGPL, version 2 or 3 or later)",
+            "mirror": catalogs.MIRRORS[0],
+            "packages": [{"name": p.name, "version": p.version, "path": p.path, "sha256": p.sha256} for p in catalogs.PACKAGES],
+            "languages": list(CATALOG_REJECT_LANGUAGES),
+        },
         "not_used": "mlqa-r-dev (licence file says CC BY-NC 4.0), milpac (CC BY-NC-SA 4.0): their languages are all in NTREX-128",
         "languages": {
             "served": list(SERVED_LANGUAGES),

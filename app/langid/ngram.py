@@ -36,7 +36,7 @@ import regex
 from app.langid.texts import LabelledText
 
 # Bump when the features, the training recipe or the file format change: old caches are ignored.
-MODEL_VERSION = 8
+MODEL_VERSION = 9
 # 1-5-grams over 300,000 n-grams: against 1-4 over 100,000 (version 7), short queries 0.895 -> 0.910
 # and gettext paragraphs of unserved languages 0.61 -> 0.65 on a second draw of held-out text,
 # for a file of 4 MB instead of 1.9 (README, Language identification: "Recipe variants").
@@ -257,7 +257,13 @@ Predict = Callable[[Sequence[str]], list[tuple[str, float]]]
 
 
 def train_model(
-    texts: Iterable[LabelledText], languages: Iterable[str], *, seed: int = 0, detectors: Mapping[str, Predict] | None = None
+    texts: Iterable[LabelledText],
+    languages: Iterable[str],
+    *,
+    seed: int = 0,
+    detectors: Mapping[str, Predict] | None = None,
+    vocabulary_languages: Iterable[str] | None = None,
+    last_sources: Iterable[str] = (),
 ) -> NgramModel:
     """Fit the classifier on the training split of ``texts`` for the given languages.
 
@@ -268,30 +274,42 @@ def train_model(
         seed: order in which texts are drawn up to ``TRAIN_CHARS`` per language.
         detectors: third-party detectors (name -> batch predict) whose habits on held-back
             text are recorded in ``NgramModel.habits``.
+        vocabulary_languages: the classes whose text chooses the ``VOCABULARY_SIZE`` n-grams
+            (default: all); the others are learnt over that vocabulary.
+        last_sources: sources whose text a language draws only after all its other text.
+
+    Each language draws its texts with a generator of its own (seeded with ``seed`` and its code),
+    so that adding a language does not redraw the others.
     """
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.naive_bayes import MultinomialNB
 
     wanted = set(languages)
-    fit_texts: dict[str, list[str]] = defaultdict(list)
+    last = frozenset(last_sources)
+    fit_texts: dict[str, list[tuple[bool, str]]] = defaultdict(list)
     held_back: dict[str, list[str]] = defaultdict(list)
     for item in texts:
         if item.lang in wanted and item.split == "train":
-            (held_back if _is_calibration(item) else fit_texts)[item.lang].append(item.text)
-    rng = random.Random(seed)
+            if _is_calibration(item):
+                held_back[item.lang].append(item.text)
+            else:
+                fit_texts[item.lang].append((item.source in last, item.text))
     documents, labels = [], []
     for lang in sorted(fit_texts):
         pool = fit_texts[lang]
-        rng.shuffle(pool)
+        random.Random(f"{seed}/{lang}").shuffle(pool)
+        pool.sort(key=lambda pair: pair[0])  # stable: the shuffled order within each part
         size = 0
-        for text in pool:
+        for _, text in pool:
             if size >= TRAIN_CHARS:
                 break
             documents.append(normalize(text))
             labels.append(lang)
             size += len(text)
     vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=(1, MAX_N), lowercase=False, dtype=np.float32)
-    counts, ngrams = _most_frequent(vectorizer.fit_transform(documents), vectorizer.get_feature_names_out())
+    choosing = set(wanted if vocabulary_languages is None else vocabulary_languages)
+    rows = np.array([label in choosing for label in labels])
+    counts, ngrams = _most_frequent(vectorizer.fit_transform(documents), vectorizer.get_feature_names_out(), rows)
     bayes = MultinomialNB(alpha=ALPHA, fit_prior=False).fit(counts, labels)
     totals = bayes.feature_count_.sum(axis=1)
     floor = np.log(ALPHA / (totals + ALPHA * counts.shape[1]))
@@ -306,19 +324,20 @@ def train_model(
         fit_between=np.ones(len(bayes.classes_)),
         fit_within=np.zeros(len(bayes.classes_)),
     )
-    _calibrate(model, held_back, rng)
+    _calibrate(model, held_back, seed)
     if detectors:
         model.habits = _habits(held_back, detectors)
     return model
 
 
-def _most_frequent(counts, ngrams: np.ndarray):
-    """The ``VOCABULARY_SIZE`` most frequent columns of ``counts``, ties broken by the n-gram (alphabetical).
+def _most_frequent(counts, ngrams: np.ndarray, rows: np.ndarray):
+    """The ``VOCABULARY_SIZE`` most frequent columns of ``counts`` in its ``rows`` (a mask), ties broken by
+    the n-gram (alphabetical).
 
     Not ``CountVectorizer(max_features=...)``: it ranks with numpy's default sort, which is not stable
     and orders ties differently on CPUs with and without AVX-512, so the same data built different files.
     """
-    totals = np.asarray(counts.sum(axis=0, dtype=np.float64)).ravel()
+    totals = np.asarray(counts[rows].sum(axis=0, dtype=np.float64)).ravel()
     keep = np.sort(np.argsort(-totals, kind="stable")[:VOCABULARY_SIZE])  # columns are alphabetical already
     return counts[:, keep], ngrams[keep]
 
@@ -334,7 +353,7 @@ def _habits(held_back: dict[str, list[str]], detectors: Mapping[str, Predict], *
     return frozenset(habits)
 
 
-def _calibrate(model: NgramModel, held_back: dict[str, list[str]], rng: random.Random) -> None:
+def _calibrate(model: NgramModel, held_back: dict[str, list[str]], seed: int) -> None:
     """Set ``fit_mean``, ``fit_between``, ``fit_within`` from held-back text the model picks correctly.
 
     A short text's fit is noisy because it has few n-grams (``within / n``); a long one's still
@@ -344,7 +363,7 @@ def _calibrate(model: NgramModel, held_back: dict[str, list[str]], rng: random.R
     """
     for column, lang in enumerate(model.classes.tolist()):
         pool = held_back.get(lang, [])
-        rng.shuffle(pool)
+        random.Random(f"{seed}/calibrate/{lang}").shuffle(pool)
         pool = [text for text in pool if normalize(text)][:CALIBRATION_TEXTS]
         if len(pool) < 10:
             continue  # too little held back: keep mean 0 / variance 1, which accepts any fit
