@@ -54,18 +54,6 @@ GOALS = {"paragraph": 0.97, "short": 0.90, "unserved": 0.9, "low_resource_wrong"
 MIN_CATALOG_TEXTS = 300
 
 
-def catalog_texts(root: Path, *, learnt: tuple[set[str], set[tuple[str, str]]] = (set(), set())) -> dict[str, list[str]]:
-    """Cleaned translated messages per locale (``"pl"``, ``"sr@latin"``) from gettext catalogs under ``root``,
-    without the text domains and ``(locale, message)`` pairs of ``learnt`` (what the model was built from)."""
-    domains, messages = learnt
-    texts: dict[str, list[str]] = defaultdict(list)
-    for locale, domain, catalog in catalogs.installed_catalogs(root):
-        if domain.startswith("iso_") or domain in domains:
-            continue  # translated lists of country and language names, not sentences; or trained on
-        texts[locale].extend(m for m in catalogs.clean_messages(catalog) if (locale, m) not in messages)
-    return texts
-
-
 def catalog_samples(
     texts: dict[str, list[str]], per_lang: int, seed: int, *, served: bool = False
 ) -> dict[str, dict[str, list[str]]]:
@@ -179,11 +167,13 @@ def main() -> int:
     if not texts:
         parser.error(f"no data sets under {settings.data} (set POLYLEX_DATA)")
     served = {length: heldout_samples(texts, length=length, per_lang=args.per_lang, seed=args.seed) for length in LENGTHS}
-    try:
-        learnt = catalogs.learnt_catalogs(settings.cache)
-    except catalogs.CatalogError as exc:
-        parser.error(f"{exc}: the catalogs the model learnt from must be known to leave them out of the test")
-    messages = catalog_texts(args.locale_dir, learnt=learnt) if args.locale_dir.is_dir() else {}
+    learnt: tuple[set[str], set[tuple[str, str]]] = (set(), set())
+    if args.locale_dir.is_dir():
+        try:
+            learnt = catalogs.learnt_catalogs(settings.cache)
+        except catalogs.CatalogError as exc:
+            parser.error(f"{exc}: the catalogs the model learnt from must be known to leave them out of the test")
+    messages = catalogs.unlearnt_texts(args.locale_dir, learnt) if args.locale_dir.is_dir() else {}
     gettext_sets = catalog_samples(messages, args.per_lang // 2, args.seed) if messages else None
     gettext_served = catalog_samples(messages, args.per_lang // 2, args.seed, served=True) if messages else None
     unserved_data = _unserved_data(texts, args.per_lang, args.seed)
@@ -285,11 +275,11 @@ def _headline(report: dict) -> dict:
 def _group_mean(scores: dict, *, learnt: bool) -> float | None:
     """Mean share ``und`` or right over the gettext locales whose language the model learnt to refuse
     (``learnt``), or over those it knows nothing of."""
-    shares = [
-        share for locale, share in scores.get("per_language", {}).items()
+    shares = {
+        locale: share for locale, share in scores.get("per_language", {}).items()
         if (catalogs.locale_language(locale) in REJECT_LANGUAGES) == learnt
-    ]
-    return round(statistics.fmean(shares), 4) if shares else None
+    }
+    return {"und_or_right": round(statistics.fmean(shares.values()), 4), "locales": sorted(shares)} if shares else None
 
 
 def per_language_markdown(report: dict) -> str:

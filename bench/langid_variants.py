@@ -57,7 +57,7 @@ def _draw(texts: list, seed: int, locale_dir: Path) -> dict[tuple[str, str], lis
         sets[("unserved_data", length)] = [(lang, text) for lang, items in unserved.items() for text in items]
     if locale_dir.is_dir():
         learnt = catalogs.learnt_catalogs(get_settings().cache)
-        drawn = bench.catalog_samples(bench.catalog_texts(locale_dir, learnt=learnt), 50, seed)
+        drawn = bench.catalog_samples(catalogs.unlearnt_texts(locale_dir, learnt), 50, seed)
         for length in LENGTHS:
             sets[("gettext", length)] = [
                 (catalogs.locale_language(locale) or locale, text) for locale, items in drawn[length].items() for text in items

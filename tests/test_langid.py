@@ -243,16 +243,14 @@ def test_a_short_text_too_short_to_tell_without_its_quotations_is_judged_whole()
     from app.langid.detector import _decide, narrow
     from app.langid.shipped import load_shipped
 
+    # The lines change with the model: model version 8's were "kan lære immunsystemet å «se»" (told without
+    # its quotation since version 9) and a Welsh one (und whole since: its fit sits at the z-score bar).
     model = load_shipped()
-    welsh = narrow("“”Peppa’r mochyn,” ie.”")
-    assert welsh.whole is not None and _decide(model, [welsh.text], [welsh.candidates])[0].lang == UND
-    # Judged whole: what the whole line gives (Welsh, or und since model version 9: its fit, z = -2.52,
-    # sits at the bar of -2.5 for an answer only CLD3 confirms), never another language.
-    whole = _decide(model, [welsh.whole], [welsh.candidates])[0].lang
-    assert detect("“”Peppa’r mochyn,” ie.”").lang == whole in ("cy", UND)
-    # The Norwegian line was und without its quotation before model version 9 and is nb since: nb either way.
-    assert narrow("kan lære immunsystemet å «se»").whole is not None
-    assert detect("kan lære immunsystemet å «se»").lang == "nb"
+    for text, lang in (("«klikktivisme» - at folk føler de bidrar stort", "nb"), ('- di fetogile "matlotla" ka', "tn")):
+        narrowed = narrow(text)
+        assert narrowed.whole is not None
+        assert _decide(model, [narrowed.text], [narrowed.candidates])[0].lang == UND  # the quotation-less part
+        assert detect(text).lang == lang
 
 
 def test_a_short_text_of_a_family_keeps_the_family() -> None:

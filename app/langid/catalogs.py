@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gettext
 import hashlib
+import http.client
 import io
 import re
 import tarfile
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import AppError
+from app.langid.ngram import normalize
 from app.langid.texts import LabelledText
 from corpora.languages import UnknownLanguage, normalize_code
 
@@ -167,8 +169,15 @@ def _ar_members(data: bytes) -> Iterator[tuple[str, bytes]]:
     position = 8
     while position + 60 <= len(data):
         header = data[position : position + 60]
-        name, size = header[:16].decode("ascii").strip().rstrip("/"), int(header[48:58])
+        try:
+            if header[58:60] != b"`\n":
+                raise ValueError("no end-of-header mark")
+            name, size = header[:16].decode("ascii").strip().rstrip("/"), int(header[48:58])
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CatalogError(f"a damaged Debian package (ar header at byte {position}: {exc})") from exc
         position += 60
+        if position + size > len(data):
+            raise CatalogError(f"a truncated Debian package ({name} needs {size} bytes)")
         yield name, data[position : position + size]
         position += size + size % 2
 
@@ -201,18 +210,20 @@ def fetch(cache: Path, packages: Sequence[CatalogPackage] = PACKAGES) -> list[Pa
             for mirror in MIRRORS:
                 try:
                     with urllib.request.urlopen(f"{mirror}/{package.path}", timeout=60) as response:
-                        data = response.read()
-                    break
-                except (urllib.error.URLError, OSError) as exc:
+                        body = response.read()
+                except (OSError, http.client.HTTPException) as exc:  # URLError is an OSError
                     errors.append(f"{mirror}: {exc}")
+                    continue
+                if hashlib.sha256(body).hexdigest() == package.sha256:
+                    data = body
+                    break
+                errors.append(f"{mirror}: the file does not match its pinned sha256")
             if data is None:
                 raise CatalogError(
                     f"cannot download {package.name} {package.version} ({'; '.join(errors)}); language ID is built "
                     f"from Debian's translation catalogs too: put {package.file} into {folder} "
                     f"(snapshot.debian.org keeps every version)"
                 )
-            if hashlib.sha256(data).hexdigest() != package.sha256:
-                raise CatalogError(f"{package.file} from the mirror does not match its pinned sha256")
             tmp = path.with_suffix(".part")
             tmp.write_bytes(data)
             tmp.replace(path)
@@ -245,10 +256,27 @@ def catalog_texts(
 def learnt_catalogs(
     cache: Path, packages: Sequence[CatalogPackage] = PACKAGES
 ) -> tuple[set[str], set[tuple[str, str]]]:
-    """What the build reads: the text domains of the pinned packages, and ``(locale, message)`` pairs."""
+    """What the build reads: the text domains of the pinned packages, and ``(language, message)`` pairs,
+    the message as the classifier sees it (``ngram.normalize``: case, accents, punctuation folded) and the
+    language as training merges it (``fur_IT`` and ``fur`` are one)."""
     domains, messages = set(), set()
     for path in fetch(cache, packages):
         for locale, domain, catalog in package_catalogs(path.read_bytes()):
             domains.add(domain)
-            messages.update((locale, message) for message in clean_messages(catalog))
+            lang = locale_language(locale) or locale
+            messages.update((lang, normalize(message)) for message in clean_messages(catalog))
     return domains, messages
+
+
+def unlearnt_texts(root: Path, learnt: tuple[set[str], set[tuple[str, str]]]) -> dict[str, list[str]]:
+    """Cleaned messages per locale of the catalogs installed under ``root``, without the text domains
+    and messages of ``learnt`` (``learnt_catalogs``): the benchmark's test text. Lists of country and
+    language names (``iso_*`` domains) are left out too: they are not sentences."""
+    domains, messages = learnt
+    texts: dict[str, list[str]] = defaultdict(list)
+    for locale, domain, catalog in installed_catalogs(root):
+        if domain.startswith("iso_") or domain in domains:
+            continue
+        lang = locale_language(locale) or locale
+        texts[locale].extend(m for m in clean_messages(catalog) if (lang, normalize(m)) not in messages)
+    return texts

@@ -80,17 +80,18 @@ SERVED_LANGUAGES: tuple[str, ...] = (
 # Old Russian is close enough to Russian to win the query "право на жизнь"): a query in the modern
 # language must not be refused.
 #
-# The second row: languages only Debian's translation catalogs have text of (``catalogs.PACKAGES``;
+# CATALOG_REJECT_LANGUAGES: languages only Debian's translation catalogs have text of (``catalogs.PACKAGES``;
 # every unserved language with at least 10,000 characters there, Assamese aside, which its letters
 # already tell). Mostly close relatives of served languages (Friulian, Sardinian and Aragonese of
 # the Romance ones, Limburgish of Dutch, Crimean Tatar of Turkish, Maithili of Hindi, Northern
 # Sotho of Tswana) that were read as them.
-REJECT_LANGUAGES: tuple[str, ...] = (
-    "ang", "ia", "io", "ie", "lfn", "nov", "tzl", "ast", "awa", "swg", "gsw", "jv", "fy", "csb", "max", "ch",
+CATALOG_REJECT_LANGUAGES: tuple[str, ...] = (
     "ach", "an", "ay", "bi", "crh", "fur", "gn", "gv", "hus", "lg", "li", "ln", "mai", "nso", "pap", "qu", "sc", "wa",
 )
-# Refused languages whose text comes from Debian's catalogs (the rest: Tatoeba).
-CATALOG_REJECT_LANGUAGES: tuple[str, ...] = REJECT_LANGUAGES[16:]
+REJECT_LANGUAGES: tuple[str, ...] = (
+    "ang", "ia", "io", "ie", "lfn", "nov", "tzl", "ast", "awa", "swg", "gsw", "jv", "fy", "csb", "max", "ch",
+    *CATALOG_REJECT_LANGUAGES,
+)
 
 # ISO 15924 code of ``corpora.languages`` -> the script names of ``_RANGES``.
 _ISO15924 = {
