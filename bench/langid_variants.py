@@ -186,8 +186,13 @@ def main() -> int:
     texts = list(labelled_texts(data))
     if not texts:
         parser.error(f"no data sets under {data} (set POLYLEX_DATA)")
-    training = training_texts(data, cache=get_settings().cache)
-    sets = {key: _Prepared(items) for key, items in _draw(texts, args.seed, args.locale_dir).items()}
+    if not args.variants:
+        parser.error("--variants needs at least one vocabulary_size:max_n (the leave-out runs use the first)")
+    try:
+        training = training_texts(data, cache=get_settings().cache)
+        sets = {key: _Prepared(items) for key, items in _draw(texts, args.seed, args.locale_dir).items()}
+    except catalogs.CatalogError as exc:
+        parser.error(str(exc))
     shipped = load_shipped()
     rows = []
     for variant in args.variants.split(","):
@@ -226,8 +231,8 @@ def main() -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    rows = [row for row in rows if "left_out" not in row]  # the leave-out rows are in the JSON only
     keys = [key for key in rows[0] if key != "bytes"]
-    rows = [row for row in rows if "left_out" not in row] or rows  # the leave-out rows are in the JSON
     print("| " + " | ".join(keys) + " | MB |\n|" + "---|" * (len(keys) + 1))
     for row in rows:
         print("| " + " | ".join(str(row[key]) for key in keys) + f" | {row['bytes'] / 1e6:.1f} |")
