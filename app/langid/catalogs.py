@@ -14,6 +14,7 @@ every message it learnt: the split is by program.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import hashlib
 import http.client
@@ -31,6 +32,7 @@ from app.errors import AppError
 from app.langid.ngram import normalize
 from app.langid.texts import LabelledText
 from corpora.languages import UnknownLanguage, normalize_code
+from trainer.adapters import sha256_of
 
 MIRRORS = ("https://deb.debian.org/debian", "http://deb.debian.org/debian")
 SOURCE = "debian-catalogs"
@@ -205,7 +207,7 @@ def fetch(cache: Path, packages: Sequence[CatalogPackage] = PACKAGES) -> list[Pa
     paths = []
     for package in packages:
         path = folder / package.file
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != package.sha256:
+        if not path.is_file() or sha256_of(path) != package.sha256:
             data, errors = None, []
             for mirror in MIRRORS:
                 try:
@@ -231,6 +233,16 @@ def fetch(cache: Path, packages: Sequence[CatalogPackage] = PACKAGES) -> list[Pa
     return paths
 
 
+@functools.cache
+def _messages_of(path: Path, sha256: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """``(locale, domain, cleaned messages)`` of one fetched package, read once per process (the build
+    and the benchmarks ask for its training text and for what to leave out of the test); ``sha256``
+    keys the cache to the file's content."""
+    return tuple(
+        (locale, domain, tuple(clean_messages(catalog))) for locale, domain, catalog in package_catalogs(path.read_bytes())
+    )
+
+
 def catalog_texts(
     cache: Path, languages: Iterable[str], packages: Sequence[CatalogPackage] = PACKAGES
 ) -> Iterator[LabelledText]:
@@ -243,11 +255,11 @@ def catalog_texts(
     wanted = set(languages)
     seen: dict[str, set[str]] = defaultdict(set)
     for package, path in zip(packages, fetch(cache, packages)):
-        for locale, domain, catalog in package_catalogs(path.read_bytes()):
+        for locale, domain, messages in _messages_of(path, package.sha256):
             lang = locale_language(locale)
             if lang not in wanted or "@" in locale:
                 continue
-            for message in clean_messages(catalog):
+            for message in messages:
                 if message not in seen[lang]:
                     seen[lang].add(message)
                     yield LabelledText(lang, SOURCE, f"split:train:{package.name}/{domain}", "sentence", message)
@@ -260,11 +272,11 @@ def learnt_catalogs(
     the message as the classifier sees it (``ngram.normalize``: case, accents, punctuation folded) and the
     language as training merges it (``fur_IT`` and ``fur`` are one)."""
     domains, messages = set(), set()
-    for path in fetch(cache, packages):
-        for locale, domain, catalog in package_catalogs(path.read_bytes()):
+    for package, path in zip(packages, fetch(cache, packages)):
+        for locale, domain, cleaned in _messages_of(path, package.sha256):
             domains.add(domain)
             lang = locale_language(locale) or locale
-            messages.update((lang, normalize(message)) for message in clean_messages(catalog))
+            messages.update((lang, normalize(message)) for message in cleaned)
     return domains, messages
 
 
