@@ -12,8 +12,13 @@ in *no* list fares. For each group of refused languages it trains the recipe wit
 text and their classes) and scores the gettext catalogs of the group's languages, which are then
 as unknown to the model as any language nobody has text of.
 
+``--alphabets off,1e-6,1e-5`` replays the short-text alphabet rule without alphabets and with alphabets of
+letters at least that common in a language's training text (``ngram.ALPHABET_MIN_SHARE``), besides its
+orthography's; the leave-out runs use the first.
+
 Usage: python bench/langid_variants.py [--seed 1] [--variants 100000:4,300000:5] [--relatives-short 0.99999,0.9999999]
-       [--posteriors-short 0.5,0.8,0.9] [--refused-short 0.999,0.9999999] [--leave-out an,crh,fur,li;lg,mai,nso,wa]
+       [--posteriors-short 0.5,0.8,0.9] [--refused-short 0.999,0.9999999] [--alphabets off,1e-5]
+       [--leave-out an,crh,fur,li;lg,mai,nso,wa]
 Writes bench/results/langid_variants.json and prints a Markdown table. About 3 minutes per variant on 2 cores.
 """
 
@@ -35,8 +40,8 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app.langid import SERVED, UND, backends, catalogs, detector, ngram
-from app.langid.build import classifier_labels, training_texts, vocabulary_labels
+from app.langid import SERVED, UND, backends, catalogs, detector, ngram, orthographies
+from app.langid.build import classifier_labels, training_texts
 from app.langid.scripts import REJECT_LANGUAGES, language_of
 from app.langid.shipped import load_shipped
 from app.langid.texts import heldout_samples, labelled_texts
@@ -132,7 +137,9 @@ def _scores(sets: dict, answers: dict) -> dict[str, float]:
     return out
 
 
-def _left_out(training: list, sets: dict, group: set[str], args: argparse.Namespace, habits: frozenset[str]) -> dict:
+def _left_out(
+    training: list, sets: dict, group: set[str], args: argparse.Namespace, habits: frozenset[str], letters: dict
+) -> dict:
     """The first variant trained without the refused languages of ``group``, scored as usual and on
     the gettext text of ``group`` (then languages in no list) apart."""
     import langid as bench  # bench/langid.py
@@ -144,14 +151,15 @@ def _left_out(training: list, sets: dict, group: set[str], args: argparse.Namesp
     labels = [label for label in classifier_labels() if language_of(label) not in group]
     kept = [item for item in training if language_of(item.lang) not in group]
     with mock.patch.object(ngram, "VOCABULARY_SIZE", vocabulary), mock.patch.object(ngram, "MAX_N", max_n):
-        model = ngram.train_model(kept, labels, vocabulary_languages=[label for label in vocabulary_labels() if label in labels],
-                                  last_sources=(catalogs.SOURCE,))
+        model = ngram.train_model(kept, labels, secondary_sources=(catalogs.SOURCE,), orthographies=letters)
+    share = args.alphabets.split(",")[0]
+    model.alphabets = {} if share == "off" else ngram.alphabets(kept, labels, min_share=float(share), orthographies=letters)
     model.habits = habits
     bar, least = float(args.relatives_short.split(",")[0]), float(args.posteriors_short.split(",")[0])
     refused = float(args.refused_short.split(",")[0])
     answers = {key: _answers(model, prepared, bar, least, refused) for key, prepared in sets.items()}
-    row = {"vocabulary_size": vocabulary, "max_n": max_n, "relatives_short": bar, "posterior_short": least,
-           "refused_short": refused,
+    row = {"vocabulary_size": vocabulary, "max_n": max_n, "alphabet_min_share": None if share == "off" else float(share),
+           "relatives_short": bar, "posterior_short": least, "refused_short": refused,
            "left_out": sorted(group), **_scores(sets, answers)}
     for length in LENGTHS:
         prepared, found = sets.get(("gettext", length)), answers.get(("gettext", length))
@@ -175,6 +183,8 @@ def main() -> int:
                         help="bars for a short text's pick over any other language")
     parser.add_argument("--refused-short", default=str(detector._MIN_POSTERIOR_OVER_REFUSED_SHORT),
                         help="bars for a short text's pick over a refused language")
+    parser.add_argument("--alphabets", default=str(ngram.ALPHABET_MIN_SHARE),
+                        help="alphabet shares (ngram.ALPHABET_MIN_SHARE) to try for every variant; 'off': no alphabet rule")
     parser.add_argument("--locale-dir", type=Path, default=Path("/usr/share/locale"))
     parser.add_argument("--leave-out", default="",
                         help="';'-separated groups of refused languages, each trained without in turn (with the first variant and bars)")
@@ -195,32 +205,38 @@ def main() -> int:
         parser.error(str(exc))
     shipped = load_shipped()
     rows = []
+    alphabet_tables: dict[str, dict[str, frozenset[str]]] = {}
+    letters = orthographies.orthography_letters(classifier_labels())
     for variant in args.variants.split(","):
         vocabulary, max_n = (int(part) for part in variant.split(":"))
         clock = time.perf_counter()
         with mock.patch.object(ngram, "VOCABULARY_SIZE", vocabulary), mock.patch.object(ngram, "MAX_N", max_n):
-            model = ngram.train_model(
-                training, classifier_labels(), vocabulary_languages=vocabulary_labels(), last_sources=(catalogs.SOURCE,)
-            )
+            model = ngram.train_model(training, classifier_labels(), secondary_sources=(catalogs.SOURCE,), orthographies=letters)
         # The detectors' habits are theirs, not the recipe's: the shipped ones, instead of asking CLD3 and
         # fastText about all held-back text again for every variant.
         model.habits = shipped.habits
         with tempfile.TemporaryDirectory() as folder:
             model.save(Path(folder) / "model.npz")
             size = (Path(folder) / "model.npz").stat().st_size
-        for bar in (float(value) for value in args.relatives_short.split(",")):
-            for least, refused in itertools.product(
-                (float(value) for value in args.posteriors_short.split(",")),
-                [float(value) for value in args.refused_short.split(",")],
-            ):
-                answers = {key: _answers(model, prepared, bar, least, refused) for key, prepared in sets.items()}
-                rows.append({"vocabulary_size": vocabulary, "max_n": max_n, "relatives_short": bar, "posterior_short": least,
-                             "refused_short": refused,
-                             "bytes": size, **_scores(sets, answers)})
-                print(json.dumps(rows[-1]), file=sys.stderr)
+        for share, bar, least, refused in itertools.product(
+            args.alphabets.split(","),
+            [float(value) for value in args.relatives_short.split(",")],
+            [float(value) for value in args.posteriors_short.split(",")],
+            [float(value) for value in args.refused_short.split(",")],
+        ):
+            if share not in alphabet_tables:
+                alphabet_tables[share] = {} if share == "off" else ngram.alphabets(
+                    training, model.classes.tolist(), min_share=float(share), orthographies=letters
+                )
+            model.alphabets = alphabet_tables[share]
+            answers = {key: _answers(model, prepared, bar, least, refused) for key, prepared in sets.items()}
+            rows.append({"vocabulary_size": vocabulary, "max_n": max_n,
+                         "alphabet_min_share": None if share == "off" else float(share), "relatives_short": bar,
+                         "posterior_short": least, "refused_short": refused, "bytes": size, **_scores(sets, answers)})
+            print(json.dumps(rows[-1]), file=sys.stderr)
         print(f"{variant}: {time.perf_counter() - clock:.0f} s", file=sys.stderr)
     for group in filter(None, args.leave_out.split(";")):
-        rows.append(_left_out(training, sets, set(group.split(",")), args, shipped.habits))
+        rows.append(_left_out(training, sets, set(group.split(",")), args, shipped.habits, letters))
         print(json.dumps(rows[-1]), file=sys.stderr)
     report = {
         "what": "language-ID recipe variants on a tuning draw of held-out text; see bench/langid_variants.py",

@@ -151,6 +151,54 @@ def test_model_survives_the_cache_file(tmp_path: Path) -> None:
     assert again.best(probe, [("en", "de")] * 3) == model.best(probe, [("en", "de")] * 3)
 
 
+def test_an_alphabet_is_the_orthography_and_the_letters_the_text_shows_often(tmp_path: Path) -> None:
+    from app.langid.ngram import alphabets
+
+    texts = [LabelledText(lang, "written", f"split:train:{i}", "sentence", text) for i in range(30)
+             for lang, text in (("de", "Das Gericht prüft die Klage"), ("fr", "Le tribunal a rejeté la requête"))]
+    texts.append(LabelledText("de", "written", "split:train:x", "sentence", "Søren"))  # 5 of 695 German letters
+    texts.append(LabelledText("de", "written", "split:test:y", "sentence", "ÅÅÅÅ"))  # held out: never counted
+    model = train_model(texts, ["de", "fr"], orthographies={"fr": "ëÿ"})
+    assert model.alphabets["de"] == frozenset("dasgerichtprüftklaeøn")
+    assert model.foreign_letters("Die Klage wurde geprüft", ["de"]) == "wu"  # letters this German never showed
+    assert model.foreign_letters("La requête", ["fr"]) == model.foreign_letters("ë", ["fr"]) == ""  # ë: orthography
+    assert model.foreign_letters("üë", ["fr"]) == "ü" and model.foreign_letters("üë", ["fr", "de"]) == ""  # the union
+    assert model.foreign_letters("ﬁ", ["fr"]) == "f"  # a ligature is its letters (NFKC, as the n-grams see it)
+    assert model.foreign_letters("anything", ["xx"]) == ""  # no alphabet, no objection
+    assert alphabets(texts, ["de"], min_share=0.01)["de"] == frozenset("dasgerichtprüftklae")  # ø and n: under 1 %
+    model.save(tmp_path / "model.npz")
+    assert NgramModel.load(tmp_path / "model.npz").alphabets == model.alphabets
+
+
+def test_text_of_a_secondary_source_never_chooses_the_vocabulary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Software messages (Debian's catalogs) are learnt over the n-grams the data sets' text chose:
+    however frequent their own n-grams, they take none of the vocabulary from the other languages."""
+    from app.langid import ngram
+
+    def line(lang: str, source: str, i: int, text: str) -> LabelledText:
+        return LabelledText(lang, source, f"split:train:{i}", "sentence", text)
+
+    texts = [line("en", "news", i, "the court") for i in range(30)] + [line("de", "news", i, "das gericht") for i in range(30)]
+    texts += [line("lg", "catalogs", i, "zzzz qqqq zzzz the") for i in range(300)]
+    monkeypatch.setattr(ngram, "VOCABULARY_SIZE", 20)
+    assert "zzz" in train_model(texts, ["en", "de", "lg"]).vocabulary  # chosen by frequency
+    model = train_model(texts, ["en", "de", "lg"], secondary_sources=("catalogs",))
+    assert model.languages == {"en", "de", "lg"}
+    assert not any("z" in gram or "q" in gram for gram in model.vocabulary)
+    assert model.alphabets["lg"] >= set("zqthe")  # its alphabet is its own all the same
+
+
+def test_a_language_draws_its_secondary_text_only_after_all_its_other_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.langid import ngram
+
+    texts = [LabelledText("en", "news", f"split:train:{i}", "sentence", "the court") for i in range(30)]
+    texts += [LabelledText("lg", source, f"split:train:{i}", "sentence", text) for i in range(30)
+              for source, text in (("news", "kooti"), ("catalogs", "zzzz"))]
+    assert "zzz" in train_model(texts, ["en", "lg"], secondary_sources=("catalogs",)).vocabulary  # enough room: learnt
+    monkeypatch.setattr(ngram, "TRAIN_CHARS", 100)  # 20 of lg's 30 primary lines fill it
+    assert "zzz" not in train_model(texts, ["en", "lg"], secondary_sources=("catalogs",)).vocabulary
+    assert "zzz" in train_model(texts, ["en", "lg"]).vocabulary  # drawn in the shuffle with the rest
+
 def test_batch_equals_single() -> None:
     texts = [text for text, _ in WRITTEN] + UNSERVED[:3] + ["", "42", "asdkj qwpoe"]
     assert detect_batch(texts) == [detect(text) for text in texts]
@@ -308,6 +356,36 @@ def test_signs_are_counted_and_must_be_lower_case() -> None:
 def test_a_clear_short_text_keeps_its_language() -> None:
     assert [d.lang for d in detect_batch(["El arrendatario pagará la renta cada mes.", "haki yangu", "Kifungu cha 12",
                                           "Der Mieter zahlt die Miete im Voraus."])] == ["es", "sw", "sw", "de"]
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    # held-out lines of the tuning draw, in unserved languages the n-grams (which see no diacritics) gave
+    # a served neighbour: Swiss German as Hungarian, Old East Slavic as Ukrainian
+    ("Er hät es Velo.", UND), ("Хочєши ли ѣсти?", UND), ("Сє єго возъ.", UND),
+    # a query with its own language's letters keeps it
+    ("Què diu l'article 12?", "ca"), ("Він має велосипед.", "uk"), ("Le locataire paie le loyer à l'avance.", "fr"),
+    ("Kifungu cha 12", "sw"), ("Ilé ẹjọ́ kọ ẹ̀bẹ̀ náà", "yo"),
+    # letters of the orthography that the training text shows too rarely (the orthographies' letters count)
+    ("Le Conseil d'État a rejeté la requête de Noël", "fr"), ("De statuten van de coöperatie", "nl"),
+    ("Sanık hapis cezasına mahkûm edildi", "tr"),
+    # a family answer stands for its members: Croatian writes ü, so Serbo-Croatian does
+    ("Presuda Vrhovnog suda u predmetu Müller", "hbs"), ("Presuda Vrhovnog suda u predmetu Sørensen", UND),
+    # the price: a name from another orthography in a short query, and Russian before 1918 (ѣ)
+    ("Vertrag mit Søren Kierkegaard", UND), ("Die Klage von Françoise Dupont", UND), ("Городъ вьсь горѣ.", UND),
+])
+def test_a_short_text_with_a_letter_its_pick_does_not_write_is_und(text: str, lang: str) -> None:
+    assert detect(text).lang == lang
+
+
+def test_the_alphabet_rule_is_for_short_latin_and_cyrillic_text() -> None:
+    from app.langid.shipped import load_shipped
+
+    long = ("Le tribunal a rejeté le recours de Søren et condamné la requérante aux dépens de la procédure d'appel, "
+            "conformément à l'article 700.")
+    assert detect(long).lang == "fr"  # a paragraph may name anyone
+    # a syllabary: a sign Amharic's training text shows too rarely is still Amharic
+    rare = next(sign for sign in map(chr, range(0x1200, 0x1380)) if sign.isalpha() and sign not in load_shipped().alphabets["am"])
+    assert detect(f"ሕገ መንግሥቱ የአገሪቱ የበላይ ሕግ ነው {rare}").lang == "am"
 
 
 def test_a_refused_language_close_behind_a_short_query_makes_it_und() -> None:

