@@ -102,7 +102,8 @@ class _Fixed:
 
 
 def _answers(
-    model: ngram.NgramModel, prepared: _Prepared, relatives_short: float, posterior_short: float, refused_short: float
+    model: ngram.NgramModel, prepared: _Prepared, relatives_short: float, posterior_short: float, refused_short: float,
+    foreign_share: float = detector._FOREIGN_SHARE,
 ) -> list[str]:
     answers = [prepared.fixed.get(i, UND) for i in range(len(prepared.truth))]
     if not prepared.todo:
@@ -113,12 +114,17 @@ def _answers(
         mock.patch.object(detector, "_MIN_POSTERIOR_RELATIVES_SHORT", relatives_short),
         mock.patch.object(detector, "_MIN_POSTERIOR_SHORT", posterior_short),
         mock.patch.object(detector, "_MIN_POSTERIOR_OVER_REFUSED_SHORT", refused_short),
+        mock.patch.object(detector, "_FOREIGN_SHARE", foreign_share),
         mock.patch.object(detector.backends, "get_backend", fixed.__getitem__),
     ):
         decided = detector._decide(model, prepared.texts, prepared.candidates)
     for i, answer in zip(prepared.todo, decided):
         answers[i] = answer.lang
     return answers
+
+
+def _share(value: str) -> float:
+    return 2.0 if value == "off" else float(value)  # "off": a share no text reaches
 
 
 def _scores(sets: dict, answers: dict) -> dict[str, float]:
@@ -139,9 +145,9 @@ def _scores(sets: dict, answers: dict) -> dict[str, float]:
 
 def _left_out(
     training: list, sets: dict, group: set[str], args: argparse.Namespace, habits: frozenset[str], letters: dict
-) -> dict:
+) -> list[dict]:
     """The first variant trained without the refused languages of ``group``, scored as usual and on
-    the gettext text of ``group`` (then languages in no list) apart."""
+    the gettext text of ``group`` (then languages in no list) apart: a row per ``--alphabet-paragraph``."""
     import langid as bench  # bench/langid.py
 
     unknown = group - set(REJECT_LANGUAGES)
@@ -157,19 +163,22 @@ def _left_out(
     model.habits = habits
     bar, least = float(args.relatives_short.split(",")[0]), float(args.posteriors_short.split(",")[0])
     refused = float(args.refused_short.split(",")[0])
-    answers = {key: _answers(model, prepared, bar, least, refused) for key, prepared in sets.items()}
-    row = {"vocabulary_size": vocabulary, "max_n": max_n, "alphabet_min_share": None if share == "off" else float(share),
-           "relatives_short": bar, "posterior_short": least, "refused_short": refused,
-           "left_out": sorted(group), **_scores(sets, answers)}
-    for length in LENGTHS:
-        prepared, found = sets.get(("gettext", length)), answers.get(("gettext", length))
-        if prepared is None:
-            continue
-        mine = [(truth, answer) for truth, answer in zip(prepared.truth, found) if truth in group]
-        scores = bench._unserved_scores([truth for truth, _ in mine], [answer for _, answer in mine])
-        row[f"gettext_left_out_und_or_right_{length}"] = scores["not_wrong"]
-        row[f"gettext_left_out_{length}_per_language"] = scores["per_language"]
-    return row
+    rows = []
+    for paragraph in (_share(value) for value in args.alphabet_paragraph.split(",")):
+        answers = {key: _answers(model, prepared, bar, least, refused, paragraph) for key, prepared in sets.items()}
+        row = {"vocabulary_size": vocabulary, "max_n": max_n, "foreign_share_paragraph": paragraph,
+               "alphabet_min_share": None if share == "off" else float(share), "relatives_short": bar,
+               "posterior_short": least, "refused_short": refused, "left_out": sorted(group), **_scores(sets, answers)}
+        for length in LENGTHS:
+            prepared, found = sets.get(("gettext", length)), answers.get(("gettext", length))
+            if prepared is None:
+                continue
+            mine = [(truth, answer) for truth, answer in zip(prepared.truth, found) if truth in group]
+            scores = bench._unserved_scores([truth for truth, _ in mine], [answer for _, answer in mine])
+            row[f"gettext_left_out_und_or_right_{length}"] = scores["not_wrong"]
+            row[f"gettext_left_out_{length}_per_language"] = scores["per_language"]
+        rows.append(row)
+    return rows
 
 
 def main() -> int:
@@ -185,9 +194,12 @@ def main() -> int:
                         help="bars for a short text's pick over a refused language")
     parser.add_argument("--alphabets", default=str(ngram.ALPHABET_MIN_SHARE),
                         help="alphabet shares (ngram.ALPHABET_MIN_SHARE) to try for every variant; 'off': no alphabet rule")
+    parser.add_argument("--alphabet-paragraph", default=str(detector._FOREIGN_SHARE),
+                        help="shares of letters outside the pick's alphabet that make a longer text und; 'off': never")
     parser.add_argument("--locale-dir", type=Path, default=Path("/usr/share/locale"))
     parser.add_argument("--leave-out", default="",
-                        help="';'-separated groups of refused languages, each trained without in turn (with the first variant and bars)")
+                        help="';'-separated groups of refused languages, each trained without in turn (with the first "
+                             "variant, bars and --alphabets, and every --alphabet-paragraph)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "langid_variants.json")
     args = parser.parse_args()
     load = [round(x, 2) for x in os.getloadavg()]
@@ -218,8 +230,9 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as folder:
             model.save(Path(folder) / "model.npz")
             size = (Path(folder) / "model.npz").stat().st_size
-        for share, bar, least, refused in itertools.product(
+        for share, paragraph, bar, least, refused in itertools.product(
             args.alphabets.split(","),
+            [_share(value) for value in args.alphabet_paragraph.split(",")],
             [float(value) for value in args.relatives_short.split(",")],
             [float(value) for value in args.posteriors_short.split(",")],
             [float(value) for value in args.refused_short.split(",")],
@@ -229,15 +242,16 @@ def main() -> int:
                     training, model.classes.tolist(), min_share=float(share), orthographies=letters
                 )
             model.alphabets = alphabet_tables[share]
-            answers = {key: _answers(model, prepared, bar, least, refused) for key, prepared in sets.items()}
-            rows.append({"vocabulary_size": vocabulary, "max_n": max_n,
+            answers = {key: _answers(model, prepared, bar, least, refused, paragraph) for key, prepared in sets.items()}
+            rows.append({"vocabulary_size": vocabulary, "max_n": max_n, "foreign_share_paragraph": paragraph,
                          "alphabet_min_share": None if share == "off" else float(share), "relatives_short": bar,
                          "posterior_short": least, "refused_short": refused, "bytes": size, **_scores(sets, answers)})
             print(json.dumps(rows[-1]), file=sys.stderr)
         print(f"{variant}: {time.perf_counter() - clock:.0f} s", file=sys.stderr)
     for group in filter(None, args.leave_out.split(";")):
-        rows.append(_left_out(training, sets, set(group.split(",")), args, shipped.habits, letters))
-        print(json.dumps(rows[-1]), file=sys.stderr)
+        for row in _left_out(training, sets, set(group.split(",")), args, shipped.habits, letters):
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
     report = {
         "what": "language-ID recipe variants on a tuning draw of held-out text; see bench/langid_variants.py",
         "date": datetime.date.today().isoformat(),

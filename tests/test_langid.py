@@ -160,11 +160,11 @@ def test_an_alphabet_is_the_orthography_and_the_letters_the_text_shows_often(tmp
     texts.append(LabelledText("de", "written", "split:test:y", "sentence", "ÅÅÅÅ"))  # held out: never counted
     model = train_model(texts, ["de", "fr"], orthographies={"fr": "ëÿ"})
     assert model.alphabets["de"] == frozenset("dasgerichtprüftklaeøn")
-    assert model.foreign_letters("Die Klage wurde geprüft", ["de"]) == "wu"  # letters this German never showed
-    assert model.foreign_letters("La requête", ["fr"]) == model.foreign_letters("ë", ["fr"]) == ""  # ë: orthography
-    assert model.foreign_letters("üë", ["fr"]) == "ü" and model.foreign_letters("üë", ["fr", "de"]) == ""  # the union
-    assert model.foreign_letters("ﬁ", ["fr"]) == "f"  # a ligature is its letters (NFKC, as the n-grams see it)
-    assert model.foreign_letters("anything", ["xx"]) == ""  # no alphabet, no objection
+    assert model.foreign_share("Die Klage wurde geprüft", ["de"]) == 2 / 20  # w, u: letters this German never showed
+    assert model.foreign_share("La requête", ["fr"]) == model.foreign_share("ë", ["fr"]) == 0.0  # ë: its orthography
+    assert model.foreign_share("üë", ["fr"]) == 0.5 and model.foreign_share("üë", ["fr", "de"]) == 0.0  # the union
+    assert model.foreign_share("ﬁ", ["fr"]) == 0.5  # a ligature is its letters (NFKC, as the n-grams see it)
+    assert model.foreign_share("anything", ["xx"]) == model.foreign_share("", ["fr"]) == 0.0  # nothing to judge
     assert alphabets(texts, ["de"], min_share=0.01)["de"] == frozenset("dasgerichtprüftklae")  # ø and n: under 1 %
     model.save(tmp_path / "model.npz")
     assert NgramModel.load(tmp_path / "model.npz").alphabets == model.alphabets
@@ -377,12 +377,27 @@ def test_a_short_text_with_a_letter_its_pick_does_not_write_is_und(text: str, la
     assert detect(text).lang == lang
 
 
-def test_the_alphabet_rule_is_for_short_latin_and_cyrillic_text() -> None:
+def test_a_longer_text_may_name_anyone_but_not_be_written_in_other_letters_throughout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Friulian read as Italian, Crimean Tatar as Turkish: a language in no list that writes letters its pick does
+    not, all through the text. At 2 % of its letters (and a text of 100 letters or more) it is ``und``."""
     from app.langid.shipped import load_shipped
 
     long = ("Le tribunal a rejeté le recours de Søren et condamné la requérante aux dépens de la procédure d'appel, "
             "conformément à l'article 700.")
-    assert detect(long).lang == "fr"  # a paragraph may name anyone
+    assert detect(long).lang == "fr"  # ø: one letter in 118
+    text = ("Il tribunale ha respinto il ricorso e ha condannato il ricorrente al pagamento delle spese del giudizio "
+            "di appello, secondo la legge.")  # 110 letters: two u, four c
+    alphabets = load_shipped().alphabets
+    assert detect(text).lang == "it"
+    monkeypatch.setitem(alphabets, "it", alphabets["it"] - {"u"})
+    assert detect(text).lang == "it"  # 1.8 %: a name or two
+    monkeypatch.setitem(alphabets, "it", alphabets["it"] - {"c"})
+    assert detect(text).lang == UND  # 3.6 %: not Italian's letters
+
+
+def test_the_alphabet_rule_is_for_latin_and_cyrillic_text() -> None:
+    from app.langid.shipped import load_shipped
+
     # a syllabary: a sign Amharic's training text shows too rarely is still Amharic
     rare = next(sign for sign in map(chr, range(0x1200, 0x1380)) if sign.isalpha() and sign not in load_shipped().alphabets["am"])
     assert detect(f"ሕገ መንግሥቱ የአገሪቱ የበላይ ሕግ ነው {rare}").lang == "am"

@@ -84,7 +84,7 @@ _LETTER = regex.compile(r"\p{L}")
 
 
 def letters(text: str) -> list[str]:
-    """The letters of ``text`` as its alphabet is judged (``NgramModel.foreign_letters``): compatibility forms
+    """The letters of ``text`` as its alphabet is judged (``NgramModel.foreign_share``): compatibility forms
     folded and letters composed (NFKC, as ``normalize``: ligatures, full-width Latin), lower case, diacritics
     kept, marks that stay apart (Yoruba's tone over a dotted vowel) left out.
 
@@ -171,14 +171,15 @@ class NgramModel:
         """Whether ``detector`` often answers ``code`` for held-back text of ``lang``."""
         return f"{detector}:{lang}:{code}" in self.habits
 
-    def foreign_letters(self, text: str, labels: Iterable[str]) -> str:
-        """The letters of ``text`` that none of ``labels`` writes, in order of appearance ("" where the
-        model has no alphabet for any of them). Every letter of ``text`` counts, whatever its script: the
+    def foreign_share(self, text: str, labels: Iterable[str]) -> float:
+        """The share of the letters of ``text`` that none of ``labels`` writes (0.0 where the model has no
+        alphabet for any of them, or ``text`` no letters). Every letter counts, whatever its script: the
         detector passes only the letters of the text's own script (``scripts.only_script``)."""
         known = [self.alphabets[label] for label in labels if self.alphabets.get(label)]
-        if not known:
-            return ""
-        return "".join(dict.fromkeys(letter for letter in letters(text) if not any(letter in a for a in known)))
+        found = letters(text)
+        if not known or not found:
+            return 0.0
+        return sum(not any(letter in a for a in known) for letter in found) / len(found)
 
     def score(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Joint log-likelihood and per-n-gram fit of each text under each language.

@@ -34,11 +34,19 @@ def orthography_letters(labels: Iterable[str]) -> dict[str, frozenset[str]]:
         >>> sorted(orthography_letters(["fr"])["fr"])[-4:]
         ['û', 'ü', 'ÿ', 'œ']
     """
+    import hyperglot.language
     from hyperglot.language import Language
     from hyperglot.languages import Languages
     from hyperglot.orthography import Orthography
 
     from app.langid.ngram import letters
+    from corpora.settings import get_settings
+
+    # Hyperglot pickles its parsed database into ".hyperglot-cache" in the working directory (a
+    # module constant, read when it loads): into the Polylex cache instead, never into a checkout.
+    cache = get_settings().cache / "hyperglot"
+    cache.mkdir(parents=True, exist_ok=True)
+    hyperglot.language.LANGUAGE_CACHE_FILE = str(cache / f"languages-{hyperglot.__version__}.pickle")
 
     logging.getLogger("hyperglot").setLevel(logging.ERROR)  # it warns about every incomplete entry
     known = Languages()
