@@ -159,7 +159,8 @@ def _left_out(
     with mock.patch.object(ngram, "VOCABULARY_SIZE", vocabulary), mock.patch.object(ngram, "MAX_N", max_n):
         model = ngram.train_model(kept, labels, secondary_sources=(catalogs.SOURCE,), orthographies=letters)
     share = args.alphabets.split(",")[0]
-    model.alphabets = {} if share == "off" else ngram.alphabets(kept, labels, min_share=float(share), orthographies=letters)
+    if share == "off" or float(share) != ngram.ALPHABET_MIN_SHARE:  # train_model drew them at the default share
+        model.alphabets = {} if share == "off" else ngram.alphabets(kept, labels, min_share=float(share), orthographies=letters)
     model.habits = habits
     bar, least = float(args.relatives_short.split(",")[0]), float(args.posteriors_short.split(",")[0])
     refused = float(args.refused_short.split(",")[0])
@@ -227,6 +228,7 @@ def main() -> int:
         # The detectors' habits are theirs, not the recipe's: the shipped ones, instead of asking CLD3 and
         # fastText about all held-back text again for every variant.
         model.habits = shipped.habits
+        trained = model.alphabets
         with tempfile.TemporaryDirectory() as folder:
             model.save(Path(folder) / "model.npz")
             size = (Path(folder) / "model.npz").stat().st_size
@@ -237,6 +239,8 @@ def main() -> int:
             [float(value) for value in args.posteriors_short.split(",")],
             [float(value) for value in args.refused_short.split(",")],
         ):
+            if share != "off" and float(share) == ngram.ALPHABET_MIN_SHARE:
+                alphabet_tables[share] = trained  # what train_model drew: not read again
             if share not in alphabet_tables:
                 alphabet_tables[share] = {} if share == "off" else ngram.alphabets(
                     training, model.classes.tolist(), min_share=float(share), orthographies=letters

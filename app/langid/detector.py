@@ -339,11 +339,9 @@ def _decide(
         # A family answer for a pick and its relative sums two of the family's members only (Serbo-Croatian
         # has three): the short-text bar is for one language's posterior.
         least = _MIN_POSTERIOR_SHORT if short and not grouped else _MIN_POSTERIOR
-        # A family answer (hbs) stands for its members: a letter any of them writes is no objection.
-        writers = [c for c in labels if covers(lang, language_of(c))] or [label]
-        share = model.foreign_share(text, writers) if dominant_script(text) in _ALPHABET_SCRIPTS else 0.0
-        foreign = share > 0 if short else share >= _FOREIGN_SHARE
-        if lang == UND or posterior < least or foreign or (lang in ("tn", "st") and _SEPEDI.search(text)):
+        if lang == UND or posterior < least or (lang in ("tn", "st") and _SEPEDI.search(text)) or _foreign(
+            model, text, short=short, writers=[c for c in labels if covers(lang, language_of(c))] or [label]
+        ):
             answers.append(_UNKNOWN)
             continue
         agree = [lang in _SAME.get(by_cld3, {by_cld3}), lang in _SAME.get(by_fasttext, {by_fasttext})]
@@ -363,6 +361,16 @@ def _decide(
             ok = not objection and z >= _MIN_Z_ALONE
         answers.append(Detection(lang, min(posterior, 1.0)) if ok else _UNKNOWN)
     return answers
+
+
+def _foreign(model: ngram.NgramModel, text: str, *, short: bool, writers: list[str]) -> bool:
+    """Whether ``text`` has letters none of ``writers`` writes (a family answer, hbs, stands for all its
+    members), in a short text at all, in a longer one at ``_FOREIGN_SHARE`` of its letters. Asked last, only
+    of answers that would otherwise stand: it reads the text's letters again."""
+    if dominant_script(text) not in _ALPHABET_SCRIPTS:
+        return False
+    share = model.foreign_share(text, writers)
+    return share > 0 if short else share >= _FOREIGN_SHARE
 
 
 def document_language(chunks: Iterable[tuple[str, int]]) -> Detection:

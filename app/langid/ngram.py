@@ -175,11 +175,11 @@ class NgramModel:
         """The share of the letters of ``text`` that none of ``labels`` writes (0.0 where the model has no
         alphabet for any of them, or ``text`` no letters). Every letter counts, whatever its script: the
         detector passes only the letters of the text's own script (``scripts.only_script``)."""
-        known = [self.alphabets[label] for label in labels if self.alphabets.get(label)]
-        found = letters(text)
-        if not known or not found:
+        known = frozenset().union(*(self.alphabets.get(label, ()) for label in labels))
+        found = letters(text) if known else []
+        if not found:
             return 0.0
-        return sum(not any(letter in a for a in known) for letter in found) / len(found)
+        return sum(letter not in known for letter in found) / len(found)
 
     def score(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Joint log-likelihood and per-n-gram fit of each text under each language.
