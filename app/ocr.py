@@ -58,6 +58,9 @@ LANGUAGE_MODELS: dict[str, str] = {
     "sw": "swa", "ta": "tam", "te": "tel", "tg": "tgk", "th": "tha", "ti": "tir", "tl": "fil", "to": "ton",
     "tr": "tur", "tt": "tat", "ug": "uig", "uk": "ukr", "ur": "urd", "uz": "uzb", "vi": "vie", "yi": "yid",
     "yo": "yor", "zh": "chi_sim", "yue": "chi_tra",
+    # The family language ID answers for every Bosnian and Croatian text in Latin script: Croatian's
+    # model reads their one alphabet (č ć đ dž lj nj š ž), so a scan keeps the model it had before.
+    "hbs": "hrv",
 }
 
 # Scripts (the names of app.langid.scripts) -> Tesseract's script model.

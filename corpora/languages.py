@@ -239,7 +239,9 @@ _TABLE: list[tuple[str, str, str, str]] = [
     ("st", "sot", "Southern Sotho", "Latn"),
     ("rn", "run", "Kirundi", "Latn"),
     ("ln", "lin", "Lingala", "Latn"),
-    ("hbs", "hbs", "Serbo-Croatian (Bosnian, Croatian, Serbian)", "Latn"),
+    # Language ID answers it for every Bosnian and Croatian text in Latin script (it cannot tell them
+    # apart): the three names first, as courts and translators write them ("BCS"), not the old one alone.
+    ("hbs", "hbs", "Bosnian / Croatian / Serbian (Serbo-Croatian)", "Latn"),
     # Unserved languages Debian's translation catalogs have text of (language ID learns them to
     # refuse them: app.langid.catalogs)
     ("ach", "ach", "Acholi", "Latn"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.langid import FAMILIES
 from app.langid.scripts import SERVED_LANGUAGES
 from app.ocr import LANGUAGE_MODELS, SCRIPT_MODELS
 
@@ -30,7 +31,8 @@ def test_every_model_the_app_may_choose_is_in_both_package_lists():
 
 
 def test_language_models_are_only_for_served_languages():
-    assert set(LANGUAGE_MODELS) <= set(SERVED_LANGUAGES)
+    assert set(LANGUAGE_MODELS) <= set(SERVED_LANGUAGES) | FAMILIES
+    assert LANGUAGE_MODELS["hbs"] == LANGUAGE_MODELS["hr"]  # a Croatian scan, detected as hbs, keeps its model
     # the product's low-resource languages that Tesseract has a model of are mapped to it
     assert {LANGUAGE_MODELS[c] for c in ("sw", "am", "yo", "ne", "km", "my", "si", "ti")} == {
         "swa", "amh", "yor", "nep", "khm", "mya", "sin", "tir"}
