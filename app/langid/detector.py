@@ -332,7 +332,7 @@ def _decide(
             # Bosnian, Croatian and Serbian in Latin script: one standard language in three norms.
             # Nothing here tells Bosnian from Croatian: of 100 held-out Bosnian paragraphs the
             # classifier read 21 as Croatian even when a detector had to agree, and CLD3 and
-            # fastText are no better (CLD3 names Bosnian for 43 of 100 Croatian paragraphs, fastText
+            # fastText are no better (CLD3 names Bosnian for 42 of 100 Croatian paragraphs, fastText
             # Croatian for 61 of 100 Bosnian ones). The evidence does not allow the individual code,
             # so the answer is always Serbo-Croatian (bench/langid.py: right-or-family per language).
             # Serbian in Latin script writes ekavian forms (mleko, vreme) the others do not: its own
