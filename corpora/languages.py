@@ -46,6 +46,7 @@ CC100_GIB: dict[str, float] = {
     "sw": 1.6, "km": 1.5, "af": 1.3, "ky": 1.2, "am": 0.8, "pa": 0.8, "cy": 0.8, "ps": 0.7,
     "uz": 0.7, "or": 0.6, "lo": 0.6, "ga": 0.5, "ku": 0.4, "so": 0.4, "sd": 0.4, "ug": 0.4,
     "ha": 0.3, "yi": 0.3, "mg": 0.2, "xh": 0.1, "om": 0.1, "bs": 0.1,
+    "hbs": 29.7,  # the family language ID answers for Bosnian and Croatian text: hr + sr + bs, so as high as Croatian
 }
 
 

@@ -44,6 +44,8 @@ def test_resource_rule() -> None:
         assert not is_low_resource(code), code
     for code in ["am", "sw", "yo", "bem", "bn", "ta", "ne", "km", "nn", "ka", "cs"]:
         assert is_low_resource(code), code
+    # every Bosnian and Croatian text is detected as the family: it must not move Croatian to the low group
+    assert is_low_resource("hbs") == is_low_resource("hr") is False
 
 
 def test_codes_unique() -> None:
