@@ -59,8 +59,9 @@ UND = backends.UND
 BACKENDS = ("default", *backends.NAMES)
 
 SERVED: frozenset[str] = frozenset(SERVED_LANGUAGES)
+"""Every language the default detector serves. Each is answered with its own code, except Bosnian and
+Croatian, which nothing here tells apart: always their family, ``hbs`` (``FAMILIES``; see ``_decide``)."""
 _REJECT = frozenset(REJECT_LANGUAGES)
-"""Every code the default detector may answer besides ``und``."""
 
 # Thresholds, chosen on held-out text of the shared data and on gettext catalogs of unserved
 # languages (a different draw than bench/langid.py reports on); z-scores are in standard
@@ -278,19 +279,19 @@ def without_quotations(text: str) -> str:
     return outside if 2 * sum(ch.isalpha() for ch in outside) > letters else text
 
 
-# Languages a family or macrolanguage answer includes besides those of _RELATIVES (ISO 639-3:
-# Chinese includes Wu and Cantonese).
-_ALSO_COVERS = {"zh": {"wuu"}}
+# The languages each family or macrolanguage answer includes: the groups of _RELATIVES with a code
+# (``und`` is a refusal, no family), and what ISO 639-3 adds (Chinese includes Wu and Cantonese).
+# Built once: covers() is asked for every candidate label of every text whose answer would stand.
+_COVERED: dict[str, frozenset[str]] = {
+    family: frozenset().union(*(group for group, code in _RELATIVES.items() if code == family))
+    for family in set(_RELATIVES.values()) - {UND}
+}
+_COVERED["zh"] = _COVERED["zh"] | {"wuu"}
 
 
 def covers(answer: str, lang: str) -> bool:
     """Whether ``answer`` is right for text in ``lang``: the same code, or a family that includes it (``hbs`` for ``hr``)."""
-    if answer == lang:
-        return True
-    if answer == UND:
-        return False  # a refusal, not a family: the groups _RELATIVES answers with ``und`` are not covered by it
-    members = {m for group, family in _RELATIVES.items() if family == answer for m in group}
-    return lang in members | _ALSO_COVERS.get(answer, set())
+    return answer == lang or lang in _COVERED.get(answer, ())
 
 
 def _family(lang: str, other: str) -> str | None:

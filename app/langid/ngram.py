@@ -445,7 +445,9 @@ def _calibrate(model: NgramModel, held_back: dict[str, list[str]], seed: int) ->
 def _line_fit(x: list[float], y: list[float]) -> tuple[float, float]:
     """Least-squares ``(a, b)`` of ``y ≈ a + b·x``, in exactly rounded sums (``math.fsum``): LAPACK's
     ``lstsq`` gave results one unit in the last place apart on AVX-512 and AVX2 machines, so the same
-    data built a different file (tests/test_langid_shipped.py)."""
+    data built a different file (tests/test_langid_shipped.py). Not ``statistics.linear_regression``: its
+    sums are ``fsum`` in Python 3.11 and ``math.sumprod`` (not exactly rounded) from 3.12, so the file would
+    depend on the Python version instead."""
     n, sx, sy = len(x), math.fsum(x), math.fsum(y)
     sxx, sxy = math.fsum(v * v for v in x), math.fsum(u * v for u, v in zip(x, y))
     det = n * sxx - sx * sx
