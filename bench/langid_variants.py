@@ -135,7 +135,9 @@ def _scores(sets: dict, answers: dict) -> dict[str, float]:
     for (kind, length), prepared in sets.items():
         found = answers[(kind, length)]
         if kind == "served":
-            served = bench._served_scores(prepared.truth, found, SERVED, bench.GOALS[length])
+            served = bench._served_scores(
+                prepared.truth, found, SERVED, bench.GOALS[length], answered_as=detector.ANSWERED_AS
+            )
             out[f"accuracy_{length}"] = served["accuracy_claimed"]
             out[f"low_resource_wrong_{length}"] = served["low_resource_wrong_share"]
         else:

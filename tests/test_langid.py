@@ -47,6 +47,7 @@ WRITTEN = [
     ("Lekgotla le hanne boipiletso mme la laela mokopi ho lefa ditjeho tsa nyewe.", "st"),
     ("本條例自刊憲日起實施，唔係咁樣嘅話就冇效。", "yue"),
     ("Суд одбио жалбу и наложио подносиоцу да плати трошкове поступка.", "sr"),  # Cyrillic, not Macedonian
+    ("Urukiko rwanze ubujurire kandi rutegeka uwajuriye kwishyura amagarama y'urubanza.", "rw"),
 ]
 
 # The same kind of sentence in languages Polylex does not serve: the answer must be ``und``.
@@ -60,6 +61,9 @@ UNSERVED = [
     "Ла корте иа режета ла апела е иа ордина ке ла апликор паиа ла кустас.",
     # Northern Sotho (Sepedi), which reads as Setswana to the classifier: its concord "tša" gives it away.
     "Kgoro ya tsheko e ganne boipiletšo gomme ya laela mokgopedi go lefa ditshenyegelo tša tsheko.",
+    # Kirundi, which reads as Kinyarwanda: its "vy" (Kinyarwanda "by"), "canke" (or), "-fise" (have) give it away.
+    "Ingingo ya 3: Umuntu wese afise uburenganzira bwo kubaho, canke kwikukira; ivyo vyose bikingirwa n'amategeko.",
+    "Sentare nkuru yanse ikirego, itegeka uwareze kuriha amahera yose yatanzwe mu rubanza.",
     # Languages learnt from Debian's catalogs in order to refuse them (model version 8 answered it, nl, ca).
     "Il tribunâl al à refudât il ricors e al à condanât il ricorent a paiâ lis spesis.",  # Friulian
     "De rechbank haet 't beroop aafgeweze en de eiser veroordeild in de koste.",  # Limburgish
@@ -530,3 +534,14 @@ def test_the_calibration_line_fit_is_least_squares_in_exact_sums() -> None:
     expected = np.linalg.lstsq(np.stack([np.ones_like(x), x], axis=1), y, rcond=None)[0]
     assert np.allclose(_line_fit(x.tolist(), y.tolist()), expected, rtol=1e-9)
     assert _line_fit([0.1] * 4, [1.0, 2.0, 3.0, 4.0]) == (2.5, 0.0)  # one length only: the mean, no slope
+
+
+def test_signs_of_an_unserved_relative_never_occur_in_the_served_language(data_dir: Path) -> None:
+    """Sepedi's "tša" and Kirundi's "vy", "canke" ... make a Setswana, Sesotho or Kinyarwanda pick ``und``:
+    none of the data's own text of those languages may carry them, or it would be refused."""
+    from app.langid.detector import _READ_AS_RELATIVE
+
+    texts = [item for item in labelled_texts(data_dir) if item.lang in _READ_AS_RELATIVE]
+    assert {item.lang for item in texts} == set(_READ_AS_RELATIVE)
+    carrying = [(item.lang, item.text[:80]) for item in texts if _READ_AS_RELATIVE[item.lang].search(item.text)]
+    assert not carrying

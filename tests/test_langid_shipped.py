@@ -44,11 +44,12 @@ def test_the_card_has_the_benchmark_figures_of_this_file() -> None:
     figures = shipped.read_card()["figures"]
     assert figures["summary"]["served_languages"] == len(SERVED)
     summary = figures["summary"]
-    # issue 12's goals: a rebuilt model that misses one must not be shipped unnoticed. The issue asks for the
-    # family where relatives cannot be told apart, so the family (hbs for Croatian) counts as right here;
-    # the exact code alone (every Bosnian and Croatian text is hbs: short 0.899) is held to the paragraph goal.
-    assert summary["paragraph_accuracy_or_family"] >= 0.97 and summary["short_accuracy_or_family"] >= 0.90
-    assert summary["paragraph_accuracy"] >= 0.97
+    # issue 12's goals: a rebuilt model that misses one must not be shipped unnoticed. Accuracy is against
+    # the code each language is answered with (Bosnian and Croatian: hbs, ANSWERED_AS); each language's own
+    # code alone (short 0.899) is held to the paragraph goal.
+    assert summary["paragraph_accuracy"] >= 0.97 and summary["short_accuracy"] >= 0.90
+    assert summary["paragraph_accuracy_or_family"] >= summary["paragraph_accuracy"]
+    assert summary["paragraph_accuracy_own_code"] >= 0.97
     assert max(summary["low_resource_wrong_paragraph"], summary["low_resource_wrong_short"]) <= 0.03
     assert min(summary["unserved_data_und_or_right_paragraph"], summary["unserved_data_und_or_right_short"]) >= 0.90
     assert figures["date"] and figures["machine"] and figures["command"].startswith("python bench/langid.py")

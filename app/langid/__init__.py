@@ -2,7 +2,8 @@
 
 Codes are ISO 639-1 where one exists, else ISO 639-3 (``nso``, ``bem``, ``fon``); ``und`` means
 "not sure" and is the answer for empty text, digits, gibberish and languages Polylex does not
-identify (``SERVED`` lists the 141 it may answer). The models ship with Polylex, load on first
+identify (``SERVED`` lists the 141 it identifies; Bosnian and Croatian text is answered with their
+family, ``hbs``: ``ANSWERED_AS``). The models ship with Polylex, load on first
 use and stay loaded.
 
 Example::
@@ -19,6 +20,7 @@ Example::
 from __future__ import annotations
 
 from app.langid.detector import (
+    ANSWERED_AS,
     BACKENDS,
     FAMILIES,
     SERVED,
@@ -31,5 +33,5 @@ from app.langid.detector import (
 )
 
 __all__ = [
-    "BACKENDS", "FAMILIES", "SERVED", "UND", "Detection", "covers", "detect", "detect_batch", "document_language",
+    "ANSWERED_AS", "BACKENDS", "FAMILIES", "SERVED", "UND", "Detection", "covers", "detect", "detect_batch", "document_language",
 ]
