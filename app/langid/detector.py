@@ -10,8 +10,9 @@
    Han) the n-gram classifier that ships with Polylex (``shipped.py``) picks one; it knows every
    served language, and 34 unserved ones (``scripts.REJECT_LANGUAGES``: Interlingua, Asturian,
    Swiss German ... from Tatoeba; Friulian, Crimean Tatar, Limburgish, Maithili ... from
-   Debian's translation catalogs; Lingua Franca Nova in Latin and in Cyrillic) learnt only so that their text
-   is refused: picking one of them, or having one close behind, answers ``und``. A short text
+   Debian's translation catalogs; Lingua Franca Nova in Latin and in Cyrillic), and Hindi / Urdu
+   typed in Latin letters (``scripts.REFUSED_FORMS``), learnt only so that their text is refused:
+   picking one of them, or having one close behind, answers ``und``. A short text
    (under 100 letters: a query) whose pick is less than 0.9 sure of its language is ``und`` too.
 3. It only knows served languages, so it is checked against CLD3 and fastText, which know
    about a hundred languages each. Both agree: the answer stands. One agrees: the text must
@@ -45,7 +46,6 @@ import regex
 
 from app.langid import backends, ngram
 from app.langid.scripts import (
-    REJECT_LANGUAGES,
     SCRIPT_LANGUAGES,
     SCRIPT_REJECTS,
     SERVED_LANGUAGES,
@@ -66,7 +66,8 @@ ANSWERED_AS: dict[str, str] = {"bs": "hbs", "hr": "hbs"}
 """Served languages whose text is always answered with another code: Bosnian and Croatian, which nothing
 here tells apart, with their family, Serbo-Croatian (``FAMILIES``; see ``_decide``). Their held-out text
 is right when it gets that code (``bench/langid.py``)."""
-_REJECT = frozenset(REJECT_LANGUAGES)
+# The classifier's labels it knows only to refuse them: the unserved languages, and romanised Hindi/Urdu.
+_REFUSED_LABELS = frozenset(label for labels in SCRIPT_REJECTS.values() for label in labels)
 
 # Thresholds, chosen on held-out text of the shared data and on gettext catalogs of unserved
 # languages (a different draw than bench/langid.py reports on); z-scores are in standard
@@ -331,11 +332,12 @@ def _decide(
         texts, candidates, picks, others
     ):
         label = lang  # the classifier's label ("sr@Latin"): the detectors' habits are recorded per label
+        refused_runner_up = runner_up in _REFUSED_LABELS
         lang, runner_up = language_of(label), language_of(runner_up)
         short = sum(ch.isalpha() for ch in text) < _SHORT
         relatives_bar = _MIN_POSTERIOR_RELATIVES_SHORT if short else _MIN_POSTERIOR_RELATIVES
         refused_bar = _MIN_POSTERIOR_OVER_REFUSED_SHORT if short else _MIN_POSTERIOR_RELATIVES
-        if lang in _REJECT or (runner_up in _REJECT and posterior < refused_bar):
+        if label in _REFUSED_LABELS or (refused_runner_up and posterior < refused_bar):
             answers.append(_UNKNOWN)  # an unserved language, or too near one to tell
             continue
         family = _family(lang, runner_up)
