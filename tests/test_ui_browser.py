@@ -32,19 +32,19 @@ TIMEOUT_MS = 120_000  # the first upload loads the encoder in the app process
 SWAHILI = [
     "Sheria ya Upangaji wa Nyumba",
     "Kifungu 2",
-    "Mwenye nyumba anaweza kudai amana isiyozidi kodi ya miezi miwili. Amana itarudishwa kwa mpangaji ndani "
-    "ya siku thelathini baada ya mkataba kumalizika, baada ya kutoa gharama ya uharibifu uliothibitishwa.",
+    ("Mwenye nyumba anaweza kudai amana isiyozidi kodi ya miezi miwili. Amana itarudishwa kwa mpangaji ndani "
+     "ya siku thelathini baada ya mkataba kumalizika, baada ya kutoa gharama ya uharibifu uliothibitishwa."),
     "Kifungu 3",
     "Mwenye nyumba atahakikisha kwamba nyumba inafaa kuishi na atafanya matengenezo ya dharura ndani ya siku saba.",
 ]
 GERMAN = [
     "Datenschutzgesetz",
     "Artikel 1",
-    "Personenbezogene Daten dürfen nur mit der freiwillig erteilten Einwilligung der betroffenen Person "
-    "verarbeitet werden.",
+    ("Personenbezogene Daten dürfen nur mit der freiwillig erteilten Einwilligung der betroffenen Person "
+     "verarbeitet werden."),
     "Artikel 2",
-    "Jede Person hat das Recht zu erfahren, welche Daten über sie gespeichert sind, und unentgeltlich eine Kopie "
-    "zu erhalten.",
+    ("Jede Person hat das Recht zu erfahren, welche Daten über sie gespeichert sind, und unentgeltlich eine Kopie "
+     "zu erhalten."),
 ]
 HOSTILE_MARKUP = ('<script>window.__plx_pwned = "script"</script> '
                   '<img src=x onerror="window.__plx_pwned = \'img\'"> ${7*7} {{value}}')
@@ -162,14 +162,18 @@ class Page:
         self.tab("Search")
         self.page.locator("#plx-query textarea").fill(query)
         notes = self.page.locator("#plx-results .plx-note")
-        previous = notes.first.element_handle() if notes.count() else None
+        stale = self.page.locator("#plx-results .plx-note[data-plx-stale]")
+        had_list = notes.count() > 0
+        if had_list:
+            # Gradio 6's HTML component morphs the DOM in place (the note element survives a new answer) and
+            # drops attributes the new markup lacks: a stamp on the last list disappears exactly when the new
+            # one arrives. An answer identical to the last one is not applied at all, and then the wait ends
+            # at its limit with the same, right, cards.
+            notes.first.evaluate("note => note.setAttribute('data-plx-stale', '')")
         self.page.locator("#plx-search").click()
-        if previous is not None:
-            # The last search's list is still there and may match `shows` too: wait for the new one to
-            # replace it (under load the answer can take seconds). A list identical to the last one is
-            # not re-rendered, and then the wait ends at its limit with the same, right, cards.
+        if had_list:
             try:
-                previous.wait_for_element_state("hidden", timeout=30_000)
+                stale.first.wait_for(state="detached", timeout=30_000)
             except PlaywrightTimeoutError:
                 pass
         expect(notes.first).to_contain_text(shows, timeout=TIMEOUT_MS)
@@ -365,7 +369,10 @@ def test_a_hit_opens_on_its_page_with_its_words_highlighted(ui, page_pdfs, name,
     if name == "en":  # the first of these tests adds all four files
         report = ui.upload(*page_pdfs.values())
         assert "1 page read by OCR" in report, report
-    ui.search("All human beings are born free and equal in dignity and rights, endowed with reason and conscience")
+    query = "All human beings are born free and equal in dignity and rights, endowed with reason and conscience"
+    shown = ui.page.locator("#plx-results .plx-card").count()
+    if not (shown and ui.page.locator("#plx-query textarea").input_value() == query):
+        ui.search(query)  # the cases share one search: the same query again would get the same list
     # the previous search's cards may still be on the page for a moment: wait for this search's
     wanted = ui.page.locator("#plx-results .plx-card", has_text=path.name).filter(has_text=word)
     expect(wanted.first).to_be_visible(timeout=TIMEOUT_MS)
