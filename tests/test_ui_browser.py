@@ -373,7 +373,7 @@ def test_a_hit_opens_on_its_page_with_its_words_highlighted(ui, page_pdfs, name,
     shown = ui.page.locator("#plx-results .plx-card").count()
     if not (shown and ui.page.locator("#plx-query textarea").input_value() == query):
         ui.search(query)  # the cases share one search: the same query again would get the same list
-    # the previous search's cards may still be on the page for a moment: wait for this search's
+    # the card of this file that holds the word (the shared list holds every file's passages)
     wanted = ui.page.locator("#plx-results .plx-card", has_text=path.name).filter(has_text=word)
     expect(wanted.first).to_be_visible(timeout=TIMEOUT_MS)
     cards = ui.page.locator("#plx-results .plx-card").all()
